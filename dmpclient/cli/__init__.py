@@ -1,0 +1,41 @@
+"""The ``dmp`` command line (typer + rich).
+
+Each command family lives in its own module and is registered here. Plugins (the bundled mock DMP
+registers ``dmp mock``) are discovered through the ``dmpclient.cli`` entry-point group, so that
+dmpclient itself never imports ``mock_server``.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import entry_points
+
+import typer
+
+from dmpclient.cli import pki as pki_cli
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="dmp",
+    help="DMP (Mon espace santé) client toolkit: test PKI, configuration, VIHF, mock DMP.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+app.add_typer(pki_cli.app, name="pki")
+
+
+def _register_plugins() -> None:
+    for entry in entry_points(group="dmpclient.cli"):
+        try:
+            plugin = entry.load()
+        except ImportError:  # pragma: no cover - an optional plugin that is not installed
+            continue
+        app.add_typer(plugin, name=entry.name)
+
+
+_register_plugins()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

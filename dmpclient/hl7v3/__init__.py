@@ -1,0 +1,1 @@
+"""hl7v3 package."""

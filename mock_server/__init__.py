@@ -1,0 +1,1 @@
+"""The bundled mock DMP server (reuses dmpclient's protocol core)."""

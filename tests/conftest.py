@@ -1,0 +1,43 @@
+"""Session-wide fixtures: where ../shared is, and one generated test PKI per test session."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from dmpclient.security.pki import TestPki, init_test_pki
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def find_shared() -> Path:
+    """Locate the read-only ``shared`` folder: $DMP_SHARED, then ../shared, then /work/shared."""
+    candidates = [os.environ.get("DMP_SHARED"), REPO.parent / "shared", Path("/work/shared")]
+    for candidate in candidates:
+        if candidate and (Path(candidate) / "schemas" / "catalog.md").exists():
+            return Path(candidate)
+    raise RuntimeError("cannot find the shared folder; set DMP_SHARED to its path")
+
+
+SHARED = find_shared()
+SCHEMAS = SHARED / "schemas"
+FIXTURES = SHARED / "fixtures" / "ehealthsuisse"
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> TestPki:
+    """The trusted test PKI (generated once per session, never committed)."""
+    return init_test_pki(tmp_path_factory.mktemp("pki"))
+
+
+@pytest.fixture(scope="session")
+def rogue_pki(tmp_path_factory: pytest.TempPathFactory) -> TestPki:
+    """A second, untrusted hierarchy with the same shapes (for 'certificate from another CA' tests)."""
+    return init_test_pki(tmp_path_factory.mktemp("rogue-pki"), ca_prefix="ROGUE")
