@@ -1,0 +1,1 @@
+"""Benchmarks run by `make bench`: every figure is reported with a same-run baseline ratio."""
