@@ -4,10 +4,16 @@ Everything the SDK or the mock reads from a socket goes through :func:`parse_unt
 no entity expansion, no network access, no huge trees, a size limit, and a refusal of any document
 that *declares* a DTD (billion laughs, XXE and external DTDs are all refused the same way, with a
 typed :class:`~dmpclient.errors.DmpUnsafeXmlError`).
+
+Three layers, because libxml2 still opens an external DTD or parameter entity named by a ``file:`` URL
+even with ``load_dtd=False``: the prolog is scanned for ``<!DOCTYPE`` before parsing (clear error, no
+parse at all); the parser's resolver answers every external load with nothing (for encodings the scan
+cannot read, e.g. UTF-16); and the parsed document is refused if it carries a DTD.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 from typing import Final
 
@@ -52,6 +58,19 @@ NS: Final[dict[str, str]] = {
 
 _local = threading.local()
 
+#: A ``<!DOCTYPE`` in the prolog, after optional BOM, whitespace, XML declaration, comments and PIs
+#: (possessive repetition: linear time on hostile input).
+_PROLOG_DOCTYPE: Final = re.compile(rb"(?:\xef\xbb\xbf)?(?:[ \t\r\n]+|<\?.*?\?>|<!--.*?-->)*+<!DOCTYPE", re.DOTALL)
+
+_DTD_REFUSED: Final = "received XML declares a DTD; DTDs and entity declarations are refused (entity expansion, XXE)"
+
+
+class _NoExternalLoads(etree.Resolver):
+    """Answer every external DTD / entity request with an empty document: nothing is opened or fetched."""
+
+    def resolve(self, system_url: str, public_id: str, context: object = None) -> object:
+        return self.resolve_string("", context, base_url=None)
+
 
 def _parser() -> etree.XMLParser:
     """One parser per thread (lxml parsers are not thread-safe), configured once."""
@@ -67,6 +86,7 @@ def _parser() -> etree.XMLParser:
             remove_pis=True,
             collect_ids=False,
         )
+        parser.resolvers.add(_NoExternalLoads())
         _local.parser = parser
     return parser
 
@@ -86,13 +106,15 @@ def parse_untrusted(data: bytes, *, max_bytes: int = DEFAULT_MAX_XML_BYTES) -> e
             f"received XML of {len(data)} bytes exceeds the {max_bytes}-byte limit; "
             "raise max_bytes only if the peer is trusted to send such documents"
         )
+    if _PROLOG_DOCTYPE.match(data):
+        raise DmpUnsafeXmlError(_DTD_REFUSED)
     try:
         root = etree.fromstring(data, parser=_parser())
     except etree.XMLSyntaxError as exc:
         raise DmpUnsafeXmlError(f"received XML is not well-formed: {exc.msg}") from None
     docinfo = root.getroottree().docinfo
     if getattr(docinfo, "doctype", "") or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
-        raise DmpUnsafeXmlError("received XML declares a DTD; DTDs and entities are refused")
+        raise DmpUnsafeXmlError(_DTD_REFUSED)
     return root
 
 
@@ -102,5 +124,8 @@ def qname(prefix: str, local: str) -> str:
 
 
 def serialize(element: etree._Element) -> bytes:
-    """Serialise an element as UTF-8 without declaration (signature-preserving: no pretty print)."""
-    return etree.tostring(element, encoding="utf-8")
+    """Serialise an element as UTF-8 without declaration (signature-preserving: no pretty print).
+
+    The element's tail (text after it in its parent) is not part of the element and is left out.
+    """
+    return etree.tostring(element, encoding="utf-8", with_tail=False)
