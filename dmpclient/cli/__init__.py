@@ -11,6 +11,7 @@ from importlib.metadata import entry_points
 
 import typer
 
+from dmpclient.cli import config as config_cli
 from dmpclient.cli import pki as pki_cli
 
 __all__ = ["app", "main"]
@@ -22,6 +23,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(pki_cli.app, name="pki")
+app.add_typer(config_cli.app, name="config")
 
 
 def _register_plugins() -> None:
