@@ -1,0 +1,141 @@
+"""TD0.2 / TD1.3a HL7v3 codec: build → parse round trips both ways, wire details, refusals."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from lxml import etree
+
+from dmpclient._xml import parse_untrusted
+from dmpclient.errors import DmpBusinessError, DmpProtocolError, DmpValidationError
+from dmpclient.hl7v3.patient_query import (
+    AuthorizationStatus,
+    DmpStatus,
+    ExistenceAnswer,
+    PatientIdentity,
+    PatientReason,
+    build_patient_query,
+    build_patient_response,
+    parse_patient_query,
+    parse_patient_response,
+)
+from dmpclient.hl7v3.wrapper import Device
+from dmpclient.ids import InsOid, make_ins
+from dmpclient.soap.envelope import build_response, read_soap
+from dmpclient.transactions import patients
+
+NOW = dt.datetime(2026, 11, 25, 8, 30, 12, tzinfo=dt.UTC)
+LPS = Device("1.2.250.1.999.888.2", "DMPCLIENT TEST")
+INS = "207058575627097"
+H = "{urn:hl7-org:v3}"
+
+
+def _query(reason: PatientReason = PatientReason.TEST_EXISTENCE, ins: str = INS) -> etree._Element:
+    return build_patient_query(ins, InsOid.TEST, reason=reason, sender=LPS, message_id="m-1", query_id="q-1", now=NOW)
+
+
+def test_query_carries_the_wire_values_of_the_reference() -> None:
+    query = parse_untrusted(etree.tostring(_query()))
+    assert query.tag == f"{H}PRPA_IN201307UV02"
+    assert query.get("ITSVersion") == "XML_1.0"
+    assert query.find(f"{H}creationTime").get("value") == "20261125083012"
+    assert query.find(f"{H}interactionId").get("root") == "2.16.840.1.113883.1.6"
+    assert query.find(f"{H}acceptAckCode").get("code") == "AL"
+    assert query.find(f"{H}receiver/{H}device/{H}id").get("root") == "1.2.250.1.213.4.1.1.1"
+    reason = query.find(f"{H}controlActProcess/{H}reasonCode")
+    assert (reason.get("code"), reason.get("codeSystem")) == ("TEST_EXST", "1.2.250.1.213.1.1.4.11")
+    value = query.find(f".//{H}patientIdentifier/{H}value")
+    assert (value.get("root"), value.get("extension")) == ("1.2.250.1.213.1.4.10", INS)
+    assert query.findtext(f".//{H}patientIdentifier/{H}semanticsText") == "Patient.id"
+
+
+@pytest.mark.parametrize("reason", list(PatientReason))
+def test_query_round_trip(reason: PatientReason) -> None:
+    parsed = parse_patient_query(_query(reason))
+    assert (parsed.reason, parsed.ins, parsed.ins_oid) == (reason, INS, InsOid.TEST.value)
+    assert (parsed.message_root, parsed.message_extension, parsed.query_extension) == (LPS.oid, "m-1", "q-1")
+    assert parsed.sender == LPS
+
+
+identities = st.builds(
+    PatientIdentity,
+    ins=st.sampled_from([INS, "188102B17295264", "153078987658513"]),
+    ins_oid=st.sampled_from([o.value for o in InsOid]),
+    family=st.none()
+    | st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1).map(str.strip).filter(bool),
+    birth_family=st.none() | st.sampled_from(["DUPONT", "MARTIN-ÉLOÏSE"]),
+    given=st.none() | st.sampled_from(["Laurence", "Irène", "Jean Pierre"]),
+    gender=st.none() | st.sampled_from(["F", "M", "U"]),
+    birth_date=st.none() | st.dates(dt.date(1900, 1, 1), dt.date(2026, 1, 1)),
+)
+answers = st.builds(
+    ExistenceAnswer,
+    status=st.sampled_from([DmpStatus.ACTIVE, DmpStatus.CLOSED]),
+    authorization=st.none() | st.sampled_from(list(AuthorizationStatus)),
+    treating_physician=st.none() | st.booleans(),
+    patient=identities,
+    observations=st.dictionaries(
+        st.sampled_from(["COMPTE_INTERNET_OUVERT", "RATTACHEMENT_ENS", "OPPOSITION_BRIS_DE_GLACE"]), st.booleans()
+    ),
+)
+
+
+@settings(max_examples=60)
+@given(answers)
+def test_response_round_trip(answer: ExistenceAnswer) -> None:
+    query = parse_patient_query(_query())
+    element = build_patient_response(query, answer, response_id="r-1", now=NOW)
+    reparsed = parse_patient_response(parse_untrusted(etree.tostring(element)))
+    assert reparsed == answer
+
+
+def test_no_dmp_answers_nf_without_patient() -> None:
+    query = parse_patient_query(_query())
+    element = build_patient_response(query, ExistenceAnswer(DmpStatus.NONE), response_id="r-1", now=NOW)
+    assert element.find(f".//{H}queryResponseCode").get("code") == "NF"
+    assert element.find(f".//{H}patient") is None
+    assert element.find(f"{H}acknowledgement/{H}targetMessage/{H}id").get("extension") == "m-1"
+    assert not parse_patient_response(element).exists
+
+
+def test_parse_refuses_what_is_not_a_patient_query() -> None:
+    with pytest.raises(DmpProtocolError, match="HL7v3"):
+        parse_patient_query(etree.Element("{urn:x}other"))
+    broken = _query()
+    broken.find(f".//{H}reasonCode").set("code", "NOPE")
+    with pytest.raises(DmpProtocolError, match="reasonCode"):
+        parse_patient_query(broken)
+
+
+def test_operation_validates_input_before_anything_is_sent() -> None:
+    with pytest.raises(DmpValidationError, match="control key") as caught:
+        patients.test_existence(INS[:-1] + "0", InsOid.TEST, lps=LPS, now=NOW, new_id=lambda: "x")
+    assert INS not in str(caught.value)
+    with pytest.raises(DmpValidationError, match="ins_oid"):
+        patients.test_existence(INS, "1.2.x", lps=LPS, now=NOW, new_id=lambda: "x")
+
+
+def test_operation_parses_the_answer_and_business_errors() -> None:
+    ids = iter(["m-1", "q-1"])
+    op = patients.test_existence(make_ins("2701086049265"), InsOid.TEST, lps=LPS, now=NOW, new_id=lambda: next(ids))
+    assert (op.td, op.service, op.action, op.idempotent) == ("TD0.2", "patients", patients.ACTION_REQUEST, True)
+    query = parse_patient_query(op.body)
+    ok = build_patient_response(
+        query,
+        ExistenceAnswer(DmpStatus.CLOSED, patient=PatientIdentity(query.ins, query.ins_oid)),
+        response_id="r",
+        now=NOW,
+    )
+    message = read_soap(build_response(ok, action=patients.ACTION_RESPONSE, relates_to="urn:uuid:1", message_id=None))
+    assert op.parse(message).status is DmpStatus.CLOSED
+    ok.find(f"{H}acknowledgement").set("typeCode", "AE")
+    detail = etree.SubElement(ok.find(f"{H}acknowledgement"), f"{H}acknowledgementDetail")
+    etree.SubElement(detail, f"{H}code", code="DMPClosed")
+    message = read_soap(build_response(ok, action=patients.ACTION_RESPONSE, relates_to="urn:uuid:1", message_id=None))
+    with pytest.raises(DmpBusinessError) as caught:
+        op.parse(message)
+    assert caught.value.code == "DMPClosed"
+    assert caught.value.td == "TD0.2"
