@@ -1,5 +1,18 @@
-"""dmpclient: a typed Python SDK for the French DMP (Mon espace santé) web services."""
+"""dmpclient: a typed Python SDK for the French DMP (Mon espace santé) web services.
 
+Quick use::
+
+    from dmpclient import Actor, CallerIdentity, DmpClient, DmpConfig, InsOid
+
+    config = DmpConfig.load("dmpclient.toml")
+    doctor = CallerIdentity(Actor.professional("899900063480", name="LIBRE MAX", profession="10", specialty="SM26"))
+    with DmpClient(config) as dmp:
+        answer = dmp.test_existence("207058575627097", doctor, ins_oid=InsOid.TEST)
+"""
+
+from dmpclient._client import AsyncDmpClient, DmpClient, DmpResponse
+from dmpclient._xml import parse_untrusted
+from dmpclient.config import DmpConfig
 from dmpclient.errors import (
     DmpBusinessError,
     DmpConfigError,
@@ -21,11 +34,23 @@ from dmpclient.errors import (
     DmpValidationError,
     RegistryErrorItem,
 )
+from dmpclient.hl7v3.patient_query import AuthorizationStatus, DmpStatus, ExistenceAnswer, PatientIdentity
+from dmpclient.ids import InsOid
+from dmpclient.security.issuer import CallerIdentity, VihfIssuer
+from dmpclient.security.vihf import Actor, AuthMode, NonPsRole, PurposeOfUse, Structure
+from dmpclient.transactions.operation import Operation, PatientRef
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Actor",
+    "AsyncDmpClient",
+    "AuthMode",
+    "AuthorizationStatus",
+    "CallerIdentity",
     "DmpBusinessError",
+    "DmpClient",
+    "DmpConfig",
     "DmpConfigError",
     "DmpConnectError",
     "DmpError",
@@ -33,16 +58,28 @@ __all__ = [
     "DmpNotFoundError",
     "DmpProtocolError",
     "DmpRegistryError",
+    "DmpResponse",
     "DmpRightsError",
     "DmpRightsPrecheckError",
     "DmpSecurityError",
     "DmpSoapFault",
+    "DmpStatus",
     "DmpTimeoutError",
     "DmpTlsError",
     "DmpTransportError",
     "DmpUnsafeXmlError",
     "DmpUsageError",
     "DmpValidationError",
+    "ExistenceAnswer",
+    "InsOid",
+    "NonPsRole",
+    "Operation",
+    "PatientIdentity",
+    "PatientRef",
+    "PurposeOfUse",
     "RegistryErrorItem",
+    "Structure",
+    "VihfIssuer",
     "__version__",
+    "parse_untrusted",
 ]

@@ -14,10 +14,13 @@ never re-sent (reference §9.4, §9.7).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import datetime as dt
 import importlib.metadata
 import logging
 import random
 import time
+import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
@@ -30,22 +33,34 @@ from lxml import etree
 from dmpclient._logging import logger, redact, redact_headers
 from dmpclient.config import DmpConfig
 from dmpclient.errors import (
+    DmpConfigError,
     DmpConnectError,
     DmpError,
     DmpHttpError,
     DmpProtocolError,
+    DmpRightsPrecheckError,
     DmpTimeoutError,
     DmpTlsError,
     DmpTransportError,
 )
+from dmpclient.hl7v3.patient_query import ExistenceAnswer
+from dmpclient.hl7v3.wrapper import Device
+from dmpclient.ids import InsOid, validate_oid
+from dmpclient.security.issuer import CallerIdentity, VihfIssuer, effective_mode
 from dmpclient.security.tls import TlsDiagnosis, TlsFailure, client_context, diagnose_tls_failure
+from dmpclient.security.vihf import PatientId
 from dmpclient.soap import mtom
 from dmpclient.soap.envelope import SoapMessage, build_request, new_message_id, read_soap
 from dmpclient.soap.faults import raise_for_fault
+from dmpclient.transactions import patients
+from dmpclient.transactions.operation import Operation
+from dmpclient.transactions.rights import access_mode_from_purpose, actor_from_roles, decide
 
 __all__ = ["AsyncDmpClient", "DmpClient", "DmpResponse"]
 
 _HttpClient = TypeVar("_HttpClient", httpx.Client, httpx.AsyncClient)
+T = TypeVar("T")
+AssertionSource = bytes | Callable[[], bytes] | None
 _SOAP_CONTENT_TYPE: Final = 'application/soap+xml; charset=UTF-8; action="{action}"'
 _RETRY_STATUSES: Final = frozenset({503})
 _STATUS_HINTS: Final = {
@@ -105,6 +120,8 @@ class _Call:
     idempotent: bool
     envelope: bytes
     attachments: tuple[mtom.OutgoingPart, ...]
+    body: etree._Element
+    assertion: AssertionSource
 
 
 class _BodyReader:
@@ -144,8 +161,59 @@ class _BodyReader:
 class _Core:
     """What both shells share: preparation, interpretation, error mapping, retry decisions, logging."""
 
-    def __init__(self, config: DmpConfig) -> None:
+    def __init__(self, config: DmpConfig, clock: Callable[[], dt.datetime]) -> None:
         self.config = config
+        self.clock = clock
+        self._issuer: VihfIssuer | None = None
+
+    @property
+    def issuer(self) -> VihfIssuer:
+        """The VIHF issuer of the configuration (signing key loaded once, on first use)."""
+        if self._issuer is None:
+            self._issuer = VihfIssuer.from_config(self.config)
+        return self._issuer
+
+    def assertion_source(self, op: Operation[T], identity: CallerIdentity) -> Callable[[], bytes]:
+        """A fresh signed VIHF per attempt (AIR tokens are single-use, EX_AIR-040)."""
+        patient = PatientId(ins=op.patient.ins, oid=op.patient.oid) if op.patient else None
+        return lambda: self.issuer.issue(identity, patient, td=op.td, now=self.clock())
+
+    def precheck(self, op: Operation[T], identity: CallerIdentity) -> None:
+        """Refuse locally what the official matrices refuse whatever the caller's MT status (§8)."""
+        if op.rights is None:
+            return
+        mode = effective_mode(identity, op.td).value
+        decisions = [
+            decide(
+                op.rights,
+                auth_mode=mode,
+                actor=actor_from_roles(
+                    identity.actor.profession.code,
+                    is_treating_physician=treating,
+                    is_occupational_physician=False,
+                    auth_mode=mode,
+                ),
+                access_mode=access_mode_from_purpose(identity.purpose.value),
+            )
+            for treating in (False, True)
+        ]
+        if not any(decision.allowed for decision in decisions):
+            raise DmpRightsPrecheckError(
+                f"the DMP rights matrices refuse this call: {decisions[0].reason} (pass precheck=False to send anyway)",
+                td=op.td,
+            )
+
+    def lps_device(self) -> Device:
+        """The HL7v3 sender device: ``lps.id`` must be the software's OID."""
+        try:
+            oid = validate_oid(self.config.lps.id, field="lps.id")
+        except DmpError:
+            raise DmpConfigError(
+                "lps.id: HL7v3 transactions (TD0.2, TD1.x) identify the software by an OID; set lps.id to the OID "
+                "of your LPS installation (e.g. 1.2.250.1.999.888.2 on test platforms)",
+                field="lps.id",
+            ) from None
+        return Device(oid, self.config.lps.nom)
 
     def http_client(self, kind: type[_HttpClient]) -> _HttpClient:
         """A pooled keep-alive httpx client (sync or async) over the configured mutual TLS."""
@@ -169,19 +237,35 @@ class _Core:
         *,
         action: str,
         td: str,
-        assertion: bytes | None,
+        assertion: AssertionSource,
         idempotent: bool,
         attachments: Sequence[mtom.OutgoingPart],
         message_id: str | None,
     ) -> _Call:
         message_id = message_id or new_message_id()
-        try:
-            envelope = build_request(body, action=action, message_id=message_id, assertion=assertion)
-        except DmpError as exc:
-            raise exc.with_context(td=td, message_id=message_id) from None
-        return _Call(
-            service, self.config.service_url(service), td, action, message_id, idempotent, envelope, tuple(attachments)
+        call = _Call(
+            service,
+            self.config.service_url(service),
+            td,
+            action,
+            message_id,
+            idempotent,
+            b"",
+            tuple(attachments),
+            body,
+            assertion,
         )
+        return self.refresh(call)
+
+    def refresh(self, call: _Call) -> _Call:
+        """(Re)build the envelope; with an assertion factory, every attempt gets a fresh VIHF, same MessageID."""
+        source = call.assertion
+        try:
+            assertion = source() if callable(source) else source
+            envelope = build_request(call.body, action=call.action, message_id=call.message_id, assertion=assertion)
+        except DmpError as exc:
+            raise exc.with_context(td=call.td, message_id=call.message_id) from None
+        return dataclasses.replace(call, envelope=envelope)
 
     def request_parts(self, call: _Call) -> tuple[dict[str, str], bytes | mtom.MtomMessage]:
         """Headers and content of one attempt (MTOM is re-encoded each time: its stream is single-use)."""
@@ -318,6 +402,14 @@ class _Core:
             )
 
 
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _new_uuid() -> str:
+    return str(uuid.uuid4())
+
+
 def _outcome(error: DmpError) -> str:
     status = getattr(error, "status_code", None)
     return f"{type(error).__name__}" + (f" (HTTP {status})" if status else "")
@@ -330,6 +422,7 @@ class DmpClient:
         config: the configuration (credentials are loaded once, here).
         http_client: an ``httpx.Client`` to use instead of building one (tests); the caller closes it.
         sleep: how to wait between retries (tests inject a recorder).
+        clock: current time for VIHFs and messages (tests freeze it).
     """
 
     def __init__(
@@ -338,8 +431,9 @@ class DmpClient:
         *,
         http_client: httpx.Client | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], dt.datetime] = _utc_now,
     ) -> None:
-        self._core = _Core(config)
+        self._core = _Core(config, clock)
         self._owns_http = http_client is None
         self._http = http_client if http_client is not None else self._core.http_client(httpx.Client)
         self._sleep = sleep
@@ -348,6 +442,15 @@ class DmpClient:
     def config(self) -> DmpConfig:
         return self._core.config
 
+    @property
+    def vihf_issuer(self) -> VihfIssuer:
+        """The issuer that builds and signs this client's VIHFs (signing key loaded on first use)."""
+        return self._core.issuer
+
+    def lps_device(self) -> Device:
+        """The HL7v3 sender device of this software (``lps.id`` OID, ``lps.nom``)."""
+        return self._core.lps_device()
+
     def call(
         self,
         service: str,
@@ -355,7 +458,7 @@ class DmpClient:
         *,
         action: str,
         td: str,
-        assertion: bytes | None,
+        assertion: AssertionSource,
         idempotent: bool,
         attachments: Sequence[mtom.OutgoingPart] = (),
         message_id: str | None = None,
@@ -367,7 +470,8 @@ class DmpClient:
             body: the body root element.
             action: the TD's ``wsa:Action``.
             td: the TD name, for errors and logs (``"TD3.1"``).
-            assertion: the signed VIHF bytes (``None`` sends no ``wsse:Security``).
+            assertion: the signed VIHF bytes, or a factory called for every attempt (``None`` sends no
+                ``wsse:Security``).
             idempotent: whether the call may be re-sent by the retry policy.
             attachments: MTOM parts (ITI-41); the request is then ``multipart/related``.
             message_id: the WS-Addressing MessageID (a fresh one by default).
@@ -399,6 +503,7 @@ class DmpClient:
                     self._core.log_outcome(call, attempt, started, _outcome(error))
                     raise
                 self._sleep(delay)
+                call = self._core.refresh(call) if callable(call.assertion) else call
                 continue
             self._core.log_outcome(call, attempt, started, f"HTTP {response.status_code}")
             return response
@@ -426,6 +531,39 @@ class DmpClient:
         except DmpError as exc:
             raise exc.with_context(td=call.td, message_id=call.message_id) from None
         return self._core.interpret(call, response.status_code, response.headers.get("content-type", ""), xml, decoded)
+
+    def execute(self, op: Operation[T], identity: CallerIdentity, *, precheck: bool = True) -> T:
+        """Run a prepared transaction for ``identity``: rights pre-check, fresh signed VIHF, send, parse.
+
+        Raises:
+            DmpRightsPrecheckError: the official matrices refuse the call (nothing was sent).
+        """
+        if precheck:
+            self._core.precheck(op, identity)
+        with self.call(
+            op.service,
+            op.body,
+            action=op.action,
+            td=op.td,
+            assertion=self._core.assertion_source(op, identity),
+            idempotent=op.idempotent,
+            attachments=op.attachments,
+        ) as response:
+            return op.parse(response.message)
+
+    def test_existence(self, ins: str, identity: CallerIdentity, *, ins_oid: str = InsOid.NIR) -> ExistenceAnswer:
+        """TD0.2: does a DMP exist for this INS, is it open, is the caller authorised / médecin traitant?"""
+        op = patients.test_existence(
+            ins, ins_oid, lps=self._core.lps_device(), now=self._core.clock(), new_id=_new_uuid
+        )
+        return self.execute(op, identity)
+
+    def administrative_data(self, ins: str, identity: CallerIdentity, *, ins_oid: str = InsOid.NIR) -> ExistenceAnswer:
+        """TD1.3a: the patient's administrative data and oppositions recorded in the DMP."""
+        op = patients.administrative_data(
+            ins, ins_oid, lps=self._core.lps_device(), now=self._core.clock(), new_id=_new_uuid
+        )
+        return self.execute(op, identity)
 
     def close(self) -> None:
         """Close the pooled connections (only those of a client this object created)."""
@@ -456,8 +594,9 @@ class AsyncDmpClient:
         *,
         http_client: httpx.AsyncClient | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        clock: Callable[[], dt.datetime] = _utc_now,
     ) -> None:
-        self._core = _Core(config)
+        self._core = _Core(config, clock)
         self._owns_http = http_client is None
         self._http = http_client if http_client is not None else self._core.http_client(httpx.AsyncClient)
         self._sleep = sleep
@@ -466,6 +605,15 @@ class AsyncDmpClient:
     def config(self) -> DmpConfig:
         return self._core.config
 
+    @property
+    def vihf_issuer(self) -> VihfIssuer:
+        """The issuer that builds and signs this client's VIHFs (signing key loaded on first use)."""
+        return self._core.issuer
+
+    def lps_device(self) -> Device:
+        """The HL7v3 sender device of this software (``lps.id`` OID, ``lps.nom``)."""
+        return self._core.lps_device()
+
     async def call(
         self,
         service: str,
@@ -473,7 +621,7 @@ class AsyncDmpClient:
         *,
         action: str,
         td: str,
-        assertion: bytes | None,
+        assertion: AssertionSource,
         idempotent: bool,
         attachments: Sequence[mtom.OutgoingPart] = (),
         message_id: str | None = None,
@@ -500,6 +648,7 @@ class AsyncDmpClient:
                     self._core.log_outcome(call, attempt, started, _outcome(error))
                     raise
                 await self._sleep(delay)
+                call = self._core.refresh(call) if callable(call.assertion) else call
                 continue
             self._core.log_outcome(call, attempt, started, f"HTTP {response.status_code}")
             return response
@@ -527,6 +676,41 @@ class AsyncDmpClient:
         except DmpError as exc:
             raise exc.with_context(td=call.td, message_id=call.message_id) from None
         return self._core.interpret(call, response.status_code, response.headers.get("content-type", ""), xml, decoded)
+
+    async def execute(self, op: Operation[T], identity: CallerIdentity, *, precheck: bool = True) -> T:
+        """See :meth:`DmpClient.execute`: rights pre-check, fresh signed VIHF, send, parse.
+
+        Raises:
+            DmpRightsPrecheckError: the official matrices refuse the call (nothing was sent).
+        """
+        if precheck:
+            self._core.precheck(op, identity)
+        with await self.call(
+            op.service,
+            op.body,
+            action=op.action,
+            td=op.td,
+            assertion=self._core.assertion_source(op, identity),
+            idempotent=op.idempotent,
+            attachments=op.attachments,
+        ) as response:
+            return op.parse(response.message)
+
+    async def test_existence(self, ins: str, identity: CallerIdentity, *, ins_oid: str = InsOid.NIR) -> ExistenceAnswer:
+        """TD0.2: does a DMP exist for this INS, is it open, is the caller authorised / médecin traitant?"""
+        op = patients.test_existence(
+            ins, ins_oid, lps=self._core.lps_device(), now=self._core.clock(), new_id=_new_uuid
+        )
+        return await self.execute(op, identity)
+
+    async def administrative_data(
+        self, ins: str, identity: CallerIdentity, *, ins_oid: str = InsOid.NIR
+    ) -> ExistenceAnswer:
+        """TD1.3a: the patient's administrative data and oppositions recorded in the DMP."""
+        op = patients.administrative_data(
+            ins, ins_oid, lps=self._core.lps_device(), now=self._core.clock(), new_id=_new_uuid
+        )
+        return await self.execute(op, identity)
 
     async def aclose(self) -> None:
         """Close the pooled connections (only those of a client this object created)."""

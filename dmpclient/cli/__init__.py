@@ -13,6 +13,7 @@ import typer
 
 from dmpclient.cli import config as config_cli
 from dmpclient.cli import pki as pki_cli
+from dmpclient.cli import vihf as vihf_cli
 
 __all__ = ["app", "main"]
 
@@ -24,6 +25,7 @@ app = typer.Typer(
 )
 app.add_typer(pki_cli.app, name="pki")
 app.add_typer(config_cli.app, name="config")
+app.add_typer(vihf_cli.app, name="vihf")
 
 
 def _register_plugins() -> None:

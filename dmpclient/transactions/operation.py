@@ -14,6 +14,7 @@ from lxml import etree
 
 from dmpclient.soap.envelope import SoapMessage
 from dmpclient.soap.mtom import OutgoingPart
+from dmpclient.transactions.rights import RightsAction
 
 __all__ = ["Operation", "PatientRef"]
 
@@ -40,6 +41,7 @@ class Operation(Generic[T]):
         parse: turns the answer into the typed result (raises business errors).
         idempotent: reads may be retried by an opt-in policy; writes never are.
         patient: the patient addressed, if any (VIHF resource-id).
+        rights: the row of the official rights matrices this call falls under (local pre-check).
         attachments: MTOM parts (TD2.1).
     """
 
@@ -50,4 +52,5 @@ class Operation(Generic[T]):
     parse: Callable[[SoapMessage], T]
     idempotent: bool
     patient: PatientRef | None = None
+    rights: RightsAction | None = None
     attachments: tuple[OutgoingPart, ...] = ()

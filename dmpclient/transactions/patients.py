@@ -17,6 +17,7 @@ from dmpclient.hl7v3.wrapper import Device, read_wrapper, text_of
 from dmpclient.ids import validate_ins, validate_oid
 from dmpclient.soap.envelope import SoapMessage
 from dmpclient.transactions.operation import Operation, PatientRef
+from dmpclient.transactions.rights import RightsAction
 
 __all__ = ["ACTION_REQUEST", "ACTION_RESPONSE", "administrative_data", "test_existence"]
 
@@ -48,6 +49,12 @@ def _answer_reader(td: str) -> Callable[[SoapMessage], ExistenceAnswer]:
     return parse
 
 
+_RIGHTS: Final = {
+    PatientReason.TEST_EXISTENCE: RightsAction.TD0_2_TEST_EXISTENCE,
+    PatientReason.ADMINISTRATIVE_DATA: RightsAction.TD1_3A_CONSULTATION_ADMIN,
+}
+
+
 def _patient_query(
     reason: PatientReason, td: str, ins: str, ins_oid: str, *, lps: Device, now: dt.datetime, new_id: Callable[[], str]
 ) -> Operation[ExistenceAnswer]:
@@ -63,6 +70,7 @@ def _patient_query(
         parse=_answer_reader(td),
         idempotent=True,
         patient=patient,
+        rights=_RIGHTS[reason],
     )
 
 

@@ -1,0 +1,414 @@
+"""Verification of a received VIHF, for the mock DMP and ``dmp vihf verify`` (reference §2.12, project design).
+
+:func:`verify_vihf` applies every rule of :class:`VihfRule` and raises :class:`~dmpclient.errors.DmpSecurityError`
+with ``rule`` = the stable rule id and ``dmp_code`` = the DMP-style fault subcode. Only
+``DMPInvalidCertificate`` is attested (§9.2); ``DMPInvalidSignature``, ``DMPVihfExpired``,
+``DMPVihfNotYetValid``, ``DMPVihfReplayed`` and ``DMPInvalidVihf`` are **project design**, plausible names
+for the mock. The typed :class:`~dmpclient.security.vihf_model.Vihf` is built from the verified subtree only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Final
+
+from cryptography import x509
+from cryptography.x509 import verification
+from lxml import etree
+from pydantic import ValidationError
+
+from dmpclient._xml import parse_untrusted
+from dmpclient.errors import DmpSecurityError, DmpUnsafeXmlError, DmpValidationError
+from dmpclient.ids import validate_ins
+from dmpclient.security.credentials import load_certificates
+from dmpclient.security.vihf_build import SPECIALTY_MISSING_MESSAGE
+from dmpclient.security.vihf_dn import same_dn
+from dmpclient.security.vihf_model import (
+    REQUIRED_ATTRIBUTES,
+    RESSOURCE_URN,
+    VIHF_VERSIONS,
+    AuthMode,
+    PatientId,
+    PurposeOfUse,
+    RawAssertion,
+    Vihf,
+    VihfAttribute,
+    find_assertions,
+    missing_savoir_faire,
+    parse_instant,
+    read_assertion,
+    vihf_from_raw,
+)
+from dmpclient.security.xmldsig import (
+    DigestAlgorithm,
+    SignatureAlgorithm,
+    SignatureError,
+    VerifiedSignature,
+    detached_copy,
+    verify_enveloped,
+)
+
+__all__ = ["ReplayCache", "VerificationPolicy", "VerifiedVihf", "VihfRule", "verify_vihf"]
+
+_ASSERTION: Final = "{urn:oasis:names:tc:SAML:2.0:assertion}Assertion"
+_SIGNATURE_TAG: Final = "{http://www.w3.org/2000/09/xmldsig#}Signature"
+_CERTIFICATE: Final = "DMPInvalidCertificate"
+_SIGNATURE: Final = "DMPInvalidSignature"
+_INVALID: Final = "DMPInvalidVihf"
+
+
+class VihfRule(StrEnum):
+    """Stable ids of the verification rules (``DmpSecurityError.rule``); see :attr:`dmp_code`."""
+
+    MALFORMED = "malformed"
+    WRAPPED_ASSERTION = "wrapped_assertion"
+    UNSIGNED = "unsigned"
+    SIGNATURE_INVALID = "signature_invalid"
+    DIGEST_MISMATCH = "digest_mismatch"
+    REFERENCE_COUNT = "reference_count"
+    REFERENCE_TARGET = "reference_target"
+    TRANSFORM_NOT_ALLOWED = "transform_not_allowed"
+    ALGORITHM_NOT_ALLOWED = "algorithm_not_allowed"
+    CERTIFICATE_MISSING = "certificate_missing"
+    CERTIFICATE_UNTRUSTED = "certificate_untrusted"
+    CERTIFICATE_EXPIRED = "certificate_expired"
+    ISSUER_MISMATCH = "issuer_mismatch"
+    TLS_SUBJECT_MISMATCH = "tls_subject_mismatch"
+    ISSUE_INSTANT_FUTURE = "issue_instant_future"
+    ISSUE_INSTANT_STALE = "issue_instant_stale"
+    AIR_TOKEN_EXPIRED = "air_token_expired"  # noqa: S105 - a rule id
+    REPLAY = "replay"
+    AUTH_MODE = "auth_mode"
+    MISSING_ATTRIBUTE = "missing_attribute"
+    AIR_AUTHN_CONTEXT_DECL = "air_authn_context_decl"
+    SPECIALTY_REQUIRED = "specialty_required"
+    PURPOSE_UNKNOWN = "purpose_unknown"
+    PURPOSE_COUNT = "purpose_count"
+    VIHF_VERSION = "vihf_version"
+    RESSOURCE_URN = "ressource_urn"
+    RESOURCE_ID = "resource_id"
+
+    @property
+    def dmp_code(self) -> str:
+        """The DMP-style SOAP fault subcode the mock answers with (project design except DMPInvalidCertificate)."""
+        return _DMP_CODES.get(self, _INVALID)
+
+    @property
+    def reason_fr(self) -> str:
+        """A French fault reason for the mock (texts of §9.6 where known)."""
+        return _REASONS_FR.get(self, "Le VIHF est invalide")
+
+
+_DMP_CODES: Final[Mapping[VihfRule, str]] = {
+    **dict.fromkeys(
+        (
+            VihfRule.CERTIFICATE_MISSING,
+            VihfRule.CERTIFICATE_UNTRUSTED,
+            VihfRule.CERTIFICATE_EXPIRED,
+            VihfRule.ISSUER_MISMATCH,
+            VihfRule.TLS_SUBJECT_MISMATCH,
+        ),
+        _CERTIFICATE,
+    ),
+    **dict.fromkeys(
+        (
+            VihfRule.UNSIGNED,
+            VihfRule.SIGNATURE_INVALID,
+            VihfRule.DIGEST_MISMATCH,
+            VihfRule.REFERENCE_COUNT,
+            VihfRule.REFERENCE_TARGET,
+            VihfRule.WRAPPED_ASSERTION,
+            VihfRule.TRANSFORM_NOT_ALLOWED,
+            VihfRule.ALGORITHM_NOT_ALLOWED,
+        ),
+        _SIGNATURE,
+    ),
+    VihfRule.ISSUE_INSTANT_STALE: "DMPVihfExpired",
+    VihfRule.AIR_TOKEN_EXPIRED: "DMPVihfExpired",
+    VihfRule.ISSUE_INSTANT_FUTURE: "DMPVihfNotYetValid",
+    VihfRule.REPLAY: "DMPVihfReplayed",
+}
+_REASONS_FR: Final[Mapping[VihfRule, str]] = {
+    VihfRule.CERTIFICATE_MISSING: "Le certificat ayant signé le VIHF est invalide : certificat absent",
+    VihfRule.CERTIFICATE_UNTRUSTED: "Le certificat ayant signé le VIHF est invalide : autorité non reconnue",
+    VihfRule.CERTIFICATE_EXPIRED: "Le certificat ayant signé le VIHF est invalide : certificat expiré",
+    VihfRule.ISSUER_MISMATCH: "Le certificat ayant signé le VIHF est invalide : émetteur différent du signataire",
+    VihfRule.TLS_SUBJECT_MISMATCH: "Le certificat ayant signé le VIHF est invalide : différent du certificat TLS",
+    VihfRule.UNSIGNED: "Le VIHF n'est pas signé",
+    VihfRule.SIGNATURE_INVALID: "La signature du VIHF est invalide",
+    VihfRule.DIGEST_MISMATCH: "La signature du VIHF est invalide : contenu modifié",
+    VihfRule.ISSUE_INSTANT_STALE: "Le VIHF est expiré",
+    VihfRule.AIR_TOKEN_EXPIRED: "Le VIHF est expiré (durée de vie de 30 secondes en AIR)",
+    VihfRule.ISSUE_INSTANT_FUTURE: "La date d'émission du VIHF est dans le futur",
+    VihfRule.REPLAY: "Le VIHF a déjà été utilisé",
+    VihfRule.SPECIALTY_REQUIRED: SPECIALTY_MISSING_MESSAGE,
+}
+
+
+class ReplayCache:
+    """Thread-safe set of recently seen ``Assertion/@ID`` values, each kept for ``ttl`` (AIR single use)."""
+
+    def __init__(self, *, ttl: dt.timedelta = dt.timedelta(minutes=5), max_entries: int = 100_000) -> None:
+        self._ttl = ttl
+        self._max = max_entries
+        self._expiry: dict[str, dt.datetime] = {}
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._expiry)
+
+    def check_and_add(self, key: str, *, now: dt.datetime, expires_at: dt.datetime | None = None) -> bool:
+        """Record ``key`` until ``now + ttl`` (or ``expires_at`` if later); False if it is a replay."""
+        with self._lock:
+            expiry = self._expiry.get(key)
+            if expiry is not None and expiry > now:
+                return False
+            self._expiry.pop(key, None)
+            self._purge(now)
+            self._expiry[key] = max(now + self._ttl, expires_at or now)
+            return True
+
+    def _purge(self, now: dt.datetime) -> None:
+        """At the bound, drop expired entries, then the oldest ones (insertion order = expiry order)."""
+        if len(self._expiry) < self._max:
+            return
+        for key in [k for k, expiry in self._expiry.items() if expiry <= now]:
+            del self._expiry[key]
+        while len(self._expiry) >= self._max:
+            del self._expiry[next(iter(self._expiry))]
+
+
+@dataclass(frozen=True, slots=True)
+class VerificationPolicy:
+    """What :func:`verify_vihf` enforces; every knob of §2.12 is here.
+
+    Attributes:
+        trust_anchors: trusted root (or pinned) CA certificates.
+        intermediates: untrusted intermediates used to build the chain (e.g. the ORGANISATIONS CA).
+        require_signature: False accepts unsigned VIHFs (test switch; the official TD examples are unsigned).
+        clock_skew: IssueInstant window outside AIR, and future tolerance in every mode.
+        air_max_age: maximum age of an AIR token (EX_AIR-040).
+        replay_cache: AIR single-use memory (None disables the replay check).
+        check_issuer_dn: Issuer must equal the signing certificate DN.
+        check_tls_subject: when a TLS client DN is given, it must equal the signing certificate DN.
+        check_ins_key: validate the INS control key of the resource-id (public test data has wrong keys).
+        expected_mode: refuse any other ``Authentification_mode``.
+        required_attributes: mandatory attributes per mode (default: §2.7).
+    """
+
+    trust_anchors: tuple[x509.Certificate, ...] = ()
+    intermediates: tuple[x509.Certificate, ...] = ()
+    require_signature: bool = True
+    clock_skew: dt.timedelta = dt.timedelta(minutes=5)
+    air_max_age: dt.timedelta = dt.timedelta(seconds=30)
+    replay_cache: ReplayCache | None = field(default_factory=ReplayCache)
+    check_issuer_dn: bool = True
+    check_tls_subject: bool = True
+    check_ins_key: bool = True
+    expected_mode: AuthMode | None = None
+    allowed_signature_algorithms: frozenset[SignatureAlgorithm] = frozenset(SignatureAlgorithm)
+    allowed_digest_algorithms: frozenset[DigestAlgorithm] = frozenset(DigestAlgorithm)
+    required_attributes: Mapping[AuthMode, frozenset[VihfAttribute]] = field(
+        default_factory=lambda: dict(REQUIRED_ATTRIBUTES)
+    )
+    vihf_versions: frozenset[str] = VIHF_VERSIONS
+    max_chain_depth: int = 4
+    _store: verification.Store | None = field(init=False, repr=False, compare=False, default=None)
+
+    def __post_init__(self) -> None:
+        store = verification.Store(list(self.trust_anchors)) if self.trust_anchors else None
+        object.__setattr__(self, "_store", store)
+
+    @classmethod
+    def from_ca_file(cls, path: Path | str, **options: object) -> VerificationPolicy:
+        """Trust the self-signed certificates of a PEM bundle; the others become intermediates."""
+        certificates = load_certificates(path)
+        roots = tuple(c for c in certificates if c.issuer == c.subject)
+        others = tuple(c for c in certificates if c.issuer != c.subject)
+        return cls(trust_anchors=roots, intermediates=others, **options)  # type: ignore[arg-type]
+
+    def chain_verifier(self, now: dt.datetime) -> verification.ClientVerifier | None:
+        """A verifier with explicit policies: CA rules as Web PKI, end entity unconstrained (no EKU/KU rule,
+        so IGC-Santé ORG certificates with clientAuth or emailProtection EKU both pass)."""
+        if self._store is None:
+            return None
+        return (
+            verification.PolicyBuilder()
+            .store(self._store)
+            .time(now)
+            .max_chain_depth(self.max_chain_depth)
+            .extension_policies(
+                ca_policy=verification.ExtensionPolicy.webpki_defaults_ca(),
+                ee_policy=verification.ExtensionPolicy.permit_all(),
+            )
+            .build_client_verifier()
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedVihf:
+    """A VIHF that passed :func:`verify_vihf`: the typed model (from the verified subtree) and how it was signed.
+
+    ``certificate`` and the algorithms are None only when the policy accepted an unsigned VIHF.
+    """
+
+    vihf: Vihf
+    certificate: x509.Certificate | None
+    signature_algorithm: SignatureAlgorithm | None
+    digest_algorithm: DigestAlgorithm | None
+
+
+def _fail(rule: VihfRule, detail: str) -> DmpSecurityError:
+    return DmpSecurityError(f"VIHF rejected by rule {rule.value}: {detail}", rule=rule.value, dmp_code=rule.dmp_code)
+
+
+def _locate(root: etree._Element) -> etree._Element:
+    """The one assertion: ``root`` itself or its only descendant assertion; nesting or duplicates is XSW."""
+    candidates = find_assertions(root)
+    if not candidates:
+        raise _fail(VihfRule.MALFORMED, "no saml2:Assertion found")
+    if len(candidates) > 1 or any(True for _ in candidates[0].iterdescendants(_ASSERTION)):
+        raise _fail(VihfRule.WRAPPED_ASSERTION, "more than one saml2:Assertion (signature wrapping refused)")
+    return candidates[0]
+
+
+def _check_certificate(signed: VerifiedSignature, policy: VerificationPolicy, now: dt.datetime) -> None:
+    certificate = signed.certificate
+    if not certificate.not_valid_before_utc <= now <= certificate.not_valid_after_utc:
+        raise _fail(VihfRule.CERTIFICATE_EXPIRED, "the signing certificate is not valid at this time")
+    verifier = policy.chain_verifier(now)
+    if verifier is None:
+        raise _fail(VihfRule.CERTIFICATE_UNTRUSTED, "no trusted CA is configured")
+    try:
+        verifier.verify(certificate, [*signed.extra_certificates, *policy.intermediates])
+    except verification.VerificationError:
+        raise _fail(VihfRule.CERTIFICATE_UNTRUSTED, "the signing certificate does not chain to a trusted CA") from None
+
+
+def _check_identity(raw: RawAssertion, signed: VerifiedSignature, policy: VerificationPolicy, tls: str | None) -> None:
+    subject = signed.certificate.subject
+    if policy.check_issuer_dn and not same_dn(raw.issuer or "", subject):
+        raise _fail(VihfRule.ISSUER_MISMATCH, "Issuer is not the DN of the signing certificate")
+    if policy.check_tls_subject and tls is not None and not same_dn(tls, subject):
+        raise _fail(VihfRule.TLS_SUBJECT_MISMATCH, "the TLS client DN is not the DN of the signing certificate")
+
+
+def _mode(raw: RawAssertion, policy: VerificationPolicy) -> AuthMode | None:
+    value = raw.strings(VihfAttribute.AUTHENTIFICATION_MODE)
+    if not value:
+        return None
+    try:
+        mode = AuthMode(value[0].strip().upper())
+    except ValueError:
+        raise _fail(VihfRule.AUTH_MODE, f"unknown Authentification_mode {value[0]!r}") from None
+    if policy.expected_mode is not None and mode is not policy.expected_mode:
+        raise _fail(
+            VihfRule.AUTH_MODE, f"Authentification_mode {mode.value} where {policy.expected_mode.value} is expected"
+        )
+    return mode
+
+
+def _check_times(raw: RawAssertion, mode: AuthMode | None, policy: VerificationPolicy, now: dt.datetime) -> None:
+    try:
+        issued = parse_instant(raw.issue_instant or "")
+    except ValueError:
+        raise _fail(VihfRule.MALFORMED, "IssueInstant is not an xs:dateTime") from None
+    if issued > now + policy.clock_skew:
+        raise _fail(VihfRule.ISSUE_INSTANT_FUTURE, f"IssueInstant is more than {policy.clock_skew} in the future")
+    if mode is AuthMode.AIR and now - issued > policy.air_max_age:
+        raise _fail(VihfRule.AIR_TOKEN_EXPIRED, f"an AIR VIHF lives {policy.air_max_age.total_seconds():g} s")
+    if mode is not AuthMode.AIR and now - issued > policy.clock_skew:
+        raise _fail(VihfRule.ISSUE_INSTANT_STALE, f"IssueInstant is older than {policy.clock_skew}")
+
+
+def _check_profile(raw: RawAssertion, mode: AuthMode | None, policy: VerificationPolicy) -> None:
+    """Attribute rules of §2.7–§2.9 and §2.12 (4–7)."""
+    required = policy.required_attributes.get(mode, frozenset()) if mode else {VihfAttribute.AUTHENTIFICATION_MODE}
+    for name in sorted(required):
+        if not raw.attributes.get(name):
+            raise _fail(VihfRule.MISSING_ATTRIBUTE, f"mandatory attribute {name} is missing")
+    if mode is AuthMode.AIR and not raw.authn_context_decl:
+        raise _fail(VihfRule.AIR_AUTHN_CONTEXT_DECL, "AuthnContextDecl (primary authentication) is required in AIR")
+    version = raw.first(VihfAttribute.VIHF_VERSION)
+    if version is not None and version not in policy.vihf_versions:
+        raise _fail(VihfRule.VIHF_VERSION, f"VIHF_Version {version!r} is not one of {sorted(policy.vihf_versions)}")
+    urn = raw.first(VihfAttribute.RESSOURCE_URN)
+    if urn is not None and urn != RESSOURCE_URN:
+        raise _fail(VihfRule.RESSOURCE_URN, f"Ressource_URN must be {RESSOURCE_URN}")
+    if missing_savoir_faire(raw.coded(VihfAttribute.ROLE)):
+        raise _fail(VihfRule.SPECIALTY_REQUIRED, SPECIALTY_MISSING_MESSAGE)
+    purposes = raw.attributes.get(VihfAttribute.PURPOSE_OF_USE, [])
+    if len(purposes) > 1:
+        raise _fail(VihfRule.PURPOSE_COUNT, f"exactly one purposeofuse is allowed, got {len(purposes)}")
+    codes = [p.code for p in raw.coded(VihfAttribute.PURPOSE_OF_USE)]
+    if purposes and (not codes or codes[0] not in set(PurposeOfUse)):
+        raise _fail(VihfRule.PURPOSE_UNKNOWN, f"purposeofuse must be one of {', '.join(PurposeOfUse)}")
+    _check_resource(raw, policy)
+
+
+def _check_resource(raw: RawAssertion, policy: VerificationPolicy) -> None:
+    values = raw.attributes.get(VihfAttribute.RESOURCE_ID, [])
+    if not values:
+        return
+    try:
+        if len(values) != 1 or not isinstance(values[0], str):
+            raise DmpValidationError("one CX value expected")
+        validate_ins(PatientId.from_cx(values[0]).ins, check_key=policy.check_ins_key)
+    except (DmpValidationError, ValidationError):  # never echo the INS
+        raise _fail(VihfRule.RESOURCE_ID, "resource-id is not a valid INS in CX form (INS^^^&OID&ISO^NH)") from None
+
+
+def verify_vihf(
+    assertion: etree._Element | bytes,
+    policy: VerificationPolicy,
+    *,
+    now: dt.datetime,
+    tls_client_subject: str | None = None,
+) -> VerifiedVihf:
+    """Verify a VIHF (element or bytes; an envelope or ``wsse:Security`` holding exactly one assertion is fine).
+
+    Raises:
+        DmpSecurityError: ``rule`` is a :class:`VihfRule` value, ``dmp_code`` its fault subcode.
+    """
+    try:
+        root = parse_untrusted(assertion) if isinstance(assertion, bytes) else assertion
+    except DmpUnsafeXmlError as exc:
+        raise _fail(VihfRule.MALFORMED, exc.message) from None
+    element = _locate(root)
+    signed: VerifiedSignature | None = None
+    if policy.require_signature or any(child.tag == _SIGNATURE_TAG for child in element):
+        try:
+            signed = verify_enveloped(
+                element,
+                allowed_signature_algorithms=policy.allowed_signature_algorithms,
+                allowed_digest_algorithms=policy.allowed_digest_algorithms,
+            )
+        except SignatureError as exc:
+            raise _fail(VihfRule(exc.failure.value), exc.message) from None
+        _check_certificate(signed, policy, now)
+    raw = read_assertion(signed.signed if signed else detached_copy(element))
+    if signed is not None:
+        _check_identity(raw, signed, policy, tls_client_subject)
+    mode = _mode(raw, policy)
+    _check_times(raw, mode, policy, now)
+    _check_profile(raw, mode, policy)
+    try:
+        vihf = vihf_from_raw(raw)
+    except (ValueError, DmpValidationError) as exc:
+        raise _fail(VihfRule.MALFORMED, f"the assertion does not fit the VIHF model ({type(exc).__name__})") from None
+    cache = policy.replay_cache if mode is AuthMode.AIR else None
+    last_use = vihf.issue_instant + policy.air_max_age
+    if cache is not None and not cache.check_and_add(vihf.assertion_id, now=now, expires_at=last_use):
+        raise _fail(VihfRule.REPLAY, "this AIR VIHF was already used (single use)")
+    return VerifiedVihf(
+        vihf=vihf,
+        certificate=signed.certificate if signed else None,
+        signature_algorithm=signed.signature_algorithm if signed else None,
+        digest_algorithm=signed.digest_algorithm if signed else None,
+    )
