@@ -15,14 +15,14 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python -m dmpclient.demo
+	$(BIN)/python examples/demo.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
 types: $(STAMP)
-	$(BIN)/mypy dmpclient mock_server
+	$(BIN)/mypy dmpclient mock_server examples benchmarks
 
 unit: $(STAMP)
 	$(BIN)/pytest -q

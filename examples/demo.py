@@ -1,0 +1,190 @@
+"""`make demo`: the main job against the bundled mock DMP, step by step, printing what happened.
+
+1. generate (or reuse) an IGC-Santé-like test PKI;
+2. start the mock DMP over mutual TLS on a free loopback port (SQLite state, seeded on first run);
+3. load the client configuration the mock wrote for us, as an integrator would;
+4. build, sign and verify an AIR VIHF;
+5. run the transactions implemented so far (TD0.2, TD1.3a) through the real client;
+6. show what the DMP refuses: replayed AIR token, tampered VIHF, foreign client certificate,
+   break-glass on a patient who opposed it, a call the rights matrices forbid (refused locally);
+7. print the access trace the mock recorded ("historique des accès").
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from dmpclient import (
+    Actor,
+    AuthMode,
+    CallerIdentity,
+    DmpClient,
+    DmpConfig,
+    DmpError,
+    ExistenceAnswer,
+    InsOid,
+    Operation,
+    PurposeOfUse,
+)
+from dmpclient.security.pki import MANIFEST_NAME, TestPki, init_test_pki, load_test_pki
+from dmpclient.security.verify import VerificationPolicy, verify_vihf
+from dmpclient.security.vihf import PatientId
+from dmpclient.transactions import patients
+from dmpclient.transactions.rights import RightsAction
+from mock_server.records import TraceEntry
+from mock_server.runtime import prepare, write_client_config
+from mock_server.server import start_in_thread
+
+DEMO_DIR = Path(".demo")
+PATB_QUATRE = "207058575627097"  # the demo physician is her médecin traitant
+CLOSED_DMP = "270108604926542"
+OPPOSES_BRIS_DE_GLACE = "188102B17295264"
+
+console = Console(highlight=False, width=120)
+_step = 0
+
+
+def step(title: str) -> None:
+    global _step  # noqa: PLW0603 - a simple step counter for the printout
+    _step += 1
+    console.rule(f"[bold]{_step}. {title}")
+
+
+def expect_refusal(label: str, action: Callable[[], object]) -> None:
+    """Run ``action`` and print the typed error it must raise."""
+    try:
+        action()
+    except DmpError as exc:
+        code = getattr(exc, "subcode", None) or getattr(exc, "rule", None) or ""
+        console.print(f"  [green]refused as expected[/green] {label}: [cyan]{type(exc).__name__}[/cyan] {code}")
+        console.print(f"    {exc.message[:240]}")
+        return
+    console.print(f"  [red]NOT refused[/red]: {label}")
+    raise SystemExit(1)
+
+
+def demo_pki(directory: Path, ca_prefix: str = "TEST") -> TestPki:
+    """Reuse the PKI of an earlier run, or generate one."""
+    if (directory / MANIFEST_NAME).exists():
+        return load_test_pki(directory)
+    return init_test_pki(directory, ca_prefix=ca_prefix)
+
+
+def describe(answer: ExistenceAnswer) -> str:
+    authorisation = answer.authorization.value if answer.authorization else "-"
+    return f"status={answer.status.value} authorisation={authorisation} MT={answer.treating_physician}"
+
+
+def main() -> int:
+    started, run_start = time.perf_counter(), dt.datetime.now(dt.UTC)
+    step("Test PKI (IGC-Santé-like; generated, never committed)")
+    pki = demo_pki(DEMO_DIR / "pki")
+    rogue = demo_pki(DEMO_DIR / "rogue-pki", ca_prefix="ROGUE")
+    for label, files in (("ORG AUTH_CLI", pki.org_auth), ("ORG SIGN", pki.org_sign), ("mock server", pki.server)):
+        console.print(f"  {label:13} {files.subject}")
+
+    step("Mock DMP over mutual TLS")
+    runtime = prepare(DEMO_DIR / "data", pki_dir=pki.directory)
+    counts = runtime.store.counts()
+    fresh = "seeded now" if runtime.seeded is not None else "kept from an earlier run"
+    console.print(f"  SQLite store ({fresh}): {counts['patients']} patients, {counts['documents']} documents")
+    server = start_in_thread(
+        runtime.app, server_cert=pki.server.cert, server_key=pki.server.key, client_ca=pki.ca_bundle
+    )
+    console.print(f"  listening on {server.services_url} (client certificate required)")
+    try:
+        config_path = write_client_config(runtime, server.services_url)
+        step("Client configuration")
+        config = DmpConfig.load(config_path)
+        console.print(f"  loaded {config_path} → {config.endpoint}")
+        console.print(f"  structure {config.structure.id}, LPS {config.lps.nom} {config.lps.version}")
+        with DmpClient(config) as client:
+            run_scenarios(client, pki)
+        foreign = DmpConfig.for_test_pki(rogue, base_url=server.services_url).model_copy(
+            update={"ca_bundle": pki.ca_bundle}
+        )
+        with DmpClient(foreign) as stranger:
+            expect_refusal(
+                "client certificate from another CA (mutual TLS)",
+                lambda: stranger.test_existence(PATB_QUATRE, AIR_DOCTOR, ins_oid=InsOid.TEST),
+            )
+        print_trace([e for e in runtime.store.access_trace(limit=50) if e.at >= run_start])
+    finally:
+        server.stop()
+        runtime.close()
+    console.rule(f"[bold green]demo finished in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+DOCTOR = Actor.professional("899900063480", name="LIBRE MAX", profession="10", specialty="SM26")
+AIR_DOCTOR = CallerIdentity(DOCTOR)
+
+
+def run_scenarios(client: DmpClient, pki: TestPki) -> None:
+    step("VIHF (AIR): build, sign, verify")
+    now = dt.datetime.now(dt.UTC)
+    patient = PatientId(ins=PATB_QUATRE, oid=InsOid.TEST)
+    signed = client.vihf_issuer.issue(AIR_DOCTOR, patient, td="TD0.2", now=now)
+    verified = verify_vihf(signed, VerificationPolicy.from_ca_file(pki.ca_bundle, replay_cache=None), now=now)
+    vihf = verified.vihf
+    console.print(f"  {len(signed)} bytes, mode {vihf.mode.value}, purpose {vihf.purpose.value}")
+    console.print(f"  issuer {vihf.issuer}")
+    console.print(f"  roles {[role.code for role in vihf.roles]}, signature {verified.signature_algorithm}")
+
+    step("TD0.2 test d'existence / TD1.3a données administratives")
+    for ins, what in ((PATB_QUATRE, "open DMP, caller is MT"), (CLOSED_DMP, "closed DMP")):
+        console.print(f"  TD0.2 {what:24} → {describe(client.test_existence(ins, AIR_DOCTOR, ins_oid=InsOid.TEST))}")
+    answer = client.administrative_data(OPPOSES_BRIS_DE_GLACE, AIR_DOCTOR, ins_oid=InsOid.TEST)
+    console.print(f"  TD1.3a oppositions → {answer.observations}")
+
+    step("What the DMP refuses")
+    op = patients.test_existence(
+        PATB_QUATRE, InsOid.TEST, lps=client.lps_device(), now=now, new_id=lambda: f"demo-{time.time_ns()}"
+    )
+
+    def send(assertion: bytes) -> object:
+        return client.call(op.service, op.body, action=op.action, td=op.td, assertion=assertion, idempotent=False)
+
+    def token(age: float = 0.0) -> bytes:
+        issued = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=age)
+        return client.vihf_issuer.issue(AIR_DOCTOR, patient, td="TD0.2", now=issued)
+
+    once = token()
+    send(once)
+    expect_refusal("replayed AIR token (single use, EX_AIR-040)", lambda: send(once))
+    expect_refusal("VIHF modified after signature", lambda: send(token().replace(b"SA01", b"SA07")))
+    expect_refusal("AIR token older than 30 s", lambda: send(token(age=45)))
+    break_glass = CallerIdentity(DOCTOR, purpose=PurposeOfUse.BRIS_DE_GLACE)
+    expect_refusal(
+        "bris de glace on a patient who opposed it",
+        lambda: client.test_existence(OPPOSES_BRIS_DE_GLACE, break_glass, ins_oid=InsOid.TEST),
+    )
+    metadata_search: Operation[ExistenceAnswer] = dataclasses.replace(
+        op, rights=RightsAction.TD3_1_RECHERCHE_METADONNEES
+    )
+    expect_refusal(
+        "TD3.1 metadata search with an establishment certificate (526: non), refused before sending",
+        lambda: client.execute(metadata_search, CallerIdentity(DOCTOR, mode=AuthMode.INDIRECTE)),
+    )
+
+
+def print_trace(entries: list[TraceEntry]) -> None:
+    step("Access trace recorded by the mock (historique des accès)")
+    table = Table("TD", "outcome", "caller", "mode", "access", "detail")
+    for entry in reversed(entries):
+        caller = f"{entry.ps_id}@{entry.structure_id}"
+        detail = (entry.detail or "")[:70]
+        table.add_row(entry.td, entry.outcome.value, caller, entry.auth_mode or "", entry.access_mode or "", detail)
+    console.print(table)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

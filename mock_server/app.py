@@ -1,0 +1,260 @@
+"""The mock DMP as an ASGI application: read, authenticate, route, handle, answer — with dmpclient's core.
+
+Per request (one SQLite transaction): the SOAP message is read with the client's own parser (MTOM or
+plain), routed on the service path + body root (reference §1.3.1), admitted by the gate (mutual-TLS
+identity, VIHF, rights), handled, traced, and answered with the client's own envelope/fault builders.
+Blocking work (XML, signatures, SQLite) runs in the thread pool so the event loop keeps accepting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import logging
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Final
+
+from cryptography import x509
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route as HttpRoute
+
+from dmpclient.config import SERVICES_PATH
+from dmpclient.errors import DmpError, DmpProtocolError
+from dmpclient.soap.envelope import SoapMessage, build_response, new_message_id, read_soap
+from dmpclient.soap.faults import build_fault
+from dmpclient.soap.mtom import MtomDecoded, MtomDecoder, encode, is_multipart
+from mock_server.context import Caller, Reply, RequestContext
+from mock_server.dispatch import MockFault, Route, Router
+from mock_server.faults import FaultInjection, FaultInjector
+from mock_server.gate import Gate
+from mock_server.records import Outcome
+from mock_server.server import client_certificate
+from mock_server.state import Store
+
+__all__ = ["MockDmp"]
+
+_log = logging.getLogger("mock_server")
+_access_log = logging.getLogger("mock_server.access")
+_SOAP_CONTENT_TYPE: Final = "application/soap+xml; charset=UTF-8"
+_WSA_MISSING: Final = "A required header representing a Message Addressing Property is not present"
+_MAX_PLAIN_BODY: Final = 32 * 1024 * 1024
+
+
+@dataclass(slots=True)
+class _Answer:
+    status: int
+    content_type: str
+    body: bytes | Iterator[bytes]
+    td: str = "-"
+    outcome: str = "error"
+    caller: str = "-"
+    subcode: str | None = None
+
+
+@dataclass(slots=True)
+class _Seen:
+    """What is known of a request so far (for traces and logs when it fails midway)."""
+
+    message_id: str | None = None
+    route: Route | None = None
+    caller: Caller | None = None
+
+
+class MockDmp:
+    """The mock DMP application (call it as an ASGI app).
+
+    Args:
+        store: the SQLite state.
+        gate: authentication and rights checks.
+        router: the transactions answered (handlers registered by each transaction module).
+        faults: fault injection in force (mutable at run time).
+        clock: current time (tests freeze it).
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        gate: Gate,
+        router: Router,
+        *,
+        faults: FaultInjector | None = None,
+        clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+        new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+    ) -> None:
+        self.store = store
+        self.gate = gate
+        self.router = router
+        self.faults = faults or FaultInjector()
+        self.clock = clock
+        self.new_id = new_id
+        self._app = Starlette(
+            routes=[
+                HttpRoute("/health", self._health, methods=["GET"]),
+                HttpRoute(SERVICES_PATH + "/{service}", self._soap, methods=["POST"]),
+            ]
+        )
+
+    async def __call__(self, scope: object, receive: object, send: object) -> None:
+        await self._app(scope, receive, send)  # type: ignore[arg-type]
+
+    async def _health(self, _request: Request) -> Response:
+        return JSONResponse({"status": "ok", "services": sorted({r.service for r in self.router.routes.values()})})
+
+    async def _soap(self, request: Request) -> Response:
+        started = time.perf_counter()
+        service = request.path_params["service"]
+        content_type = request.headers.get("content-type", "")
+        certificate = client_certificate(request.scope)
+        try:
+            payload = await _read_body(request, content_type)
+        except DmpError as exc:
+            answer = self._fault(MockFault(None, f"Requête illisible : {exc.message}"), relates_to=None)
+        else:
+            injection = self.faults.take(service)
+            if injection and injection.delay_seconds:
+                await asyncio.sleep(injection.delay_seconds)
+            answer = await run_in_threadpool(self._process, service, payload, certificate, injection)
+        self._log_access(service, answer, started)
+        if isinstance(answer.body, bytes):
+            return Response(answer.body, status_code=answer.status, media_type=answer.content_type)
+        return StreamingResponse(answer.body, status_code=answer.status, media_type=answer.content_type)
+
+    def _process(
+        self,
+        service: str,
+        payload: bytes | MtomDecoded,
+        certificate: x509.Certificate | None,
+        injection: FaultInjection | None,
+    ) -> _Answer:
+        seen = _Seen()
+        decoded = payload if isinstance(payload, MtomDecoded) else None
+        try:
+            answer = self._answer(service, payload, certificate, injection, seen)
+        except MockFault as fault:
+            if seen.route is not None and seen.caller is not None:
+                self.gate.trace(
+                    seen.caller,
+                    seen.route,
+                    self.clock(),
+                    outcome=Outcome.REFUSED,
+                    detail=fault.reason,
+                    message_id=seen.message_id,
+                )
+            answer = self._fault(fault, relates_to=seen.message_id)
+        except DmpProtocolError as exc:
+            answer = self._fault(MockFault(None, f"Requête illisible : {exc.message}"), relates_to=seen.message_id)
+        except Exception:
+            _log.exception("internal error while handling a request on %s", service)
+            internal = MockFault(None, "Erreur interne du mock DMP", code="Receiver")
+            answer = self._fault(internal, relates_to=seen.message_id)
+        finally:
+            if decoded is not None:
+                decoded.close()
+        answer.td = seen.route.td if seen.route else "-"
+        answer.caller = seen.caller.log_id() if seen.caller else "-"
+        return answer
+
+    def _answer(
+        self,
+        service: str,
+        payload: bytes | MtomDecoded,
+        certificate: x509.Certificate | None,
+        injection: FaultInjection | None,
+        seen: _Seen,
+    ) -> _Answer:
+        """The normal path: read, route, admit, handle in one transaction, trace, answer."""
+        decoded = payload if isinstance(payload, MtomDecoded) else None
+        root_xml = payload.root_xml if isinstance(payload, MtomDecoded) else payload
+        message = read_soap(root_xml, allow_soap11=service == "repository")
+        seen.message_id = message.message_id
+        for warning in message.warnings:
+            _log.warning("accepted a non-conforming request on %s: %s", service, warning)
+        if not message.message_id or not message.action:
+            raise MockFault(None, _WSA_MISSING)
+        route = seen.route = self.router.resolve(service, message.body)
+        forced = _forced_answer(injection) if injection is not None else None
+        if forced is not None:
+            return forced
+        now = self.clock()
+        caller = seen.caller = self.gate.authenticate(message, certificate, route, now)
+        self.gate.authorize(caller, route)
+        with self.store.transaction():
+            reply = route.handler(RequestContext(route, message, caller, self.store, now, self.new_id, decoded))
+            self.gate.trace(
+                caller, route, now, outcome=Outcome.ALLOWED, detail=reply.detail, message_id=message.message_id
+            )
+        return self._reply(reply, route, message)
+
+    def _reply(self, reply: Reply, route: Route, message: SoapMessage) -> _Answer:
+        envelope = build_response(
+            reply.body, action=route.response_action, relates_to=message.message_id, message_id=new_message_id()
+        )
+        if route.mtom_response or reply.attachments:
+            mtom = encode(envelope, reply.attachments, action=route.response_action)
+            return _Answer(200, mtom.content_type, mtom.iter_bytes(), outcome="allowed")
+        return _Answer(200, _SOAP_CONTENT_TYPE, envelope, outcome="allowed")
+
+    def _fault(self, fault: MockFault, *, relates_to: str | None) -> _Answer:
+        body = build_fault(
+            code="Receiver" if fault.code == "Receiver" else "Sender",
+            reason=fault.reason,
+            subcode=fault.subcode,
+            relates_to=relates_to,
+            message_id=new_message_id(),
+        )
+        outcome = "refused" if fault.code == "Sender" else "error"
+        return _Answer(fault.http_status, _SOAP_CONTENT_TYPE, body, outcome=outcome, subcode=fault.subcode)
+
+    def _log_access(self, service: str, answer: _Answer, started: float) -> None:
+        """One structured line per request: TD, caller, outcome, duration (no INS, no content)."""
+        if not _access_log.isEnabledFor(logging.INFO):
+            return
+        record = {
+            "service": service,
+            "td": answer.td,
+            "caller": answer.caller,
+            "status": answer.status,
+            "outcome": answer.outcome,
+            "subcode": answer.subcode,
+            "ms": round((time.perf_counter() - started) * 1000, 2),
+        }
+        _access_log.info(json.dumps(record, ensure_ascii=False))
+
+
+def _forced_answer(injection: FaultInjection) -> _Answer | None:
+    """The answer imposed by fault injection, if it replaces the normal one."""
+    if injection.http_status is not None:
+        return _Answer(injection.http_status, "text/plain", b"Service Unavailable (injected by the mock DMP)")
+    if injection.malformed_xml:
+        return _Answer(200, _SOAP_CONTENT_TYPE, b'<soap:Envelope xmlns:soap="http://www.w3.org/2003/05/soap-envelope">')
+    if injection.dmp_subcode is not None:
+        raise MockFault(injection.dmp_subcode, injection.dmp_reason, code=injection.dmp_code)
+    return None
+
+
+async def _read_body(request: Request, content_type: str) -> bytes | MtomDecoded:
+    """The request body: MTOM decoded incrementally (spooled to disk when large), plain SOAP bounded."""
+    if is_multipart(content_type):
+        decoder = MtomDecoder(content_type)
+        try:
+            async for chunk in request.stream():
+                decoder.feed(chunk)
+            return decoder.close()
+        except BaseException:
+            decoder.abort()
+            raise
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > _MAX_PLAIN_BODY:
+            raise DmpProtocolError(f"plain SOAP request larger than {_MAX_PLAIN_BODY} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)

@@ -1,0 +1,70 @@
+"""What a mock handler receives (the request, the authenticated caller, the store) and returns."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from dmpclient.soap.envelope import SoapMessage
+from dmpclient.soap.mtom import MtomDecoded, OutgoingPart
+from dmpclient.transactions.operation import PatientRef
+from dmpclient.transactions.rights import AccessMode, Actor
+from mock_server.dispatch import Route
+from mock_server.state import Store
+
+__all__ = ["Caller", "Reply", "RequestContext"]
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """The authenticated caller, from the verified VIHF and the TLS client certificate.
+
+    Attributes:
+        auth_mode: ``DIRECTE`` / ``INDIRECTE`` / ``INDIRECTE_RENFORCEE`` (wire value).
+        ps_id: the VIHF ``Subject/NameID`` (national PS id, or the person responsible for a feed).
+        structure_id: ``Identifiant_Structure``.
+        profession: first role code (TRE_G15, or a non-PS producer code).
+        actor / access_mode: the column of the rights matrices this caller falls in.
+        patient: the VIHF ``resource-id`` patient, when present.
+    """
+
+    auth_mode: str
+    ps_id: str
+    structure_id: str
+    profession: str | None
+    specialty: str | None
+    purpose: str
+    actor: Actor
+    access_mode: AccessMode
+    patient: PatientRef | None
+    tls_subject: str | None
+
+    def log_id(self) -> str:
+        """Caller id for logs and traces (never a patient id)."""
+        return f"{self.ps_id}@{self.structure_id}"
+
+
+@dataclass(slots=True)
+class RequestContext:
+    """Everything a handler may use; handlers run inside one store transaction."""
+
+    route: Route
+    message: SoapMessage
+    caller: Caller
+    store: Store
+    now: dt.datetime
+    new_id: Callable[[], str]
+    attachments: MtomDecoded | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A handler's answer: the response body element, MTOM parts if any, and a trace detail."""
+
+    body: etree._Element
+    attachments: tuple[OutgoingPart, ...] = ()
+    detail: str = ""
+    extra: dict[str, str] = field(default_factory=dict)

@@ -1,0 +1,102 @@
+"""Configurable fault injection, so that integrators can test their error handling against the mock.
+
+Per service: a delay, a bare HTTP error (no SOAP), a malformed XML answer, or a given DMP fault;
+optionally only for the next ``count`` requests. Loaded from a TOML file (``dmp mock serve --faults``)
+or set from Python (tests)::
+
+    [registry]
+    delay_seconds = 2.5
+    [repository]
+    dmp_fault = { subcode = "DMPInvalidCertificate", reason = "Le certificat ayant signé le VIHF est invalide" }
+    count = 3
+"""
+
+from __future__ import annotations
+
+import threading
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dmpclient.errors import DmpConfigError
+from mock_server.dispatch import SERVICES
+
+__all__ = ["FaultInjection", "FaultInjector"]
+
+
+@dataclass(frozen=True, slots=True)
+class FaultInjection:
+    """What to do to the requests of one service instead of (or before) answering them."""
+
+    delay_seconds: float = 0.0
+    http_status: int | None = None
+    malformed_xml: bool = False
+    dmp_subcode: str | None = None
+    dmp_reason: str = "Erreur simulée par le mock DMP"
+    dmp_code: str = "Sender"
+    count: int | None = None
+
+    @classmethod
+    def from_mapping(cls, service: str, data: dict[str, Any]) -> FaultInjection:
+        """Build from a TOML table; unknown keys are refused with the list of valid ones."""
+        data = dict(data)
+        fault = data.pop("dmp_fault", None)
+        if isinstance(fault, dict):
+            data.update({f"dmp_{k}": v for k, v in fault.items()})
+        known = set(cls.__dataclass_fields__)
+        unknown = set(data) - known
+        if unknown:
+            raise DmpConfigError(
+                f"faults.{service}: unknown keys {sorted(unknown)}; valid keys are {sorted(known)}",
+                field=f"faults.{service}",
+            )
+        return cls(**data)
+
+
+class FaultInjector:
+    """Thread-safe registry of the injections in force, consumed per request."""
+
+    def __init__(self, injections: dict[str, FaultInjection] | None = None) -> None:
+        self._lock = threading.Lock()
+        self._injections: dict[str, FaultInjection] = {}
+        self._left: dict[str, int | None] = {}
+        for service, injection in (injections or {}).items():
+            self.set(service, injection)
+
+    @classmethod
+    def from_toml(cls, path: Path) -> FaultInjector:
+        """Load ``[service]`` tables from a TOML file."""
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise DmpConfigError(f"cannot read the fault-injection file {path}: {exc}", field="faults") from None
+        return cls({service: FaultInjection.from_mapping(service, table) for service, table in data.items()})
+
+    def set(self, service: str, injection: FaultInjection) -> None:
+        """Inject ``injection`` on ``service`` (replacing any previous one)."""
+        if service not in SERVICES:
+            raise DmpConfigError(f"faults: unknown service {service!r}; use one of {sorted(SERVICES)}")
+        with self._lock:
+            self._injections[service] = injection
+            self._left[service] = injection.count
+
+    def clear(self, service: str | None = None) -> None:
+        """Remove the injection of one service, or all."""
+        with self._lock:
+            for name in [service] if service else list(self._injections):
+                self._injections.pop(name, None)
+                self._left.pop(name, None)
+
+    def take(self, service: str) -> FaultInjection | None:
+        """The injection to apply to this request of ``service`` (decrements a bounded count)."""
+        with self._lock:
+            injection = self._injections.get(service)
+            if injection is None:
+                return None
+            left = self._left.get(service)
+            if left is not None:
+                if left <= 0:
+                    return None
+                self._left[service] = left - 1
+            return injection

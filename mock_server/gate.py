@@ -1,0 +1,139 @@
+"""The mock's gate: who is calling (mutual TLS + VIHF) and may he do this (official rights matrices).
+
+Every refusal is a SOAP fault with a DMP-style subcode and a French reason (reference §2.12, §8.3,
+§9.2). The VIHF checks are dmpclient's own verifier; the rights are dmpclient's own matrices, so the
+client's local pre-check and the mock can never disagree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Final
+
+from cryptography import x509
+
+from dmpclient.errors import DmpSecurityError, DmpValidationError
+from dmpclient.security.verify import VerificationPolicy, VihfRule, verify_vihf
+from dmpclient.security.vihf import certificate_dn
+from dmpclient.soap.envelope import SoapMessage
+from dmpclient.transactions.operation import PatientRef
+from dmpclient.transactions.rights import AccessMode, access_mode_from_purpose, actor_from_roles, decide
+from mock_server.context import Caller
+from mock_server.dispatch import MockFault, Route
+from mock_server.records import Outcome, TraceEntry
+from mock_server.state import Store
+
+__all__ = ["RIGHTS_SUBCODE", "Gate"]
+
+#: The one rights error name attested (reference §9.3); used for every refusal by the matrices.
+RIGHTS_SUBCODE: Final = "DMPAccessDeniedByRightsService"
+_VIHF_SUBCODE: Final = "DMPInvalidVihf"
+#: Savoir-faire codes that make a physician a "médecin du travail" column (526 MdT; inferred, configurable).
+OCCUPATIONAL_SPECIALTIES: Final = frozenset({"SM25", "SCH35", "C41"})
+
+
+@dataclass(slots=True)
+class Gate:
+    """Authenticates (TLS client certificate + VIHF) and authorises (rights matrices, oppositions).
+
+    Args:
+        policy: the VIHF verification policy (trusted test CA, clock skew, AIR replay cache…).
+        store: used to know whether the caller is the patient's treating physician, and oppositions.
+        occupational_specialties: savoir-faire codes mapped to the médecin du travail column.
+    """
+
+    policy: VerificationPolicy
+    store: Store
+    occupational_specialties: frozenset[str] = field(default=OCCUPATIONAL_SPECIALTIES)
+
+    def authenticate(
+        self, message: SoapMessage, certificate: x509.Certificate | None, route: Route, now: dt.datetime
+    ) -> Caller:
+        """Verify the VIHF against the TLS identity and the body; return the caller or raise a fault."""
+        assertion = message.assertion
+        if assertion is None:
+            raise MockFault(_VIHF_SUBCODE, "Aucun VIHF dans l'en-tête wsse:Security")
+        tls_subject = certificate_dn(certificate) if certificate is not None else None
+        try:
+            verified = verify_vihf(assertion, self.policy, now=now, tls_client_subject=tls_subject)
+        except DmpSecurityError as exc:
+            raise MockFault(exc.dmp_code, VihfRule(exc.rule).reason_fr) from exc
+        vihf = verified.vihf
+        patient = PatientRef(vihf.patient.ins, vihf.patient.oid) if vihf.patient else None
+        body_ins = route.patient_ins(message.body) if route.patient_ins and message.body is not None else None
+        if body_ins is not None and (patient is None or patient.ins != body_ins):
+            raise MockFault(
+                _VIHF_SUBCODE, "Le patient du VIHF (resource-id) ne correspond pas au patient de la requête"
+            )
+        profession = vihf.profession.code
+        specialty = vihf.savoir_faire.code if vihf.savoir_faire else None
+        treating = self.store.treating_physician_of(patient.ins, now) if patient else None
+        actor = actor_from_roles(
+            profession,
+            is_treating_physician=treating is not None and treating.subject_id == vihf.subject_name_id,
+            is_occupational_physician=specialty in self.occupational_specialties,
+            auth_mode=vihf.mode.value,
+        )
+        return Caller(
+            auth_mode=vihf.mode.value,
+            ps_id=vihf.subject_name_id,
+            structure_id=vihf.structure_id,
+            profession=profession,
+            specialty=specialty,
+            purpose=vihf.purpose.value,
+            actor=actor,
+            access_mode=access_mode_from_purpose(vihf.purpose.value),
+            patient=patient,
+            tls_subject=tls_subject,
+        )
+
+    def authorize(self, caller: Caller, route: Route) -> None:
+        """Apply the rights matrix row of the route and the patient's oppositions (§2.9, §8)."""
+        if route.rights is not None:
+            try:
+                decision = decide(
+                    route.rights, auth_mode=caller.auth_mode, actor=caller.actor, access_mode=caller.access_mode
+                )
+            except DmpValidationError as exc:
+                raise MockFault(RIGHTS_SUBCODE, f"Accès refusé : {exc.message}") from exc
+            if not decision.allowed:
+                raise MockFault(
+                    RIGHTS_SUBCODE, f"Accès refusé par le service de gestion des droits : {decision.reason}"
+                )
+        patient = self.store.get_patient(caller.patient.ins) if caller.patient else None
+        if patient is None:
+            return
+        if caller.access_mode is AccessMode.BRIS_DE_GLACE and patient.opposition_bris_de_glace:
+            raise MockFault(RIGHTS_SUBCODE, "Accès refusé : le patient s'est opposé à l'accès en mode bris de glace")
+        if caller.access_mode is AccessMode.REGULATION and patient.opposition_acces_urgence:
+            raise MockFault(
+                RIGHTS_SUBCODE, "Accès refusé : le patient s'est opposé à l'accès par le centre de régulation"
+            )
+
+    def trace(
+        self,
+        caller: Caller,
+        route: Route,
+        now: dt.datetime,
+        *,
+        outcome: Outcome,
+        detail: str = "",
+        message_id: str | None = None,
+    ) -> None:
+        """Append to the access trace ("historique des accès" of the DMP)."""
+        self.store.record_access(
+            TraceEntry(
+                at=now,
+                td=route.td,
+                outcome=outcome,
+                ps_id=caller.ps_id,
+                structure_id=caller.structure_id,
+                auth_mode=caller.auth_mode,
+                role=caller.profession,
+                access_mode=caller.access_mode.value,
+                patient_ins=caller.patient.ins if caller.patient else None,
+                detail=detail or None,
+                message_id=message_id,
+            )
+        )

@@ -1,0 +1,106 @@
+"""Assemble a ready-to-serve mock DMP from a data directory: test PKI, SQLite store, seed, gate, routes.
+
+Used by ``dmp mock serve``, ``python -m mock_server``, the demo and the test fixtures, so that all of
+them run the very same server.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+from dmpclient.security.pki import MANIFEST_NAME, TestPki, init_test_pki, load_test_pki
+from dmpclient.security.verify import ReplayCache, VerificationPolicy
+from mock_server.app import MockDmp
+from mock_server.faults import FaultInjector
+from mock_server.gate import Gate
+from mock_server.handlers import default_router
+from mock_server.seed import SeedSummary, seed
+from mock_server.state import Store, database_path
+
+__all__ = ["CLIENT_CONFIG_NAME", "MockRuntime", "prepare"]
+
+#: A dmpclient configuration pointing at this mock, written next to the data (one-step onboarding).
+CLIENT_CONFIG_NAME: Final = "dmpclient.toml"
+
+
+@dataclass(slots=True)
+class MockRuntime:
+    """Everything a running mock needs; ``close()`` releases the store."""
+
+    app: MockDmp
+    store: Store
+    pki: TestPki
+    data_dir: Path
+    seeded: SeedSummary | None
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def _pki(data_dir: Path, pki_dir: Path | None) -> TestPki:
+    if pki_dir is not None:
+        return load_test_pki(pki_dir)
+    own = data_dir / "pki"
+    return load_test_pki(own) if (own / MANIFEST_NAME).exists() else init_test_pki(own)
+
+
+def prepare(
+    data_dir: Path,
+    *,
+    pki_dir: Path | None = None,
+    seed_if_empty: bool = True,
+    faults: FaultInjector | None = None,
+    require_signature: bool = True,
+    check_ins_key: bool = True,
+    now: dt.datetime | None = None,
+) -> MockRuntime:
+    """Open (or create) the mock in ``data_dir``: PKI (generated on first run), store, seed data, app."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    pki = _pki(data_dir, pki_dir)
+    store = Store.open(database_path(data_dir))
+    seeded = None
+    if seed_if_empty and not store.list_patients():
+        seeded = seed(store, now=now or dt.datetime.now(dt.UTC))
+    policy = VerificationPolicy.from_ca_file(
+        pki.ca_bundle,
+        replay_cache=ReplayCache(),
+        require_signature=require_signature,
+        check_ins_key=check_ins_key,
+    )
+    app = MockDmp(store, Gate(policy, store), default_router(), faults=faults)
+    return MockRuntime(app, store, pki, data_dir, seeded)
+
+
+def write_client_config(runtime: MockRuntime, base_url: str) -> Path:
+    """Write a dmpclient TOML configuration for this mock (TLS and signing credentials of the test PKI)."""
+    pki = runtime.pki
+    text = f"""# dmpclient configuration for the bundled mock DMP (generated; test credentials only)
+environment = "mock"
+base_url = "{base_url}"
+ca_bundle = "{pki.ca_bundle.resolve()}"
+
+[credentials.tls]
+cert = "{pki.org_auth.cert.resolve()}"
+key = "{pki.org_auth.key.resolve()}"
+
+[credentials.signing]
+cert = "{pki.org_sign.cert.resolve()}"
+key = "{pki.org_sign.key.resolve()}"
+
+[lps]
+nom = "DMPCLIENT DEMO"
+version = "0.1.0"
+id = "1.2.250.1.999.888.2"
+id_homologation_dmp = "DMPCLIENT-TEST-tmp1"
+
+[structure]
+id = "{pki.structure_id}"
+secteur_activite = "SA01"
+name = "CENTRE HOSPITALIER DE TEST DMPCLIENT"
+"""
+    path = runtime.data_dir / CLIENT_CONFIG_NAME
+    path.write_text(text, encoding="utf-8")
+    return path

@@ -1,0 +1,71 @@
+"""The mock DMP as the tests use it: seeded once per session, served over real mutual TLS on loopback."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from dmpclient._client import DmpClient
+from dmpclient.config import DmpConfig
+from dmpclient.hl7v3.patient_query import ExistenceAnswer
+from dmpclient.hl7v3.wrapper import Device
+from dmpclient.security.issuer import CallerIdentity
+from dmpclient.security.pki import TestPki
+from dmpclient.security.vihf import Actor, AuthMode, PurposeOfUse
+from dmpclient.transactions import patients
+from dmpclient.transactions.operation import Operation
+from mock_server.runtime import MockRuntime, prepare
+from mock_server.server import RunningServer, start_in_thread
+
+DOCTOR = Actor.professional("899900063480", name="LIBRE MAX", profession="10", specialty="SM26")
+NURSE = Actor.professional("899900023351", name="INFIRMIER TEST", profession="60")
+AIR_DOCTOR = CallerIdentity(DOCTOR)
+PATB_QUATRE = "207058575627097"  # PATB-QUATRE Laurence: the test doctor is her médecin traitant (seed)
+CLOSED = "270108604926542"
+OPPOSES_BRIS_DE_GLACE = "188102B17295264"
+TEST_OID = "1.2.250.1.213.1.4.10"
+
+
+def identity(
+    actor: Actor = DOCTOR, mode: AuthMode = AuthMode.AIR, purpose: PurposeOfUse = PurposeOfUse.NORMAL
+) -> CallerIdentity:
+    return CallerIdentity(actor, mode=mode, purpose=purpose)
+
+
+def td02(ins: str = PATB_QUATRE, *, td13a: bool = False) -> Operation[ExistenceAnswer]:
+    """A TD0.2 (or TD1.3a) operation on a test INS, as the clients build it."""
+    build = patients.administrative_data if td13a else patients.test_existence
+    lps = Device("1.2.250.1.999.1", "DMPCLIENT")
+    return build(ins, TEST_OID, lps=lps, now=dt.datetime.now(dt.UTC), new_id=lambda: str(uuid.uuid4()))
+
+
+def serve(runtime: MockRuntime, pki: TestPki) -> RunningServer:
+    return start_in_thread(runtime.app, server_cert=pki.server.cert, server_key=pki.server.key, client_ca=pki.ca_bundle)
+
+
+@pytest.fixture(scope="session")
+def mock_runtime(pki: TestPki, tmp_path_factory: pytest.TempPathFactory) -> Iterator[MockRuntime]:
+    runtime = prepare(tmp_path_factory.mktemp("mock-data"), pki_dir=pki.directory, now=dt.datetime.now(dt.UTC))
+    yield runtime
+    runtime.close()
+
+
+@pytest.fixture(scope="session")
+def mock_dmp(mock_runtime: MockRuntime, pki: TestPki) -> Iterator[RunningServer]:
+    server = serve(mock_runtime, pki)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def mock_config(mock_dmp: RunningServer, pki: TestPki) -> DmpConfig:
+    return DmpConfig.for_test_pki(pki, base_url=mock_dmp.services_url)
+
+
+@pytest.fixture
+def client(mock_config: DmpConfig) -> Iterator[DmpClient]:
+    with DmpClient(mock_config) as dmp:
+        yield dmp
