@@ -1,0 +1,69 @@
+"""VihfIssuer: one fresh signed VIHF per call, AIR switched to INDIRECTE for feeding, config wiring."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from dmpclient import Actor, AuthMode, CallerIdentity, DmpConfig, PurposeOfUse
+from dmpclient.errors import DmpConfigError
+from dmpclient.ids import InsOid
+from dmpclient.security.issuer import VihfIssuer, effective_mode
+from dmpclient.security.pki import TestPki
+from dmpclient.security.verify import VerificationPolicy, verify_vihf
+from dmpclient.security.vihf import PatientId
+
+DOCTOR = Actor.professional("899900063480", name="LIBRE MAX", profession="10", specialty="SM26")
+PATIENT = PatientId(ins="207058575627097", oid=InsOid.TEST)
+
+
+@pytest.fixture(scope="module")
+def issuer(pki: TestPki) -> VihfIssuer:
+    return VihfIssuer.from_config(DmpConfig.for_test_pki(pki))
+
+
+@pytest.mark.parametrize(
+    ("mode", "td", "expected"),
+    [
+        (AuthMode.AIR, "TD0.2", AuthMode.AIR),
+        (AuthMode.AIR, "TD2.1", AuthMode.INDIRECTE),
+        (AuthMode.AIR, "TD2.2", AuthMode.INDIRECTE),
+        (AuthMode.INDIRECTE, "TD2.1", AuthMode.INDIRECTE),
+        (AuthMode.DIRECTE, "TD2.1", AuthMode.DIRECTE),
+    ],
+)
+def test_feeding_is_never_sent_in_air(mode: AuthMode, td: str, expected: AuthMode) -> None:
+    assert effective_mode(CallerIdentity(DOCTOR, mode=mode), td) is expected
+
+
+def test_issued_assertions_verify_and_carry_the_configuration(issuer: VihfIssuer, pki: TestPki) -> None:
+    now = dt.datetime.now(dt.UTC)
+    identity = CallerIdentity(DOCTOR, purpose=PurposeOfUse.BRIS_DE_GLACE)
+    signed = issuer.issue(identity, PATIENT, td="TD0.2", now=now)
+    vihf = verify_vihf(signed, VerificationPolicy.from_ca_file(pki.ca_bundle), now=now).vihf
+    assert vihf.mode is AuthMode.AIR
+    assert vihf.authn_context_decl == "CONF_EXI_PGSSIS"
+    assert vihf.purpose is PurposeOfUse.BRIS_DE_GLACE
+    assert (vihf.structure_id, vihf.secteur_activite) == (pki.structure_id, "SA01")
+    assert vihf.patient == PATIENT
+    assert vihf.lps.nom == "DMPCLIENT"
+
+
+def test_every_call_gets_a_new_assertion_id(issuer: VihfIssuer) -> None:
+    now = dt.datetime.now(dt.UTC)
+    ids = {issuer.build(CallerIdentity(DOCTOR), PATIENT, td="TD0.2", now=now).assertion_id for _ in range(5)}
+    assert len(ids) == 5
+
+
+def test_feeding_vihf_is_indirecte(issuer: VihfIssuer) -> None:
+    vihf = issuer.build(CallerIdentity(DOCTOR), PATIENT, td="TD2.1", now=dt.datetime.now(dt.UTC))
+    assert vihf.mode is AuthMode.INDIRECTE
+    assert vihf.authn_context_decl is None
+
+
+def test_a_configuration_without_signing_credential_says_so(pki: TestPki) -> None:
+    config = DmpConfig.for_test_pki(pki)
+    unsigned = config.model_copy(update={"credentials": config.credentials.model_copy(update={"signing": None})})
+    with pytest.raises(DmpConfigError, match="signing"):
+        VihfIssuer.from_config(unsigned)
