@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
+from dmpclient.hl7v3.patient_query import AuthorizationStatus as AuthorisationStatus
 from dmpclient.xds.codes import AssociationType, AvailabilityStatus, Code, Confidentiality
 
 __all__ = [
@@ -58,15 +59,6 @@ class DmpStatus(StrEnum):
     ACTIVE = "active"
     CLOSED = "closed"
     NONE = "none"
-
-
-class AuthorisationStatus(StrEnum):
-    """TD0.2 ``AUTORISATION`` values (reference §3.1); NON_EXISTE when there is no authorisation."""
-
-    VALIDE = "VALIDE"
-    INTERDIT = "INTERDIT"
-    EXPIRE = "EXPIRE"
-    NON_EXISTE = "NON_EXISTE"
 
 
 class SubjectKind(StrEnum):

@@ -78,12 +78,16 @@ class DmpStatus(StrEnum):
 
 
 class AuthorizationStatus(StrEnum):
-    """The caller's authorisation on the DMP (``AUTORISATION`` attention line; values beyond VALIDE inferred)."""
+    """The caller's authorisation on the DMP (``AUTORISATION`` attention line; values beyond VALIDE inferred).
 
-    VALID = "VALIDE"
-    NONE = "NON_EXISTE"
-    FORBIDDEN = "INTERDIT"
-    EXPIRED = "EXPIRE"
+    Member names are the wire values: VALIDE (authorised), INTERDIT (blocked by the patient), EXPIRE
+    (authorisation expired), NON_EXISTE (never authorised).
+    """
+
+    VALIDE = "VALIDE"
+    INTERDIT = "INTERDIT"
+    EXPIRE = "EXPIRE"
+    NON_EXISTE = "NON_EXISTE"
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,7 +293,7 @@ def parse_patient_response(root: etree._Element) -> ExistenceAnswer:
         if key == "AUTORISATION" and value is not None:
             code = value.get("code", "")
             known = {a.value for a in AuthorizationStatus}
-            authorization = AuthorizationStatus(code) if code in known else AuthorizationStatus.NONE
+            authorization = AuthorizationStatus(code) if code in known else AuthorizationStatus.NON_EXISTE
         elif key == "STATUT_MT" and value is not None:
             treating = value.get("value") == "true"
     response_code = text_of(root, "controlActProcess/queryAck/queryResponseCode", "code")

@@ -8,7 +8,6 @@ from lxml import etree
 
 from dmpclient._xml import qname
 from dmpclient.hl7v3.patient_query import (
-    AuthorizationStatus,
     DmpStatus,
     ExistenceAnswer,
     PatientIdentity,
@@ -60,7 +59,7 @@ def _answer(ctx: RequestContext, patient: Patient | None, reason: PatientReason)
     treating = ctx.store.treating_physician_of(patient.ins, ctx.now)
     return ExistenceAnswer(
         _WIRE_STATUS[patient.dmp_status],
-        authorization=AuthorizationStatus(authorisation.value),
+        authorization=authorisation,
         treating_physician=treating is not None and treating.subject_id == caller.ps_id,
         patient=_identity(patient),
         observations={"COMPTE_INTERNET_OUVERT": patient.web_account, "RATTACHEMENT_ENS": patient.mes_attached},
