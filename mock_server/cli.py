@@ -16,6 +16,7 @@ from dmpclient.config import SERVICES_PATH
 from dmpclient.errors import DmpError
 from mock_server.faults import FaultInjector
 from mock_server.runtime import MockRuntime, prepare, write_client_config
+from mock_server.seed import MIN_DOCUMENTS, MIN_PATIENTS
 from mock_server.seed import seed as seed_store
 from mock_server.server import serve_forever
 from mock_server.state import Store, database_path
@@ -78,14 +79,18 @@ def _print_banner(runtime: MockRuntime, base_url: str, config: Path) -> None:
     _console.print(f"  PKCS#12 files             *.p12 in {pki.directory} (password in {pki.p12_password_file.name})")
     _console.print(f"  ready-made client config  {config}   →  dmp config check --config {config}")
     if runtime.seeded is not None:
-        _console.print(f"  seeded an empty database: {runtime.seeded}")
+        seeded = runtime.seeded
+        _console.print(
+            f"  seeded an empty database: {seeded.patients} patients, {seeded.documents} documents "
+            f"(details: dmp mock seed --help, dmp mock trace)"
+        )
 
 
 @app.command()
 def seed(
     data: DataOption = _DEFAULT_DATA,
-    patients: Annotated[int, typer.Option(help="Number of patients (at least 20).")] = 24,
-    documents: Annotated[int, typer.Option(help="Number of documents (at least 200).")] = 240,
+    patients: Annotated[int, typer.Option(help=f"Number of patients (at least {MIN_PATIENTS}).")] = 24,
+    documents: Annotated[int, typer.Option(help=f"Number of documents (at least {MIN_DOCUMENTS}).")] = 240,
     random_seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same data).")] = 1234,
     reset_first: Annotated[bool, typer.Option("--reset", help="Wipe the database before seeding.")] = False,
 ) -> None:
