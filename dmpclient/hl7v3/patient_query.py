@@ -156,6 +156,7 @@ def build_patient_query(
         accept_ack="AL",
         processing_code=processing_code,
     )
+    sub(root, "attentionLine", xsi_nil="true")  # present but nil in the official requests (§3.1)
     control = sub(root, "controlActProcess", classCode="CACT", moodCode="EVN")
     sub(control, "reasonCode", code=reason.value, codeSystem=REASON_CODE_SYSTEM, displayName=_DISPLAY[reason])
     query = sub(control, "queryByParameter")

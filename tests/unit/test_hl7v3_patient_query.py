@@ -50,6 +50,9 @@ def test_query_carries_the_wire_values_of_the_reference() -> None:
     value = query.find(f".//{H}patientIdentifier/{H}value")
     assert (value.get("root"), value.get("extension")) == ("1.2.250.1.213.1.4.10", INS)
     assert query.findtext(f".//{H}patientIdentifier/{H}semanticsText") == "Patient.id"
+    nil = query.find(f"{H}attentionLine")
+    assert nil.get("{http://www.w3.org/2001/XMLSchema-instance}nil") == "true"
+    assert nil.getprevious().tag == f"{H}sender"
 
 
 @pytest.mark.parametrize("reason", list(PatientReason))
