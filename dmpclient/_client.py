@@ -63,6 +63,7 @@ T = TypeVar("T")
 AssertionSource = bytes | Callable[[], bytes] | None
 _SOAP_CONTENT_TYPE: Final = 'application/soap+xml; charset=UTF-8; action="{action}"'
 _RETRY_STATUSES: Final = frozenset({503})
+_MAX_MTOM_RESPONSE: Final = 1 << 30  # attachments are spooled to disk; bound the disk use too
 _STATUS_HINTS: Final = {
     401: "the server did not accept the caller: check the certificate registration for this environment",
     403: "the server refused the caller: check the certificate registration for this environment",
@@ -129,7 +130,11 @@ class _BodyReader:
 
     def __init__(self, content_type: str, max_bytes: int) -> None:
         multipart = mtom.is_multipart(content_type)
-        self._decoder = mtom.MtomDecoder(content_type, max_root_bytes=max_bytes) if multipart else None
+        self._decoder = (
+            mtom.MtomDecoder(content_type, max_root_bytes=max_bytes, max_total_bytes=_MAX_MTOM_RESPONSE)
+            if multipart
+            else None
+        )
         self._buffer = bytearray()
         self._max = max_bytes
 

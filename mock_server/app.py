@@ -45,6 +45,7 @@ _access_log = logging.getLogger("mock_server.access")
 _SOAP_CONTENT_TYPE: Final = "application/soap+xml; charset=UTF-8"
 _WSA_MISSING: Final = "A required header representing a Message Addressing Property is not present"
 _MAX_PLAIN_BODY: Final = 32 * 1024 * 1024
+_MAX_MTOM_BODY: Final = 512 * 1024 * 1024  # a DMP submission is far smaller; bounded disk use
 
 
 @dataclass(slots=True)
@@ -242,7 +243,7 @@ def _forced_answer(injection: FaultInjection) -> _Answer | None:
 async def _read_body(request: Request, content_type: str) -> bytes | MtomDecoded:
     """The request body: MTOM decoded incrementally (spooled to disk when large), plain SOAP bounded."""
     if is_multipart(content_type):
-        decoder = MtomDecoder(content_type)
+        decoder = MtomDecoder(content_type, max_total_bytes=_MAX_MTOM_BODY)
         try:
             async for chunk in request.stream():
                 decoder.feed(chunk)
