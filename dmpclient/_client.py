@@ -166,10 +166,10 @@ class _BodyReader:
 class _Core:
     """What both shells share: preparation, interpretation, error mapping, retry decisions, logging."""
 
-    def __init__(self, config: DmpConfig, clock: Callable[[], dt.datetime]) -> None:
+    def __init__(self, config: DmpConfig, clock: Callable[[], dt.datetime], issuer: VihfIssuer | None) -> None:
         self.config = config
         self.clock = clock
-        self._issuer: VihfIssuer | None = None
+        self._issuer = issuer
 
     @property
     def issuer(self) -> VihfIssuer:
@@ -289,7 +289,7 @@ class _Core:
         try:
             self._log_debug("response", call, {"content-type": content_type}, xml)
             try:
-                message = read_soap(xml)
+                message = read_soap(xml, max_bytes=self.config.max_response_bytes)
             except DmpProtocolError as exc:
                 if 200 <= status < 300:
                     raise exc.with_context(td=call.td, message_id=call.message_id) from None
@@ -428,6 +428,8 @@ class DmpClient:
         http_client: an ``httpx.Client`` to use instead of building one (tests); the caller closes it.
         sleep: how to wait between retries (tests inject a recorder).
         clock: current time for VIHFs and messages (tests freeze it).
+        vihf_issuer: who builds and signs the VIHFs (default: ``credentials.signing`` of the configuration;
+            pass one over a card :class:`~dmpclient.security.vihf.Signer` for DIRECTE mode).
     """
 
     def __init__(
@@ -437,8 +439,9 @@ class DmpClient:
         http_client: httpx.Client | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], dt.datetime] = _utc_now,
+        vihf_issuer: VihfIssuer | None = None,
     ) -> None:
-        self._core = _Core(config, clock)
+        self._core = _Core(config, clock, vihf_issuer)
         self._owns_http = http_client is None
         self._http = http_client if http_client is not None else self._core.http_client(httpx.Client)
         self._sleep = sleep
@@ -591,6 +594,8 @@ class AsyncDmpClient:
         config: the configuration.
         http_client: an ``httpx.AsyncClient`` to use instead of building one (tests); the caller closes it.
         sleep: how to wait between retries.
+        clock: current time for VIHFs and messages.
+        vihf_issuer: who builds and signs the VIHFs (see :class:`DmpClient`).
     """
 
     def __init__(
@@ -600,8 +605,9 @@ class AsyncDmpClient:
         http_client: httpx.AsyncClient | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         clock: Callable[[], dt.datetime] = _utc_now,
+        vihf_issuer: VihfIssuer | None = None,
     ) -> None:
-        self._core = _Core(config, clock)
+        self._core = _Core(config, clock, vihf_issuer)
         self._owns_http = http_client is None
         self._http = http_client if http_client is not None else self._core.http_client(httpx.AsyncClient)
         self._sleep = sleep

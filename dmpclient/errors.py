@@ -18,7 +18,7 @@
     │   └── DmpRightsError            fault meaning "refused by the rights service"
     ├── DmpRegistryError              XDS RegistryResponse with status Failure and a RegistryErrorList
     ├── DmpBusinessError              business status: custom `status` ≠ DMPOk, HL7v3 ack ≠ AA
-    │   └── DmpNotFoundError          no DMP for this patient (HL7 queryResponseCode NF, …)
+    │   └── DmpNotFoundError          no DMP where one is required (TD0.2 reports it as DmpStatus.NONE instead)
     └── DmpSecurityError              a security check failed (VIHF signature, chain, replay, …)
 
 Every error carries the TD (``td``) and the WS-Addressing message id (``message_id``) when known.
@@ -109,7 +109,7 @@ class DmpConfigError(DmpUsageError):
     """The configuration is incomplete or inconsistent.
 
     Args:
-        field: the dotted configuration path at fault (``"credentials.tls_cert"``).
+        field: the dotted configuration path at fault (``"credentials.tls.cert"``).
     """
 
     def __init__(self, message: str, *, field: str | None = None) -> None:

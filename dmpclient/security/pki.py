@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from dmpclient.errors import DmpConfigError
+from dmpclient.security.vihf_dn import certificate_dn
 
 __all__ = [
     "ORG_TEST_POLICY_OID",
@@ -218,7 +219,7 @@ def _write_end_entity(
             serialization.BestAvailableEncryption(password),
         ),
     )
-    return CertificateFiles(cert_path, key_path, p12_path, issued.cert.subject.rfc4514_string())
+    return CertificateFiles(cert_path, key_path, p12_path, certificate_dn(issued.cert))
 
 
 def init_test_pki(

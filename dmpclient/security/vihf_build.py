@@ -69,6 +69,9 @@ class NonPsRole(StrEnum):
     ALIM_AM = "ALIM_AM"
 
 
+_PROCESS_ROLES: Final = frozenset({"AUTOMATE", "DISPOSITIF", "ALIM_AM"})
+
+
 class Actor(BaseModel):
     """Who the VIHF speaks for: a health professional, a staff member, or an automated process.
 
@@ -125,8 +128,12 @@ class Actor(BaseModel):
 
     @property
     def is_device(self) -> bool:
-        """True for a non-PS producer (TRE_A00 first role)."""
-        return self.profession.code_system == load_value_set(ValueSetId.PRODUCTEUR_NON_PS).oid
+        """True for an automated producer (AUTOMATE, DISPOSITIF, ALIM_AM): not a person, never in AIR.
+
+        Medical secretaries (SECRETARIAT_MEDICAL) are persons: the AIR matrix has a column for them (PE).
+        """
+        non_ps = load_value_set(ValueSetId.PRODUCTEUR_NON_PS).oid
+        return self.profession.code_system == non_ps and self.profession.code in _PROCESS_ROLES
 
 
 class Structure(BaseModel):
@@ -184,6 +191,12 @@ def _build(
     vihf_version: str = DEFAULT_VIHF_VERSION,
 ) -> Vihf:
     roles = actor.roles
+    if mode is not AuthMode.DIRECTE and not actor.subject_id:
+        raise DmpValidationError(
+            'name: subject-id is mandatory in INDIRECTE/AIR: give the user\'s name ("NOM Prénom, service") or, '
+            'for an automated feed, "software, model, service"',
+            field="name",
+        )
     if missing_savoir_faire(roles):
         raise DmpValidationError(f"specialty: {SPECIALTY_MISSING_MESSAGE} (give a TRE_R01 code)", field="specialty")
     instant = _millis(now)

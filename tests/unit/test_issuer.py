@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from dmpclient import Actor, AuthMode, CallerIdentity, DmpConfig, PurposeOfUse
-from dmpclient.errors import DmpConfigError
+from dmpclient import Actor, AuthMode, CallerIdentity, DmpConfig, NonPsRole, PurposeOfUse
+from dmpclient.errors import DmpConfigError, DmpValidationError
 from dmpclient.ids import InsOid
 from dmpclient.security.issuer import VihfIssuer, effective_mode
 from dmpclient.security.pki import TestPki
@@ -67,3 +67,24 @@ def test_a_configuration_without_signing_credential_says_so(pki: TestPki) -> Non
     unsigned = config.model_copy(update={"credentials": config.credentials.model_copy(update={"signing": None})})
     with pytest.raises(DmpConfigError, match="signing"):
         VihfIssuer.from_config(unsigned)
+
+
+def test_a_user_without_name_is_refused_before_signing(issuer: VihfIssuer) -> None:
+    anonymous = Actor.professional("899900063480", profession="10", specialty="SM26")
+    with pytest.raises(DmpValidationError, match="subject-id"):
+        issuer.build(CallerIdentity(anonymous), PATIENT, td="TD0.2", now=dt.datetime.now(dt.UTC))
+    directe = issuer.build(
+        CallerIdentity(anonymous, mode=AuthMode.DIRECTE), PATIENT, td="TD0.2", now=dt.datetime.now(dt.UTC)
+    )
+    assert directe.subject_id is None
+
+
+def test_medical_secretaries_may_consult_in_air_but_processes_may_not(issuer: VihfIssuer) -> None:
+    now = dt.datetime.now(dt.UTC)
+    secretary = Actor.device("899900063480", name="SECRETARIAT CARDIO", kind=NonPsRole.SECRETARIAT_MEDICAL)
+    assert not secretary.is_device
+    assert issuer.build(CallerIdentity(secretary), PATIENT, td="TD0.2", now=now).mode is AuthMode.AIR
+    robot = Actor.device("899900063480", name="PFI, v3, imagerie", kind=NonPsRole.AUTOMATE)
+    with pytest.raises(DmpValidationError, match="devices use INDIRECTE"):
+        issuer.build(CallerIdentity(robot), PATIENT, td="TD0.2", now=now)
+    assert issuer.build(CallerIdentity(robot), PATIENT, td="TD2.1", now=now).mode is AuthMode.INDIRECTE
