@@ -52,8 +52,7 @@ def serve(
         )
     except DmpError as exc:
         raise _fail(exc) from None
-    shown_host = f"[{host}]" if ":" in host else host
-    base_url = f"https://{shown_host}:{port}{SERVICES_PATH}"
+    base_url = f"https://{_client_host(host)}:{port}{SERVICES_PATH}"
     config = write_client_config(runtime, base_url)
     _print_banner(runtime, base_url, config)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
@@ -68,6 +67,21 @@ def serve(
         )
     finally:
         runtime.close()
+
+
+def _client_host(host: str) -> str:
+    """The host a local client should use: a wildcard bind is reached on loopback (in the certificate SAN)."""
+    if host in ("0.0.0.0", ""):  # noqa: S104 - mapping a wildcard bind, not binding
+        return "127.0.0.1"
+    if host == "::":
+        return "[::1]"
+    return f"[{host}]" if ":" in host else host
+
+
+def _mask(ins: str | None, show: bool) -> str:
+    if not ins:
+        return "-"
+    return ins if show else "…" + ins[-4:]
 
 
 def _print_banner(runtime: MockRuntime, base_url: str, config: Path) -> None:
@@ -123,6 +137,7 @@ def trace(
     data: DataOption = _DEFAULT_DATA,
     patient: Annotated[str | None, typer.Option("--patient", help="Only this patient's INS.")] = None,
     limit: Annotated[int, typer.Option(help="Most recent entries to show.")] = 50,
+    show_ins: Annotated[bool, typer.Option("--show-ins", help="Print whole INS values (masked by default).")] = False,
 ) -> None:
     """Show the access trace ("historique des accès"): who called which TD on which patient, and the outcome."""
     with Store.open(database_path(data)) as store:
@@ -136,7 +151,7 @@ def trace(
             f"{entry.ps_id or '-'}@{entry.structure_id or '-'}",
             entry.auth_mode or "-",
             entry.access_mode or "-",
-            entry.patient_ins or "-",
+            _mask(entry.patient_ins, show_ins),
             (entry.detail or "")[:60],
         )
     _console.print(table)
