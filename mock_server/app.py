@@ -3,7 +3,8 @@
 Per request (one SQLite transaction): the SOAP message is read with the client's own parser (MTOM or
 plain), routed on the service path + body root (reference §1.3.1), admitted by the gate (mutual-TLS
 identity, VIHF, rights), handled, traced, and answered with the client's own envelope/fault builders.
-Blocking work (XML, signatures, SQLite) runs in the thread pool so the event loop keeps accepting.
+Blocking work (XML, signatures, SQLite) runs in worker threads so the event loop keeps accepting; see
+``workers`` for why there is one by default.
 """
 
 from __future__ import annotations
@@ -12,15 +13,17 @@ import asyncio
 import datetime as dt
 import json
 import logging
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Final
 
+import anyio.to_thread
+from anyio import CapacityLimiter
 from cryptography import x509
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route as HttpRoute
@@ -77,6 +80,9 @@ class MockDmp:
         router: the transactions answered (handlers registered by each transaction module).
         faults: fault injection in force (mutable at run time).
         clock: current time (tests freeze it).
+        workers: threads processing requests. The work is GIL-bound and SQLite has a single writer, so
+            more threads only add lock convoys: 1 gives the best throughput and tail latency (see
+            benchmarks/bench_mock.py). Raise it only if long handlers must not hold up short calls.
     """
 
     def __init__(
@@ -88,6 +94,7 @@ class MockDmp:
         faults: FaultInjector | None = None,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
         new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+        workers: int = 1,
     ) -> None:
         self.store = store
         self.gate = gate
@@ -95,6 +102,10 @@ class MockDmp:
         self.faults = faults or FaultInjector()
         self.clock = clock
         self.new_id = new_id
+        self._workers = CapacityLimiter(workers)
+        # Serialises writers of this process: waiting here is a wake-up, whereas SQLite's busy handler
+        # polls with sleeps of up to 100 ms (seconds of tail latency under load with several workers).
+        self._write_lock = threading.Lock()
         self._app = Starlette(
             routes=[
                 HttpRoute("/health", self._health, methods=["GET"]),
@@ -121,7 +132,9 @@ class MockDmp:
             injection = self.faults.take(service)
             if injection and injection.delay_seconds:
                 await asyncio.sleep(injection.delay_seconds)
-            answer = await run_in_threadpool(self._process, service, payload, certificate, injection)
+            answer = await anyio.to_thread.run_sync(
+                self._process, service, payload, certificate, injection, limiter=self._workers
+            )
         self._log_access(service, answer, started)
         if isinstance(answer.body, bytes):
             return Response(answer.body, status_code=answer.status, media_type=answer.content_type)
@@ -140,14 +153,15 @@ class MockDmp:
             answer = self._answer(service, payload, certificate, injection, seen)
         except MockFault as fault:
             if seen.route is not None and seen.caller is not None:
-                self.gate.trace(
-                    seen.caller,
-                    seen.route,
-                    self.clock(),
-                    outcome=Outcome.REFUSED,
-                    detail=fault.reason,
-                    message_id=seen.message_id,
-                )
+                with self._write_lock:
+                    self.gate.trace(
+                        seen.caller,
+                        seen.route,
+                        self.clock(),
+                        outcome=Outcome.REFUSED,
+                        detail=fault.reason,
+                        message_id=seen.message_id,
+                    )
             answer = self._fault(fault, relates_to=seen.message_id)
         except DmpProtocolError as exc:
             answer = self._fault(MockFault(None, f"Requête illisible : {exc.message}"), relates_to=seen.message_id)
@@ -186,7 +200,7 @@ class MockDmp:
         now = self.clock()
         caller = seen.caller = self.gate.authenticate(message, certificate, route, now)
         self.gate.authorize(caller, route)
-        with self.store.transaction():
+        with self._write_lock, self.store.transaction():
             reply = route.handler(RequestContext(route, message, caller, self.store, now, self.new_id, decoded))
             self.gate.trace(
                 caller, route, now, outcome=Outcome.ALLOWED, detail=reply.detail, message_id=message.message_id
@@ -232,7 +246,8 @@ class MockDmp:
 def _forced_answer(injection: FaultInjection) -> _Answer | None:
     """The answer imposed by fault injection, if it replaces the normal one."""
     if injection.http_status is not None:
-        return _Answer(injection.http_status, "text/plain", b"Service Unavailable (injected by the mock DMP)")
+        body = f"HTTP {injection.http_status} (injected by the mock DMP)".encode()
+        return _Answer(injection.http_status, "text/plain", body)
     if injection.malformed_xml:
         return _Answer(200, _SOAP_CONTENT_TYPE, b'<soap:Envelope xmlns:soap="http://www.w3.org/2003/05/soap-envelope">')
     if injection.dmp_subcode is not None:

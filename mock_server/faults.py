@@ -17,7 +17,7 @@ import threading
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Final
 
 from dmpclient.errors import DmpConfigError
 from mock_server.dispatch import SERVICES
@@ -38,8 +38,12 @@ class FaultInjection:
     count: int | None = None
 
     @classmethod
-    def from_mapping(cls, service: str, data: dict[str, Any]) -> FaultInjection:
-        """Build from a TOML table; unknown keys are refused with the list of valid ones."""
+    def from_mapping(cls, service: str, data: object) -> FaultInjection:
+        """Build from a TOML table; unknown keys and ill-typed values are refused, naming the valid ones."""
+        if not isinstance(data, dict):
+            raise DmpConfigError(
+                f"faults.{service}: expected a [{service}] table of settings", field=f"faults.{service}"
+            )
         data = dict(data)
         fault = data.pop("dmp_fault", None)
         if isinstance(fault, dict):
@@ -51,7 +55,29 @@ class FaultInjection:
                 f"faults.{service}: unknown keys {sorted(unknown)}; valid keys are {sorted(known)}",
                 field=f"faults.{service}",
             )
+        wrong = sorted(name for name, value in data.items() if not _has_type(value, _TYPES[name]))
+        if wrong:
+            expected = ", ".join(f"{name}: {_TYPES[name].__name__}" for name in wrong)
+            raise DmpConfigError(f"faults.{service}: wrong value type ({expected} expected)", field=f"faults.{service}")
         return cls(**data)
+
+
+#: Expected TOML type of each setting (integers are accepted for floats).
+_TYPES: Final[dict[str, type]] = {
+    "delay_seconds": float,
+    "http_status": int,
+    "malformed_xml": bool,
+    "dmp_subcode": str,
+    "dmp_reason": str,
+    "dmp_code": str,
+    "count": int,
+}
+
+
+def _has_type(value: object, expected: type) -> bool:
+    if isinstance(value, bool) or expected is bool:  # bool is an int subclass: match it exactly
+        return isinstance(value, bool) and expected is bool
+    return isinstance(value, expected) or (expected is float and isinstance(value, int))
 
 
 class FaultInjector:

@@ -58,7 +58,9 @@ class Gate:
         try:
             verified = verify_vihf(assertion, self.policy, now=now, tls_client_subject=tls_subject)
         except DmpSecurityError as exc:
-            raise MockFault(exc.dmp_code, VihfRule(exc.rule).reason_fr) from exc
+            # French reason first, then the verifier's rule and detail (never patient data), as the DMP
+            # does ("Le certificat ayant signé le VIHF est invalide : Not a valid signature certificate").
+            raise MockFault(exc.dmp_code, f"{VihfRule(exc.rule).reason_fr} ({exc.message})") from exc
         vihf = verified.vihf
         patient = PatientRef(vihf.patient.ins, vihf.patient.oid) if vihf.patient else None
         body_ins = route.patient_ins(message.body) if route.patient_ins and message.body is not None else None

@@ -6,14 +6,17 @@ import datetime as dt
 import uuid
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
 from dmpclient._client import DmpClient
 from dmpclient.config import DmpConfig
 from dmpclient.hl7v3.patient_query import ExistenceAnswer
 from dmpclient.hl7v3.wrapper import Device
+from dmpclient.security.credentials import load_pem
 from dmpclient.security.issuer import CallerIdentity
 from dmpclient.security.pki import TestPki
+from dmpclient.security.tls import client_context
 from dmpclient.security.vihf import Actor, AuthMode, PurposeOfUse
 from dmpclient.transactions import patients
 from dmpclient.transactions.operation import Operation
@@ -35,11 +38,12 @@ def identity(
     return CallerIdentity(actor, mode=mode, purpose=purpose)
 
 
-def td02(ins: str = PATB_QUATRE, *, td13a: bool = False) -> Operation[ExistenceAnswer]:
-    """A TD0.2 (or TD1.3a) operation on a test INS, as the clients build it."""
-    build = patients.administrative_data if td13a else patients.test_existence
+def td02(ins: str = PATB_QUATRE) -> Operation[ExistenceAnswer]:
+    """A TD0.2 operation on a test INS, as the clients build it (to send with a hand-made VIHF)."""
     lps = Device("1.2.250.1.999.1", "DMPCLIENT")
-    return build(ins, TEST_OID, lps=lps, now=dt.datetime.now(dt.UTC), new_id=lambda: str(uuid.uuid4()))
+    return patients.test_existence(
+        ins, TEST_OID, lps=lps, now=dt.datetime.now(dt.UTC), new_id=lambda: str(uuid.uuid4())
+    )
 
 
 def serve(runtime: MockRuntime, pki: TestPki) -> RunningServer:
@@ -69,3 +73,11 @@ def mock_config(mock_dmp: RunningServer, pki: TestPki) -> DmpConfig:
 def client(mock_config: DmpConfig) -> Iterator[DmpClient]:
     with DmpClient(mock_config) as dmp:
         yield dmp
+
+
+@pytest.fixture
+def mtls_http(pki: TestPki) -> Iterator[httpx.Client]:
+    """A bare httpx client presenting the trusted ORG AUTH_CLI certificate (raw SOAP on the wire)."""
+    credential = load_pem(pki.org_auth.cert, pki.org_auth.key)
+    with httpx.Client(verify=client_context(credential, pki.ca_bundle), timeout=10) as http:
+        yield http

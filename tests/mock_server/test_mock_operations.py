@@ -1,0 +1,440 @@
+"""Operating the mock: fault injection, the structured access log, routing faults, the CLI, and kill -9.
+
+Fault injection is set on the session mock and always cleared afterwards (``faults`` fixture).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import datetime as dt
+import json
+import logging
+import re
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, Final, TypeVar
+
+import httpx
+import pytest
+from lxml import etree
+from typer.testing import CliRunner
+
+from dmpclient._client import AsyncDmpClient, DmpClient
+from dmpclient._xml import NS
+from dmpclient.config import SERVICES_PATH, DmpConfig
+from dmpclient.errors import (
+    DmpConfigError,
+    DmpError,
+    DmpHttpError,
+    DmpProtocolError,
+    DmpSoapFault,
+    DmpTimeoutError,
+    DmpTransportError,
+)
+from dmpclient.hl7v3.patient_query import DmpStatus, ExistenceAnswer
+from dmpclient.security.credentials import load_pem
+from dmpclient.security.issuer import VihfIssuer
+from dmpclient.security.pki import TestPki
+from dmpclient.security.tls import client_context
+from dmpclient.security.vihf import PatientId
+from dmpclient.soap.envelope import SoapMessage, build_request, read_soap
+from mock_server.app import MockDmp
+from mock_server.cli import app as mock_cli
+from mock_server.faults import FaultInjection, FaultInjector
+from mock_server.handlers import default_router
+from mock_server.records import Outcome
+from mock_server.runtime import MockRuntime, prepare
+from mock_server.seed import seed
+from mock_server.server import RunningServer
+from mock_server.state import Store, database_path
+from tests.conftest import REPO
+from tests.mock_server.conftest import DOCTOR, PATB_QUATRE, TEST_OID, identity, serve, td02
+
+T = TypeVar("T")
+SOAP_CONTENT_TYPE: Final = "application/soap+xml; charset=UTF-8"
+ASSERTION_ID: Final = re.compile(rb'<(?:\w+:)?Assertion\b[^>]*\sID="([^"]+)"')
+
+
+def _config(base: DmpConfig, **changes: Any) -> DmpConfig:
+    return DmpConfig.model_validate(base.model_dump() | changes)
+
+
+def _trace_ids(store: Store) -> set[str | None]:
+    return {entry.message_id for entry in store.access_trace(limit=1_000_000)}
+
+
+def _until(deadline_s: float, probe: Callable[[], T | None], *, every: float = 0.1) -> T:
+    """Poll ``probe`` until it returns a value (bounded wait)."""
+    deadline = time.monotonic() + deadline_s
+    while True:
+        value = probe()
+        if value is not None:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {deadline_s} s")
+        time.sleep(every)
+
+
+# --- fault injection ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def faults(mock_runtime: MockRuntime) -> Iterator[FaultInjector]:
+    """The session mock's injector, empty before and after the test."""
+    injector = mock_runtime.app.faults
+    injector.clear()
+    yield injector
+    injector.clear()
+
+
+def test_injected_delay_makes_the_client_time_out(
+    faults: FaultInjector, mock_config: DmpConfig, mock_runtime: MockRuntime
+) -> None:
+    faults.set("patients", FaultInjection(delay_seconds=1.0, count=1))
+    impatient = _config(mock_config, timeouts={"connect": 5, "read": 0.3, "write": 5, "pool": 5})
+    with DmpClient(impatient) as client, pytest.raises(DmpTimeoutError) as caught:
+        client.test_existence(PATB_QUATRE, identity(), ins_oid=TEST_OID)
+    assert "timeouts.read = 0.3 s" in caught.value.message
+    message_id = caught.value.message_id
+    # the delayed request is then answered normally (and traced) once the delay is over
+    _until(10, lambda: True if message_id in _trace_ids(mock_runtime.store) else None)
+
+
+def test_injected_http_error_without_soap(faults: FaultInjector, client: DmpClient) -> None:
+    faults.set("patients", FaultInjection(http_status=503))
+    with pytest.raises(DmpHttpError) as caught:
+        client.test_existence(PATB_QUATRE, identity(), ins_oid=TEST_OID)
+    assert caught.value.status_code == 503
+    assert "without a SOAP envelope" in caught.value.message
+
+
+def test_retry_after_an_injected_503_sends_a_fresh_vihf(
+    faults: FaultInjector, mock_config: DmpConfig, pki: TestPki
+) -> None:
+    faults.set("patients", FaultInjection(http_status=503, count=1))
+    sent: list[bytes] = []
+    http = httpx.Client(
+        verify=client_context(load_pem(pki.org_auth.cert, pki.org_auth.key), pki.ca_bundle),
+        timeout=10,
+        event_hooks={"request": [lambda request: sent.append(request.content)]},
+    )
+    patient = _config(mock_config, retry={"max_attempts": 2, "backoff_initial": 0.01, "backoff_max": 0.01})
+    with http, DmpClient(patient, http_client=http, sleep=lambda _seconds: None) as client:
+        answer = client.test_existence(PATB_QUATRE, identity(), ins_oid=TEST_OID)
+    assert answer.status is DmpStatus.ACTIVE
+    assert len(sent) == 2
+    first, second = (ASSERTION_ID.search(body) for body in sent)
+    assert first is not None
+    assert second is not None
+    assert first[1] != second[1]  # a new single-use AIR token for the second attempt
+
+
+def test_injected_malformed_xml(faults: FaultInjector, client: DmpClient) -> None:
+    faults.set("patients", FaultInjection(malformed_xml=True))
+    with pytest.raises(DmpProtocolError) as caught:
+        client.test_existence(PATB_QUATRE, identity(), ins_oid=TEST_OID)
+    assert caught.value.td == "TD0.2"
+
+
+@pytest.mark.parametrize("code", ["Sender", "Receiver"])
+def test_injected_dmp_fault(faults: FaultInjector, client: DmpClient, code: str) -> None:
+    reason = "Le certificat ayant signé le VIHF est invalide : Not a valid signature certificate"
+    faults.set("patients", FaultInjection(dmp_subcode="DMPInvalidCertificate", dmp_reason=reason, dmp_code=code))
+    with pytest.raises(DmpSoapFault) as caught:
+        client.test_existence(PATB_QUATRE, identity(), ins_oid=TEST_OID)
+    assert (caught.value.code, caught.value.subcode, caught.value.reason) == (code, "DMPInvalidCertificate", reason)
+
+
+def test_injection_count_is_honoured_per_service(faults: FaultInjector, client: DmpClient) -> None:
+    faults.set("patients", FaultInjection(http_status=500, count=2))
+    faults.set("registry", FaultInjection(http_status=503))
+    for _ in range(2):
+        with pytest.raises(DmpHttpError) as caught:
+            client.test_existence(PATB_QUATRE, identity(), ins_oid=TEST_OID)
+        assert caught.value.status_code == 500
+    assert client.test_existence(PATB_QUATRE, identity(), ins_oid=TEST_OID).status is DmpStatus.ACTIVE
+    assert faults.take("registry") is not None  # the other service keeps its own injection
+
+
+def test_fault_file_loads_per_service_tables(tmp_path: Path) -> None:
+    path = tmp_path / "faults.toml"
+    path.write_text(
+        "[registry]\ndelay_seconds = 2.5\n\n"
+        '[repository]\ndmp_fault = { subcode = "DMPInvalidCertificate", reason = "Certificat invalide" }\ncount = 1\n',
+        encoding="utf-8",
+    )
+    injector = FaultInjector.from_toml(path)
+    assert injector.take("registry") == FaultInjection(delay_seconds=2.5)
+    repository = injector.take("repository")
+    assert repository is not None
+    assert (repository.dmp_subcode, repository.dmp_reason, repository.count) == (
+        "DMPInvalidCertificate",
+        "Certificat invalide",
+        1,
+    )
+    assert injector.take("repository") is None  # count = 1 consumed
+    assert injector.take("patients") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("[registry]\ndelay = 2\n", "valid keys are"),
+        ("[nowhere]\ndelay_seconds = 1\n", "unknown service 'nowhere'"),
+        ("[registry\n", "cannot read the fault-injection file"),
+        ('[registry]\ndelay_seconds = "slow"\n', "wrong value type (delay_seconds: float expected)"),
+        ("[registry]\ncount = true\n", "wrong value type (count: int expected)"),
+        ("count = 1\n", "faults.count: expected a [count] table"),
+    ],
+)
+def test_bad_fault_files_are_refused_clearly(tmp_path: Path, text: str, expected: str) -> None:
+    path = tmp_path / "faults.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(DmpConfigError) as caught:
+        FaultInjector.from_toml(path)
+    assert expected in caught.value.message
+
+
+# --- access log ---------------------------------------------------------------------------------
+
+
+def test_structured_access_log_line_without_patient_data(
+    client: DmpClient, caplog: pytest.LogCaptureFixture, pki: TestPki
+) -> None:
+    caplog.set_level(logging.INFO, logger="mock_server.access")
+    client.test_existence(PATB_QUATRE, identity(), ins_oid=TEST_OID)
+    op = td02()
+    with pytest.raises(DmpSoapFault):
+        client.call(op.service, op.body, action=op.action, td=op.td, assertion=None, idempotent=False)
+    records = [r for r in caplog.records if r.name == "mock_server.access"]
+    assert len(records) == 2
+    allowed, refused = (json.loads(r.getMessage()) for r in records)
+    assert allowed["td"] == "TD0.2"
+    assert allowed["caller"] == f"{DOCTOR.national_id}@{pki.structure_id}"
+    assert (allowed["outcome"], allowed["status"], allowed["service"]) == ("allowed", 200, "patients")
+    assert isinstance(allowed["ms"], float)
+    assert allowed["ms"] > 0
+    assert (refused["td"], refused["caller"], refused["outcome"]) == ("TD0.2", "-", "refused")
+    assert (refused["status"], refused["subcode"]) == (500, "DMPInvalidVihf")
+    for record in records:
+        assert PATB_QUATRE not in record.getMessage()
+        assert "PATB" not in record.getMessage()
+
+
+# --- routing faults on the wire -----------------------------------------------------------------
+
+
+def _post(http: httpx.Client, url: str, envelope: bytes) -> tuple[int, SoapMessage]:
+    response = http.post(url, content=envelope, headers={"Content-Type": SOAP_CONTENT_TYPE})
+    return response.status_code, read_soap(response.content)
+
+
+def _fault(message: SoapMessage) -> tuple[str | None, str | None, str | None]:
+    body = message.body
+    assert body is not None
+    assert body.tag == f"{{{NS['soap']}}}Fault"
+    return (
+        body.findtext("soap:Code/soap:Value", namespaces=NS),
+        body.findtext("soap:Code/soap:Subcode/soap:Value", namespaces=NS),
+        body.findtext("soap:Reason/soap:Text", namespaces=NS),
+    )
+
+
+def test_unknown_service_is_a_404_sender_fault(mtls_http: httpx.Client, mock_dmp: RunningServer) -> None:
+    op = td02()
+    message_id = f"urn:uuid:{uuid.uuid4()}"
+    envelope = build_request(op.body, action=op.action, message_id=message_id)
+    status, message = _post(mtls_http, f"{mock_dmp.services_url}/nowhere", envelope)
+    assert status == 404
+    assert message.relates_to == message_id
+    assert _fault(message) == ("soap:Sender", None, "Service inconnu : nowhere")
+
+
+def test_unknown_body_root_is_a_sender_fault(client: DmpClient) -> None:
+    body = etree.Element("{urn:dmpclient:test}Unknown")
+    with pytest.raises(DmpSoapFault) as caught:
+        client.call("patients", body, action="urn:x", td="TD?", assertion=None, idempotent=False)
+    assert (caught.value.code, caught.value.subcode) == ("Sender", None)
+    assert caught.value.reason == "Requête non prise en charge par le service patients : Unknown"
+
+
+@pytest.mark.parametrize("with_message_id", [False, True])
+def test_missing_addressing_headers_get_the_cxf_fault(
+    mtls_http: httpx.Client, mock_config: DmpConfig, with_message_id: bool
+) -> None:
+    message_id = f"urn:uuid:{uuid.uuid4()}"
+    header = f'<wsa:MessageID xmlns:wsa="{NS["wsa"]}">{message_id}</wsa:MessageID>' if with_message_id else ""
+    envelope = (
+        f'<soap:Envelope xmlns:soap="{NS["soap"]}"><soap:Header>{header}</soap:Header>'
+        f"<soap:Body>{etree.tostring(td02().body).decode()}</soap:Body></soap:Envelope>"
+    ).encode()
+    status, message = _post(mtls_http, mock_config.service_url("patients"), envelope)
+    assert status == 500
+    assert message.relates_to == (message_id if with_message_id else None)
+    code, subcode, reason = _fault(message)
+    assert (code, subcode) == ("soap:Sender", None)
+    assert reason == "A required header representing a Message Addressing Property is not present"
+
+
+# --- concurrency ---------------------------------------------------------------------------------
+
+
+async def _concurrent_td02(config: DmpConfig, count: int) -> list[ExistenceAnswer]:
+    async with AsyncDmpClient(config) as dmp:
+        calls = (dmp.test_existence(PATB_QUATRE, identity(), ins_oid=TEST_OID) for _ in range(count))
+        return list(await asyncio.gather(*calls))
+
+
+@pytest.mark.parametrize("workers", [1, 4])
+def test_concurrent_calls_are_all_answered_and_traced(mock_runtime: MockRuntime, pki: TestPki, workers: int) -> None:
+    app = MockDmp(mock_runtime.store, mock_runtime.app.gate, default_router(), workers=workers)
+    before = len(mock_runtime.store.access_trace(limit=1_000_000))
+    with serve(dataclasses.replace(mock_runtime, app=app), pki) as server:
+        answers = asyncio.run(_concurrent_td02(DmpConfig.for_test_pki(pki, base_url=server.services_url), 16))
+    assert [a.treating_physician for a in answers] == [True] * 16
+    entries = mock_runtime.store.access_trace(limit=1_000_000)
+    assert len(entries) == before + 16
+    assert {(e.td, e.outcome) for e in entries[:16]} == {("TD0.2", Outcome.ALLOWED)}
+
+
+# --- CLI ----------------------------------------------------------------------------------------
+
+
+def _cli(*args: str) -> str:
+    result = CliRunner().invoke(mock_cli, list(args), env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_cli_seed_trace_reset(tmp_path: Path, pki: TestPki) -> None:
+    data = tmp_path / "data"
+    output = _cli("seed", "--data", str(data), "--patients", "20", "--documents", "200", "--seed", "7")
+    assert "seeded" in output
+    assert "patients" in output
+    runtime = prepare(data, pki_dir=pki.directory, seed_if_empty=False)
+    try:
+        with serve(runtime, pki) as server:
+            config = DmpConfig.for_test_pki(pki, base_url=server.services_url)
+            with DmpClient(config) as client:
+                client.test_existence(PATB_QUATRE, identity(), ins_oid=TEST_OID)
+                client.administrative_data(PATB_QUATRE, identity(), ins_oid=TEST_OID)
+    finally:
+        runtime.close()
+    shown = _cli("trace", "--data", str(data))
+    assert "TD0.2" in shown
+    assert "TD1.3a" in shown
+    assert "allowed" in shown
+    assert "TD0.2" not in _cli("trace", "--data", str(data), "--patient", "153078987658513")
+    _cli("reset", "--data", str(data))
+    with Store.open(database_path(data)) as store:
+        assert set(store.counts().values()) == {0}
+    assert "TD0.2" not in _cli("trace", "--data", str(data))
+
+
+# --- kill -9 and restart ------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class _Served:
+    """``python -m mock_server serve`` in a subprocess on a free loopback port."""
+
+    def __init__(self, data: Path, pki: TestPki, logs: Path) -> None:
+        self.port = _free_port()
+        self.config = DmpConfig.for_test_pki(
+            pki,
+            base_url=f"https://127.0.0.1:{self.port}{SERVICES_PATH}",
+            timeouts={"connect": 2, "read": 10, "write": 10, "pool": 5},
+        )
+        self._log = (logs / f"serve-{self.port}.log").open("wb")
+        command = [sys.executable, "-m", "mock_server", "serve", "--data", str(data), "--pki", str(pki.directory)]
+        command += ["--port", str(self.port), "--no-seed"]
+        self.process = subprocess.Popen(command, cwd=REPO, stdout=self._log, stderr=subprocess.STDOUT)
+
+    def wait_ready(self, client: DmpClient, deadline_s: float = 60) -> None:
+        def probe() -> bool | None:
+            assert self.process.poll() is None, "the mock server exited"
+            try:
+                client.test_existence(PATB_QUATRE, identity(), ins_oid=TEST_OID)
+            except DmpTransportError:
+                return None
+            return True
+
+        _until(deadline_s, probe, every=0.2)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait(timeout=10)
+        self._log.close()
+
+
+def _traced_call(client: DmpClient, issuer: VihfIssuer) -> str:
+    """One TD0.2 with a known MessageID; returns it once the mock has answered."""
+    op = td02()
+    message_id = f"urn:uuid:{uuid.uuid4()}"
+    patient = PatientId(ins=PATB_QUATRE, oid=TEST_OID)
+    assertion = issuer.issue(identity(), patient, td="TD0.2", now=dt.datetime.now(dt.UTC))
+    with client.call(
+        op.service, op.body, action=op.action, td=op.td, assertion=assertion, idempotent=True, message_id=message_id
+    ):
+        return message_id
+
+
+def test_traced_calls_survive_kill_9_and_restart(tmp_path: Path, pki: TestPki) -> None:
+    data = tmp_path / "data"
+    with Store.open(database_path(data)) as store:
+        seed(store, now=dt.datetime.now(dt.UTC))
+    first = _Served(data, pki, tmp_path)
+    acknowledged: list[str] = []
+    try:
+        issuer = VihfIssuer.from_config(first.config)
+        with DmpClient(first.config) as client:
+            first.wait_ready(client)
+            acknowledged += [_traced_call(client, issuer) for _ in range(5)]
+            burst = threading.Thread(target=_burst, args=(first.config, issuer, acknowledged), daemon=True)
+            burst.start()
+            _until(10, lambda: True if len(acknowledged) >= 8 else None, every=0.02)
+            first.process.kill()  # SIGKILL while the burst is in flight
+            burst.join(timeout=30)
+            assert not burst.is_alive()
+    finally:
+        first.stop()
+    assert first.process.returncode == -9
+    with contextlib.closing(sqlite3.connect(database_path(data))) as connection:
+        assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    second = _Served(data, pki, tmp_path)
+    try:
+        with DmpClient(second.config) as client:
+            second.wait_ready(client)
+            after = _traced_call(client, VihfIssuer.from_config(second.config))
+        with Store.open(database_path(data)) as store:
+            traced = {e.message_id: e for e in store.access_trace(limit=1_000_000)}
+        assert set(acknowledged) <= set(traced)  # every answered call was durably traced before its answer
+        assert all(traced[m].outcome is Outcome.ALLOWED and traced[m].td == "TD0.2" for m in acknowledged)
+        assert after in traced
+    finally:
+        second.stop()
+
+
+def _burst(config: DmpConfig, issuer: VihfIssuer, acknowledged: list[str]) -> None:
+    """Call until the server dies (bounded); record each answered MessageID."""
+    with DmpClient(config) as client:
+        for _ in range(500):
+            try:
+                acknowledged.append(_traced_call(client, issuer))
+            except DmpError:
+                return

@@ -1,0 +1,199 @@
+"""The mock's rights decisions (reference §8) over mutual TLS: one refused row of each official matrix, an
+allowed one, the patient's oppositions, and the client's local pre-check.
+
+TD0.2 and TD1.3a are allowed to everyone, so the matrix rows are exercised on test-only routes
+(a TD2.1-like route on ``repository``, a TD3.1-like one on ``registry``) registered on a second
+:class:`MockDmp` that shares the session store and gate.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from typing import Final
+
+import pytest
+from lxml import etree
+
+from dmpclient._client import DmpClient
+from dmpclient.config import DmpConfig
+from dmpclient.errors import DmpRightsError, DmpRightsPrecheckError
+from dmpclient.ids import InsOid
+from dmpclient.security.pki import TestPki
+from dmpclient.security.vihf import AuthMode, PatientId, PurposeOfUse, SoftwareSigner, sign_vihf
+from dmpclient.transactions.rights import RightsAction
+from mock_server.app import MockDmp
+from mock_server.context import Reply, RequestContext
+from mock_server.dispatch import Route
+from mock_server.handlers import default_router
+from mock_server.records import DmpStatus, Outcome
+from mock_server.runtime import MockRuntime
+from mock_server.server import RunningServer
+from tests.mock_server.conftest import OPPOSES_BRIS_DE_GLACE, PATB_QUATRE, identity, serve, td02
+from tests.unit.vihf_factory import build, now, signer_of
+
+TEST_NS: Final = "urn:dmpclient:test:rights"
+FEED: Final = f"{{{TEST_NS}}}Feed"
+SEARCH: Final = f"{{{TEST_NS}}}Search"
+
+
+def _accepted(ctx: RequestContext) -> Reply:
+    """Test handler: reached only when the gate let the call through; tells which matrix column it used."""
+    result = etree.Element(f"{{{TEST_NS}}}Accepted", nsmap={"t": TEST_NS})
+    result.set("actor", ctx.caller.actor.value)
+    return Reply(result, detail=f"column={ctx.caller.actor.value}")
+
+
+def _patient_attribute(body: etree._Element) -> str | None:
+    return body.get("patient")
+
+
+EXTRA_ROUTES: Final = (
+    Route(
+        "repository",
+        FEED,
+        "TD2.1",
+        _accepted,
+        "urn:dmpclient:test:FeedResponse",
+        rights=RightsAction.TD2_1_ALIMENTATION,
+        patient_ins=_patient_attribute,
+    ),
+    Route(
+        "registry",
+        SEARCH,
+        "TD3.1",
+        _accepted,
+        "urn:dmpclient:test:SearchResponse",
+        rights=RightsAction.TD3_1_RECHERCHE_METADONNEES,
+        patient_ins=_patient_attribute,
+    ),
+)
+
+
+@pytest.fixture(scope="module")
+def rights_dmp(mock_runtime: MockRuntime, pki: TestPki) -> Iterator[RunningServer]:
+    """A second mock on the same store and gate, answering the test-only routes too."""
+    router = default_router()
+    router.extend(EXTRA_ROUTES)
+    app = MockDmp(mock_runtime.store, mock_runtime.app.gate, router)
+    server = serve(dataclasses.replace(mock_runtime, app=app), pki)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def rights_client(rights_dmp: RunningServer, pki: TestPki) -> Iterator[DmpClient]:
+    with DmpClient(DmpConfig.for_test_pki(pki, base_url=rights_dmp.services_url)) as dmp:
+        yield dmp
+
+
+@pytest.fixture
+def org_signer(pki: TestPki) -> SoftwareSigner:
+    return signer_of(pki.org_sign)
+
+
+def _call(client: DmpClient, route: Route, assertion: bytes, *, ins: str = PATB_QUATRE) -> etree._Element:
+    body = etree.Element(route.root, nsmap={"t": TEST_NS})
+    body.set("patient", ins)
+    with client.call(
+        route.service, body, action=f"urn:dmpclient:test:{route.td}", td=route.td, assertion=assertion, idempotent=False
+    ) as response:
+        assert response.message.body is not None
+        return response.message.body
+
+
+def _vihf(signer: SoftwareSigner, mode: AuthMode, *, ins: str = PATB_QUATRE, **options: object) -> bytes:
+    patient = PatientId(ins=ins, oid=InsOid.TEST)
+    return sign_vihf(build(mode, signer, now(), patient=patient, **options), signer)
+
+
+def _refused_by_rights(client: DmpClient, route: Route, assertion: bytes) -> DmpRightsError:
+    with pytest.raises(DmpRightsError) as caught:
+        _call(client, route, assertion)
+    fault = caught.value
+    assert (fault.code, fault.subcode) == ("Sender", "DMPAccessDeniedByRightsService")
+    assert fault.reason.startswith("Accès refusé par le service de gestion des droits")
+    assert fault.td == route.td
+    return fault
+
+
+def test_air_matrix_606_refuses_feeding_in_air(
+    rights_client: DmpClient, org_signer: SoftwareSigner, mock_runtime: MockRuntime
+) -> None:
+    fault = _refused_by_rights(rights_client, EXTRA_ROUTES[0], _vihf(org_signer, AuthMode.AIR))
+    assert "matrix 606 v1.3" in fault.reason
+    assert "MT_N (médecin traitant, accès normal): non" in fault.reason
+    entry = mock_runtime.store.access_trace(limit=1)[0]
+    assert (entry.td, entry.outcome, entry.auth_mode) == ("TD2.1", Outcome.REFUSED, "INDIRECTE_RENFORCEE")
+    assert entry.ps_id == "899900063480"
+    assert entry.detail is not None
+    assert "606" in entry.detail
+
+
+def test_direct_indirect_matrix_526_refuses_metadata_search_to_an_establishment_certificate(
+    rights_client: DmpClient, org_signer: SoftwareSigner
+) -> None:
+    fault = _refused_by_rights(rights_client, EXTRA_ROUTES[1], _vihf(org_signer, AuthMode.INDIRECTE))
+    assert "matrix 526 v1.8" in fault.reason
+    assert "ES_N (certificat ES (indirect), accès normal): non" in fault.reason
+
+
+def test_allowed_combinations_reach_the_handler(
+    rights_client: DmpClient, org_signer: SoftwareSigner, mock_runtime: MockRuntime
+) -> None:
+    fed = _call(rights_client, EXTRA_ROUTES[0], _vihf(org_signer, AuthMode.INDIRECTE))
+    assert fed.tag == f"{{{TEST_NS}}}Accepted"
+    assert fed.get("actor") == "ES"
+    entry = mock_runtime.store.access_trace(limit=1)[0]
+    assert (entry.td, entry.outcome, entry.detail) == ("TD2.1", Outcome.ALLOWED, "column=ES")
+    searched = _call(rights_client, EXTRA_ROUTES[1], _vihf(org_signer, AuthMode.AIR))
+    assert searched.get("actor") == "MEDECIN_TRAITANT"  # the test doctor is PATB-QUATRE's médecin traitant
+
+
+def test_break_glass_on_a_patient_who_opposed_it(
+    client: DmpClient, org_signer: SoftwareSigner, mock_runtime: MockRuntime
+) -> None:
+    assertion = _vihf(org_signer, AuthMode.AIR, ins=OPPOSES_BRIS_DE_GLACE, purpose=PurposeOfUse.BRIS_DE_GLACE)
+    op = td02(OPPOSES_BRIS_DE_GLACE)
+    with pytest.raises(DmpRightsError) as caught:
+        client.call(op.service, op.body, action=op.action, td=op.td, assertion=assertion, idempotent=False)
+    assert caught.value.subcode == "DMPAccessDeniedByRightsService"
+    assert "opposé à l'accès en mode bris de glace" in caught.value.reason
+    entry = mock_runtime.store.access_trace(limit=1)[0]
+    assert (entry.td, entry.outcome, entry.access_mode) == ("TD0.2", Outcome.REFUSED, "bris_de_glace")
+    assert entry.patient_ins == OPPOSES_BRIS_DE_GLACE
+
+
+def test_break_glass_is_allowed_where_the_patient_did_not_oppose(client: DmpClient) -> None:
+    answer = client.test_existence(PATB_QUATRE, identity(purpose=PurposeOfUse.BRIS_DE_GLACE), ins_oid=InsOid.TEST)
+    assert answer.patient is not None
+
+
+def test_regulation_on_a_patient_who_opposed_emergency_access(client: DmpClient, mock_runtime: MockRuntime) -> None:
+    opposed = next(
+        p
+        for p in mock_runtime.store.list_patients()
+        if p.opposition_acces_urgence and p.dmp_status is DmpStatus.ACTIVE and p.ins_oid == InsOid.TEST
+    )
+    with pytest.raises(DmpRightsError) as caught:
+        client.test_existence(opposed.ins, identity(purpose=PurposeOfUse.CENTRE_15), ins_oid=opposed.ins_oid)
+    assert "centre de régulation" in caught.value.reason
+
+
+def test_client_precheck_refuses_locally_and_sends_nothing(client: DmpClient, mock_runtime: MockRuntime) -> None:
+    # TD0.5 (search without INS) is refused to a physician in normal access, treating or not (606 MED_N, MT_N).
+    op = dataclasses.replace(td02(), td="TD0.5", rights=RightsAction.TD0_5_RECHERCHE_SANS_INS)
+    before = len(mock_runtime.store.access_trace(limit=1_000_000))
+    with pytest.raises(DmpRightsPrecheckError) as caught:
+        client.execute(op, identity())
+    assert caught.value.td == "TD0.5"
+    assert "606" in caught.value.message
+    assert "precheck=False" in caught.value.message
+    assert len(mock_runtime.store.access_trace(limit=1_000_000)) == before
+
+
+def test_without_precheck_the_request_goes_out(client: DmpClient, mock_runtime: MockRuntime) -> None:
+    op = dataclasses.replace(td02(), td="TD0.5", rights=RightsAction.TD0_5_RECHERCHE_SANS_INS)
+    answer = client.execute(op, identity(), precheck=False)  # the mock judges the body it routes (a TD0.2)
+    assert answer.patient is not None
+    assert mock_runtime.store.access_trace(limit=1)[0].td == "TD0.2"
