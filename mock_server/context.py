@@ -29,6 +29,7 @@ class Caller:
         profession: first role code (TRE_G15, or a non-PS producer code).
         actor / access_mode: the column of the rights matrices this caller falls in.
         patient: the VIHF ``resource-id`` patient, when present.
+        treating_physician: the caller is that patient's médecin traitant DMP (from the store).
     """
 
     auth_mode: str
@@ -41,6 +42,7 @@ class Caller:
     access_mode: AccessMode
     patient: PatientRef | None
     tls_subject: str | None
+    treating_physician: bool = False
 
     def log_id(self) -> str:
         """Caller id for logs and traces (never a patient id)."""

@@ -71,9 +71,10 @@ class Gate:
         profession = vihf.profession.code
         specialty = vihf.savoir_faire.code if vihf.savoir_faire else None
         treating = self.store.treating_physician_of(patient.ins, now) if patient else None
+        is_treating = treating is not None and treating.subject_id == vihf.subject_name_id
         actor = actor_from_roles(
             profession,
-            is_treating_physician=treating is not None and treating.subject_id == vihf.subject_name_id,
+            is_treating_physician=is_treating,
             is_occupational_physician=specialty in self.occupational_specialties,
             auth_mode=vihf.mode.value,
         )
@@ -88,6 +89,7 @@ class Gate:
             access_mode=access_mode_from_purpose(vihf.purpose.value),
             patient=patient,
             tls_subject=tls_subject,
+            treating_physician=is_treating,
         )
 
     def authorize(self, caller: Caller, route: Route) -> None:

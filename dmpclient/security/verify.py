@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Final
 
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 from cryptography.x509 import verification
 from lxml import etree
 from pydantic import ValidationError
@@ -184,6 +185,38 @@ class ReplayCache:
             del self._expiry[next(iter(self._expiry))]
 
 
+class _ChainCache:
+    """Chains already verified, per signing certificate and presented intermediates.
+
+    A structure signs every VIHF with the same certificate, so building and checking its chain on every
+    request is wasted work. A hit is honoured only while every certificate of the verified chain is
+    valid and for at most ``ttl`` (trust anchors are fixed per policy; there is no revocation checking).
+    """
+
+    def __init__(self, *, ttl: dt.timedelta = dt.timedelta(minutes=10), max_entries: int = 1024) -> None:
+        self._ttl = ttl
+        self._max = max_entries
+        self._entries: dict[bytes, tuple[dt.datetime, dt.datetime]] = {}
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def key(certificate: x509.Certificate, presented: tuple[x509.Certificate, ...]) -> bytes:
+        return b"".join(c.fingerprint(hashes.SHA256()) for c in (certificate, *presented))
+
+    def hit(self, key: bytes, now: dt.datetime) -> bool:
+        with self._lock:
+            window = self._entries.get(key)
+        return window is not None and window[0] <= now <= window[1]
+
+    def add(self, key: bytes, chain: list[x509.Certificate], now: dt.datetime) -> None:
+        valid_from = max(c.not_valid_before_utc for c in chain)
+        valid_until = min([now + self._ttl, *(c.not_valid_after_utc for c in chain)])
+        with self._lock:
+            if len(self._entries) >= self._max:
+                self._entries.clear()
+            self._entries[key] = (valid_from, valid_until)
+
+
 @dataclass(frozen=True, slots=True)
 class VerificationPolicy:
     """What :func:`verify_vihf` enforces; every knob of §2.12 is here.
@@ -220,6 +253,7 @@ class VerificationPolicy:
     vihf_versions: frozenset[str] = VIHF_VERSIONS
     max_chain_depth: int = 4
     _store: verification.Store | None = field(init=False, repr=False, compare=False, default=None)
+    _chains: _ChainCache = field(init=False, repr=False, compare=False, default_factory=_ChainCache)
 
     def __post_init__(self) -> None:
         store = verification.Store(list(self.trust_anchors)) if self.trust_anchors else None
@@ -282,13 +316,17 @@ def _check_certificate(signed: VerifiedSignature, policy: VerificationPolicy, no
     certificate = signed.certificate
     if not certificate.not_valid_before_utc <= now <= certificate.not_valid_after_utc:
         raise _fail(VihfRule.CERTIFICATE_EXPIRED, "the signing certificate is not valid at this time")
+    key = _ChainCache.key(certificate, tuple(signed.extra_certificates))
+    if policy._chains.hit(key, now):
+        return
     verifier = policy.chain_verifier(now)
     if verifier is None:
         raise _fail(VihfRule.CERTIFICATE_UNTRUSTED, "no trusted CA is configured")
     try:
-        verifier.verify(certificate, [*signed.extra_certificates, *policy.intermediates])
+        verified = verifier.verify(certificate, [*signed.extra_certificates, *policy.intermediates])
     except verification.VerificationError:
         raise _fail(VihfRule.CERTIFICATE_UNTRUSTED, "the signing certificate does not chain to a trusted CA") from None
+    policy._chains.add(key, verified.chain, now)
 
 
 def _check_identity(raw: RawAssertion, signed: VerifiedSignature, policy: VerificationPolicy, tls: str | None) -> None:

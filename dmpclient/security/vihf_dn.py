@@ -60,7 +60,9 @@ def _decode_hex(match: re.Match[str]) -> str:
     return "=" + _SPECIAL.sub(r"\\\1", text)
 
 
+@lru_cache(maxsize=256)
 def _parse_dn(value: str) -> x509.Name | None:
+    """Parse a DN string (cached: every request of a structure carries the same Issuer and TLS DN)."""
     try:
         return x509.Name.from_rfc4514_string(_HEX_VALUE.sub(_decode_hex, value), _DN_PARSE)
     except ValueError:

@@ -56,11 +56,10 @@ def _answer(ctx: RequestContext, patient: Patient | None, reason: PatientReason)
         return ExistenceAnswer(_WIRE_STATUS[patient.dmp_status], patient=_identity(patient), observations=observations)
     caller = ctx.caller
     authorisation = ctx.store.is_authorised(patient.ins, caller.ps_id, caller.structure_id, ctx.now)
-    treating = ctx.store.treating_physician_of(patient.ins, ctx.now)
     return ExistenceAnswer(
         _WIRE_STATUS[patient.dmp_status],
         authorization=authorisation,
-        treating_physician=treating is not None and treating.subject_id == caller.ps_id,
+        treating_physician=caller.treating_physician,  # the gate checked resource-id == this patient
         patient=_identity(patient),
         observations={"COMPTE_INTERNET_OUVERT": patient.web_account, "RATTACHEMENT_ENS": patient.mes_attached},
     )
