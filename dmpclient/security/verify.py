@@ -19,11 +19,13 @@ from typing import Final
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509 import verification
+from cryptography.x509.oid import NameOID
 from lxml import etree
 from pydantic import ValidationError
 
-from dmpclient._xml import parse_untrusted
+from dmpclient._xml import NS, parse_untrusted
 from dmpclient.errors import DmpSecurityError, DmpUnsafeXmlError, DmpValidationError
 from dmpclient.ids import validate_ins
 from dmpclient.security.credentials import load_certificates
@@ -68,6 +70,9 @@ class VihfRule(StrEnum):
 
     MALFORMED = "malformed"
     WRAPPED_ASSERTION = "wrapped_assertion"
+    CERTIFICATE_WEAK_KEY = "certificate_weak_key"
+    CERTIFICATE_NOT_END_ENTITY = "certificate_not_end_entity"
+    STRUCTURE_MISMATCH = "structure_mismatch"
     UNSIGNED = "unsigned"
     SIGNATURE_INVALID = "signature_invalid"
     DIGEST_MISMATCH = "digest_mismatch"
@@ -113,6 +118,8 @@ _DMP_CODES: Final[Mapping[VihfRule, str]] = {
             VihfRule.CERTIFICATE_EXPIRED,
             VihfRule.ISSUER_MISMATCH,
             VihfRule.TLS_SUBJECT_MISMATCH,
+            VihfRule.CERTIFICATE_WEAK_KEY,
+            VihfRule.CERTIFICATE_NOT_END_ENTITY,
         ),
         _CERTIFICATE,
     ),
@@ -148,6 +155,9 @@ _REASONS_FR: Final[Mapping[VihfRule, str]] = {
     VihfRule.ISSUE_INSTANT_FUTURE: "La date d'émission du VIHF est dans le futur",
     VihfRule.REPLAY: "Le VIHF a déjà été utilisé",
     VihfRule.SPECIALTY_REQUIRED: SPECIALTY_MISSING_MESSAGE,
+    VihfRule.CERTIFICATE_WEAK_KEY: "Le certificat ayant signé le VIHF est invalide : clé RSA trop courte",
+    VihfRule.CERTIFICATE_NOT_END_ENTITY: "Le certificat ayant signé le VIHF est invalide : certificat d'autorité",
+    VihfRule.STRUCTURE_MISMATCH: "L'identifiant de structure du VIHF ne correspond pas au certificat de l'organisation",
 }
 
 
@@ -231,6 +241,9 @@ class VerificationPolicy:
         check_issuer_dn: Issuer must equal the signing certificate DN.
         check_tls_subject: when a TLS client DN is given, it must equal the signing certificate DN.
         check_ins_key: validate the INS control key of the resource-id (public test data has wrong keys).
+        check_structure_ou: in INDIRECTE/AIR, ``Identifiant_Structure`` must equal the signing certificate's ``OU``
+            (true of every official example, §1.4/§2.7 — a structure cannot speak for another).
+        min_rsa_bits: smallest RSA key accepted for the signing certificate.
         expected_mode: refuse any other ``Authentification_mode``.
         required_attributes: mandatory attributes per mode (default: §2.7).
     """
@@ -244,6 +257,8 @@ class VerificationPolicy:
     check_issuer_dn: bool = True
     check_tls_subject: bool = True
     check_ins_key: bool = True
+    check_structure_ou: bool = True
+    min_rsa_bits: int = 2048
     expected_mode: AuthMode | None = None
     allowed_signature_algorithms: frozenset[SignatureAlgorithm] = frozenset(SignatureAlgorithm)
     allowed_digest_algorithms: frozenset[DigestAlgorithm] = frozenset(DigestAlgorithm)
@@ -303,8 +318,15 @@ def _fail(rule: VihfRule, detail: str) -> DmpSecurityError:
 
 
 def _locate(root: etree._Element) -> etree._Element:
-    """The one assertion: ``root`` itself or its only descendant assertion; nesting or duplicates is XSW."""
-    candidates = find_assertions(root)
+    """The one assertion: ``root`` itself or its only descendant assertion; nesting or duplicates is XSW.
+
+    In a SOAP envelope only ``Header/wsse:Security`` counts (an assertion elsewhere is not the VIHF).
+    """
+    if etree.QName(root).localname == "Envelope":
+        holders = root.findall(f"{{*}}Header/{{{NS['wsse']}}}Security")
+        candidates = [found for holder in holders for found in find_assertions(holder)]
+    else:
+        candidates = find_assertions(root)
     if not candidates:
         raise _fail(VihfRule.MALFORMED, "no saml2:Assertion found")
     if len(candidates) > 1 or any(True for _ in candidates[0].iterdescendants(_ASSERTION)):
@@ -316,6 +338,17 @@ def _check_certificate(signed: VerifiedSignature, policy: VerificationPolicy, no
     certificate = signed.certificate
     if not certificate.not_valid_before_utc <= now <= certificate.not_valid_after_utc:
         raise _fail(VihfRule.CERTIFICATE_EXPIRED, "the signing certificate is not valid at this time")
+    public_key = certificate.public_key()
+    if not isinstance(public_key, rsa.RSAPublicKey) or public_key.key_size < policy.min_rsa_bits:
+        raise _fail(
+            VihfRule.CERTIFICATE_WEAK_KEY, f"the signing key must be RSA of at least {policy.min_rsa_bits} bits"
+        )
+    try:
+        is_ca = certificate.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    except x509.ExtensionNotFound:
+        is_ca = False
+    if is_ca:
+        raise _fail(VihfRule.CERTIFICATE_NOT_END_ENTITY, "the signing certificate is a CA certificate")
     key = _ChainCache.key(certificate, tuple(signed.extra_certificates))
     if policy._chains.hit(key, now):
         return
@@ -335,6 +368,18 @@ def _check_identity(raw: RawAssertion, signed: VerifiedSignature, policy: Verifi
         raise _fail(VihfRule.ISSUER_MISMATCH, "Issuer is not the DN of the signing certificate")
     if policy.check_tls_subject and tls is not None and not same_dn(tls, subject):
         raise _fail(VihfRule.TLS_SUBJECT_MISMATCH, "the TLS client DN is not the DN of the signing certificate")
+
+
+def _check_structure(
+    raw: RawAssertion, signed: VerifiedSignature, mode: AuthMode | None, policy: VerificationPolicy
+) -> None:
+    """An organisation speaks for itself only: ``Identifiant_Structure`` = certificate ``OU`` (INDIRECTE/AIR)."""
+    if not policy.check_structure_ou or mode not in (AuthMode.INDIRECTE, AuthMode.AIR):
+        return
+    units = signed.certificate.subject.get_attributes_for_oid(NameOID.ORGANIZATIONAL_UNIT_NAME)
+    claimed = raw.first(VihfAttribute.IDENTIFIANT_STRUCTURE)
+    if units and claimed is not None and claimed.strip() not in {str(unit.value) for unit in units}:
+        raise _fail(VihfRule.STRUCTURE_MISMATCH, "Identifiant_Structure is not the OU of the signing certificate")
 
 
 def _mode(raw: RawAssertion, policy: VerificationPolicy) -> AuthMode | None:
@@ -412,8 +457,23 @@ def verify_vihf(
     """Verify a VIHF (element or bytes; an envelope or ``wsse:Security`` holding exactly one assertion is fine).
 
     Raises:
-        DmpSecurityError: ``rule`` is a :class:`VihfRule` value, ``dmp_code`` its fault subcode.
+        DmpSecurityError: ``rule`` is a :class:`VihfRule` value, ``dmp_code`` its fault subcode; any other
+            failure on hostile input is reported as rule ``malformed``.
+        DmpValidationError: ``now`` is naive.
     """
+    if now.tzinfo is None:
+        raise DmpValidationError("now: give an aware datetime (UTC)", field="now")
+    try:
+        return _verify(assertion, policy, now, tls_client_subject)
+    except DmpSecurityError:
+        raise
+    except Exception as exc:  # hostile input must never escape as anything but a security error
+        raise _fail(VihfRule.MALFORMED, f"unreadable assertion ({type(exc).__name__})") from None
+
+
+def _verify(
+    assertion: etree._Element | bytes, policy: VerificationPolicy, now: dt.datetime, tls_client_subject: str | None
+) -> VerifiedVihf:
     try:
         root = parse_untrusted(assertion) if isinstance(assertion, bytes) else assertion
     except DmpUnsafeXmlError as exc:
@@ -434,6 +494,8 @@ def verify_vihf(
     if signed is not None:
         _check_identity(raw, signed, policy, tls_client_subject)
     mode = _mode(raw, policy)
+    if signed is not None:
+        _check_structure(raw, signed, mode, policy)
     _check_times(raw, mode, policy, now)
     _check_profile(raw, mode, policy)
     try:

@@ -261,7 +261,7 @@ def _sign_fast(
     etree.SubElement(x509_data, f"{{{DS}}}X509Certificate").text = _certificate_b64(signer.certificate)
     element.insert(position, signature)
     try:
-        return etree.tostring(element, encoding="utf-8")
+        return etree.tostring(element, encoding="utf-8", with_tail=False)
     finally:
         element.remove(signature)
 
@@ -284,7 +284,7 @@ def _sign_signxml(
         def check_deprecated_methods(self) -> None:
             """SHA-1 was already opted into explicitly (and warned about) by the caller."""
 
-    copy = etree.fromstring(etree.tostring(element))
+    copy = etree.fromstring(etree.tostring(element, with_tail=False))
     copy.insert(position, etree.Element(_DS_SIGNATURE, Id="placeholder", nsmap={"ds": DS}))
     xml_signer = _ProfileSigner(
         method=SignatureConstructionMethod.enveloped,
@@ -297,7 +297,7 @@ def _sign_signxml(
     )
     for certificate in signed.iter(f"{{{DS}}}X509Certificate"):  # one line, like the fast engine
         certificate.text = "".join((certificate.text or "").split())
-    return etree.tostring(signed, encoding="utf-8")
+    return etree.tostring(signed, encoding="utf-8", with_tail=False)
 
 
 def sign_enveloped(
@@ -398,7 +398,7 @@ def _detached_without(element: etree._Element, signature: etree._Element | None)
     """
     index = element.index(signature) if signature is not None else -1
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, remove_comments=True)
-    copy = etree.fromstring(etree.tostring(element), parser=parser)
+    copy = etree.fromstring(etree.tostring(element, with_tail=False), parser=parser)
     if index >= 0:
         removed = copy[index]
         previous = removed.getprevious()

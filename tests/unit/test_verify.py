@@ -471,6 +471,8 @@ def test_every_rule_has_a_dmp_code_and_a_french_reason() -> None:
         VihfRule.CERTIFICATE_EXPIRED,
         VihfRule.ISSUER_MISMATCH,
         VihfRule.TLS_SUBJECT_MISMATCH,
+        VihfRule.CERTIFICATE_WEAK_KEY,
+        VihfRule.CERTIFICATE_NOT_END_ENTITY,
     }
 
 

@@ -88,7 +88,8 @@ SETTINGS = settings(max_examples=15, deadline=None, suppress_health_check=[Healt
 def round_trip(vihf: Vihf, pki: TestPki, mode: AuthMode) -> None:
     signer = signer_of(pki.ps_sign if mode is AuthMode.DIRECTE else pki.org_sign)
     data = sign_vihf(vihf, signer)
-    verified = verify_vihf(data, policy_for(pki), now=now())
+    # random structures are signed with one ORG certificate: the OU rule has its own tests (test_verify)
+    verified = verify_vihf(data, policy_for(pki, check_structure_ou=False), now=now())
     assert verified.vihf == vihf
     assert vihf_from_raw(read_assertion(etree.fromstring(data))) == vihf
 
