@@ -7,7 +7,8 @@ the mapping of transport failures to :class:`~dmpclient.errors.DmpTransportError
 diagnosis of TLS failures, the retry policy and logging. The two shells differ only in awaiting.
 
 Retries (opt-in, ``config.retry``) apply to idempotent calls only, on connect errors, timeouts and
-HTTP 503; a retry re-sends the same message (same MessageID and VIHF). Submissions and updates are
+HTTP 503; a retry re-sends the same message (same MessageID) with a freshly signed VIHF when the caller
+gave a VIHF factory (AIR tokens are single-use). Submissions and updates are
 never re-sent (reference §9.4, §9.7).
 """
 
@@ -407,6 +408,17 @@ class _Core:
             )
 
 
+def _parse(op: Operation[T], response: DmpResponse) -> T:
+    """``op.parse`` with the TD and message id on every error; a parser crash is the peer's unreadable answer."""
+    context = {"td": op.td, "message_id": response.message.relates_to}
+    try:
+        return op.parse(response.message)
+    except DmpError as exc:
+        raise exc.with_context(**context) from None
+    except (ValueError, LookupError, TypeError) as exc:
+        raise DmpProtocolError(f"{op.td}: the answer could not be read ({type(exc).__name__})", **context) from exc
+
+
 def _utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -557,7 +569,7 @@ class DmpClient:
             idempotent=op.idempotent,
             attachments=op.attachments,
         ) as response:
-            return op.parse(response.message)
+            return _parse(op, response)
 
     def test_existence(self, ins: str, identity: CallerIdentity, *, ins_oid: str = InsOid.NIR) -> ExistenceAnswer:
         """TD0.2: does a DMP exist for this INS, is it open, is the caller authorised / médecin traitant?"""
@@ -705,7 +717,7 @@ class AsyncDmpClient:
             idempotent=op.idempotent,
             attachments=op.attachments,
         ) as response:
-            return op.parse(response.message)
+            return _parse(op, response)
 
     async def test_existence(self, ins: str, identity: CallerIdentity, *, ins_oid: str = InsOid.NIR) -> ExistenceAnswer:
         """TD0.2: does a DMP exist for this INS, is it open, is the caller authorised / médecin traitant?"""

@@ -13,6 +13,8 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Final
 
+from dmpclient.ids import mask_ins
+
 __all__ = ["REDACTED", "logger", "redact", "redact_headers"]
 
 logger: Final = logging.getLogger("dmpclient")
@@ -32,8 +34,8 @@ _RESOURCE_ID: Final = re.compile(
 )
 #: A CX patient id ``{id}^^^&{oid}&ISO…`` (``&`` possibly escaped as ``&amp;``).
 _CX_ID: Final = re.compile(r"[^\s<>\"'^|]+(?=\^\^\^&(?:amp;)?[0-9.]+&(?:amp;)?ISO)")
-#: A bare NIR-shaped value (15 characters: body of 13 with 2A/2B for Corsica + 2-digit key).
-_NIR: Final = re.compile(r"(?<![0-9A-Za-z])[1-8][0-9]{4}(?:[0-9]{2}|2[AB])[0-9]{8}(?![0-9A-Za-z])")
+#: HL7 elements whose ``value`` attribute is personal (birth date, phone, e-mail).
+_SENSITIVE_VALUE_ATTR: Final = re.compile(r"(<(?:[\w.-]+:)?(?:birthTime|telecom)\b[^>]*?\bvalue=\")[^\"]*")
 #: HL7 ``extension`` attributes of an id whose root is an INS OID (1.2.250.1.213.1.4.x), either attribute order.
 _HL7_INS_EXT: Final = re.compile(
     r"(root=\"1\.2\.250\.1\.213\.1\.4\.[0-9]+\"\s+extension=\")[^\"]*|(extension=\")[^\"]*(?=\"\s+root=\"1\.2\.250\.1\.213\.1\.4\.)"
@@ -54,7 +56,8 @@ def redact(data: bytes | str) -> str:
     text = _RESOURCE_ID.sub(rf"\g<1>{REDACTED}\g<3>", text)
     text = _CX_ID.sub(REDACTED, text)
     text = _HL7_INS_EXT.sub(lambda m: f"{m.group(1) or m.group(2)}{REDACTED}", text)
-    text = _NIR.sub(REDACTED, text)
+    text = _SENSITIVE_VALUE_ATTR.sub(rf"\g<1>{REDACTED}", text)
+    text = mask_ins(text, REDACTED)
     text = _BEARER.sub(rf"\g<1>{REDACTED}", text)
     return _SECRET_ASSIGNMENT.sub(rf"\g<1>{REDACTED}", text)
 

@@ -22,6 +22,7 @@ __all__ = [
     "format_cx",
     "ins_key",
     "make_ins",
+    "mask_ins",
     "parse_cx",
     "validate_ins",
     "validate_oid",
@@ -52,6 +53,8 @@ _INS_BODY = re.compile(r"^[1-478][0-9]{4}(?:[0-9]{2}|2A|2B)[0-9]{6}$")
 _OID = re.compile(r"^(?:0|[1-9][0-9]*)(?:\.(?:0|[1-9][0-9]*))+$")
 _PS_ID = re.compile(r"^[0134568][0-9A-Za-z]{2,}(?:/[0-9A-Za-z]+)?$")
 _STRUCTURE_ID = re.compile(r"^[0-6][0-9A-Za-z]{5,}$")
+#: A NIR/NIA-shaped value inside free text (13-character body with 2A/2B for Corsica + 2-digit key).
+_INS_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])[1-478][0-9]{4}(?:[0-9]{2}|2[AB])[0-9]{8}(?![0-9A-Za-z])")
 _CX = re.compile(r"^(?P<id>[^\^&]+)\^\^\^&(?P<oid>[0-9.]+)&ISO\^NH$")
 
 
@@ -134,6 +137,11 @@ def validate_structure_id(structure_id: str, *, field: str = "structure_id") -> 
             field=field,
         )
     return structure_id
+
+
+def mask_ins(text: str, replacement: str = "[INS]") -> str:
+    """``text`` with every INS-shaped value replaced: for messages built from a peer's free text."""
+    return _INS_IN_TEXT.sub(replacement, text)
 
 
 def format_cx(ins: str, oid: str) -> str:

@@ -13,13 +13,13 @@ from typing import Final
 
 from lxml import etree
 
-from dmpclient.errors import DmpProtocolError
+from dmpclient.errors import DmpBusinessError, DmpProtocolError
 from dmpclient.hl7v3.wrapper import (
     DMP_DEVICE,
     Device,
     acknowledgement,
     child,
-    parse_ts,
+    parse_date,
     read_wrapper,
     sub,
     text_of,
@@ -77,6 +77,9 @@ class DmpStatus(StrEnum):
     NONE = "none"
 
 
+_PATIENT_STATUSES: Final = {"active": DmpStatus.ACTIVE, "terminated": DmpStatus.CLOSED}
+
+
 class AuthorizationStatus(StrEnum):
     """The caller's authorisation on the DMP (``AUTORISATION`` attention line; values beyond VALIDE inferred).
 
@@ -127,6 +130,8 @@ class ExistenceAnswer:
     treating_physician: bool | None = None
     patient: PatientIdentity | None = None
     observations: dict[str, bool] = field(default_factory=dict)
+    #: the raw ``AUTORISATION`` code when it is none of the known values (``authorization`` is then None)
+    authorization_code: str | None = None
 
     @property
     def exists(self) -> bool:
@@ -264,13 +269,12 @@ def _read_patient(node: etree._Element) -> tuple[PatientIdentity, DmpStatus, dic
     main = next((i for i in ids if i.get("root") not in _LEGACY_INS_OIDS), ids[0] if ids else None)
     birth = text_of(node, "patientPerson/birthTime", "value")
     families = {f.get("qualifier", "SP"): (f.text or "").strip() for f in node.iterfind(".//{*}name/{*}family")}
-    status_code = text_of(node, "statusCode", "code") or "active"
+    status_code = text_of(node, "statusCode", "code")
     observations = {
         code: text_of(obs, "value", "value") == "true"
         for obs in node.iterfind("{*}subjectOf/{*}administrativeObservation")
         if (code := text_of(obs, "code", "code"))
     }
-    born = parse_ts(birth) if birth else None
     identity = PatientIdentity(
         ins=main.get("extension", "") if main is not None else "",
         ins_oid=main.get("root", "") if main is not None else "",
@@ -279,27 +283,38 @@ def _read_patient(node: etree._Element) -> tuple[PatientIdentity, DmpStatus, dic
         given=text_of(node, "patientPerson/name/given"),
         prefix=text_of(node, "patientPerson/name/prefix"),
         gender=text_of(node, "patientPerson/administrativeGenderCode", "code"),
-        birth_date=born if isinstance(born, dt.date) and not isinstance(born, dt.datetime) else None,
+        birth_date=parse_date(birth) if birth else None,
     )
-    status = DmpStatus.CLOSED if status_code == "terminated" else DmpStatus.ACTIVE
-    return identity, status, observations
+    if status_code not in _PATIENT_STATUSES:
+        raise DmpProtocolError(f"patient/statusCode {status_code!r}: expected active (open DMP) or terminated (closed)")
+    return identity, _PATIENT_STATUSES[status_code], observations
 
 
 def parse_patient_response(root: etree._Element) -> ExistenceAnswer:
-    """Read a PRPA_IN201308UV02 (client side). Acknowledgement errors are raised by the caller."""
+    """Read a PRPA_IN201308UV02 (client side). Acknowledgement errors are raised by the caller.
+
+    Raises:
+        DmpBusinessError: ``queryResponseCode`` QE/AE (query error, §9.5).
+        DmpProtocolError: an OK answer without patient, or an unknown patient status.
+    """
     read_wrapper(root)
-    authorization, treating = None, None
+    authorization, authorization_code, treating = None, None, None
     for line in root.iterfind("{*}attentionLine"):
         key, value = text_of(line, "keyWordText", "code"), child(line, "value")
         if key == "AUTORISATION" and value is not None:
-            code = value.get("code", "")
+            authorization_code = value.get("code", "")
             known = {a.value for a in AuthorizationStatus}
-            authorization = AuthorizationStatus(code) if code in known else AuthorizationStatus.NON_EXISTE
+            authorization = AuthorizationStatus(authorization_code) if authorization_code in known else None
         elif key == "STATUT_MT" and value is not None:
             treating = value.get("value") == "true"
+    unknown_code = authorization_code if authorization is None else None
     response_code = text_of(root, "controlActProcess/queryAck/queryResponseCode", "code")
     patient_node = child(root, "controlActProcess/subject/registrationEvent/subject1/patient")
-    if response_code == "NF" or patient_node is None:
-        return ExistenceAnswer(DmpStatus.NONE, authorization, treating)
+    if response_code == "NF":
+        return ExistenceAnswer(DmpStatus.NONE, authorization, treating, authorization_code=unknown_code)
+    if response_code not in (None, "OK"):
+        raise DmpBusinessError(f"the DMP answered queryResponseCode {response_code} (query error)", code=response_code)
+    if patient_node is None:
+        raise DmpProtocolError("queryResponseCode OK without registrationEvent/subject1/patient")
     identity, status, observations = _read_patient(patient_node)
-    return ExistenceAnswer(status, authorization, treating, identity, observations)
+    return ExistenceAnswer(status, authorization, treating, identity, observations, authorization_code=unknown_code)

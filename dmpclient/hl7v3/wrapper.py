@@ -7,6 +7,7 @@ parses requests and builds responses with the same code.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Final, cast
 
@@ -26,7 +27,7 @@ __all__ = [
     "child",
     "el",
     "format_ts14",
-    "parse_ts",
+    "parse_date",
     "read_wrapper",
     "sub",
     "text_of",
@@ -37,6 +38,7 @@ HL7: Final = NS["hl7"]
 XSI: Final = NS["xsi"]
 INTERACTION_OID: Final = "2.16.840.1.113883.1.6"
 # lxml accepts None as the default-namespace key; its stubs do not say so.
+_TS_DIGITS: Final = re.compile(r"[0-9]+")
 _NSMAP: Final = cast("dict[str, str]", {None: HL7, "xsi": XSI})
 
 
@@ -69,12 +71,19 @@ def format_ts14(now: dt.datetime) -> str:
     return now.astimezone(dt.UTC).strftime("%Y%m%d%H%M%S")
 
 
-def parse_ts(value: str) -> dt.date | dt.datetime:
-    """Parse an HL7 TS of 8 or 14 digits (date or UTC date-time)."""
-    digits = value[:14]
-    if len(digits) == 8:
-        return dt.datetime.strptime(digits, "%Y%m%d").replace(tzinfo=dt.UTC).date()
-    return dt.datetime.strptime(digits, "%Y%m%d%H%M%S").replace(tzinfo=dt.UTC)
+def parse_date(value: str) -> dt.date | None:
+    """The calendar date of an HL7 TS (``YYYYMMDD[hhmm[ss]][±ZZZZ]``), or None when it has no full date.
+
+    Partial precision (``1980``, ``198001``) and unknown parts (``19800000``) are legal HL7 and do not
+    name a day: they give None rather than an error, so one odd birth date never loses a whole answer.
+    """
+    digits = _TS_DIGITS.match(value.strip())
+    if digits is None or len(digits[0]) < 8:
+        return None
+    try:
+        return dt.date(int(digits[0][:4]), int(digits[0][4:6]), int(digits[0][6:8]))
+    except ValueError:
+        return None
 
 
 def el(tag: str, **attrs: str) -> etree._Element:

@@ -15,6 +15,7 @@ from lxml import etree
 
 from dmpclient._xml import NS, serialize
 from dmpclient.errors import DmpRightsError, DmpSoapFault, DmpValidationError
+from dmpclient.ids import mask_ins
 from dmpclient.soap.envelope import SoapMessage, build_response
 
 __all__ = [
@@ -156,7 +157,8 @@ def _local(qname: str | None) -> str:
 
 
 def _describe(code: str, subcode: str | None, reason: str, *, rights: bool) -> str:
-    """What happened and what to check; the reason comes from the DMP and holds no patient data."""
+    """What happened and what to check; INS-shaped values in the DMP's reason are masked (the raw text is
+    kept in ``DmpSoapFault.reason``)."""
     if rights:
         what = "the DMP rights service refused the request"
     elif code == "Sender":
@@ -166,7 +168,7 @@ def _describe(code: str, subcode: str | None, reason: str, *, rights: bool) -> s
     else:
         what = "the DMP answered with a SOAP fault"
     label = "/".join(part for part in (code or "no code", subcode) if part)
-    flat = " ".join(reason.split()) or "no reason given"
+    flat = mask_ins(" ".join(reason.split())) or "no reason given"
     if len(flat) > _REASON_IN_MESSAGE:
         flat = f"{flat[:_REASON_IN_MESSAGE]}…"
     hint = _HINTS.get(subcode or "") or _HINTS.get(code, "check the SOAP and WS-Addressing headers")

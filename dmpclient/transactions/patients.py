@@ -14,7 +14,7 @@ from dmpclient.hl7v3.patient_query import (
     parse_patient_response,
 )
 from dmpclient.hl7v3.wrapper import Device, read_wrapper, text_of
-from dmpclient.ids import validate_ins, validate_oid
+from dmpclient.ids import mask_ins, validate_ins, validate_oid
 from dmpclient.soap.envelope import SoapMessage
 from dmpclient.transactions.operation import Operation, PatientRef
 from dmpclient.transactions.rights import RightsAction
@@ -38,7 +38,7 @@ def _answer_reader(td: str) -> Callable[[SoapMessage], ExistenceAnswer]:
             code = text_of(body, "acknowledgement/acknowledgementDetail/code", "code")
             text = text_of(body, "acknowledgement/acknowledgementDetail/text") or ""
             raise DmpBusinessError(
-                f"{td}: the DMP answered acknowledgement {ack_type} ({code or 'no code'}): {text}",
+                f"{td}: the DMP answered acknowledgement {ack_type} ({code or 'no code'}): {mask_ins(text)[:300]}",
                 code=code,
                 context=text,
                 td=td,

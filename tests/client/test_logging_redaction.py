@@ -163,3 +163,23 @@ def test_redact_keeps_what_is_useful_for_debugging() -> None:
 def test_redact_headers_blanks_credentials_only() -> None:
     headers = redact_headers({"Authorization": "Bearer x", "Cookie": "s=1", "Content-Type": "application/soap+xml"})
     assert headers == {"Authorization": REDACTED, "Cookie": REDACTED, "Content-Type": "application/soap+xml"}
+
+
+def test_birth_dates_and_contact_details_in_attributes_are_redacted() -> None:
+    from dmpclient._logging import redact  # noqa: PLC0415
+
+    text = redact('<birthTime value="19800101"/><telecom use="H" value="mailto:laurence@example.fr"/>')
+    assert "19800101" not in text
+    assert "laurence@example.fr" not in text
+
+
+def test_fault_messages_mask_ins_values_the_peer_echoes() -> None:
+    from dmpclient.soap.envelope import read_soap  # noqa: PLC0415
+    from dmpclient.soap.faults import build_fault, fault_from_message  # noqa: PLC0415
+
+    fault = fault_from_message(
+        read_soap(build_fault(code="Sender", subcode="DMPX", reason="Patient 207058575627097 inconnu"))
+    )
+    assert fault is not None
+    assert "207058575627097" not in str(fault)
+    assert "207058575627097" in fault.reason  # the raw text stays available to the caller

@@ -142,3 +142,52 @@ def test_operation_parses_the_answer_and_business_errors() -> None:
         op.parse(message)
     assert caught.value.code == "DMPClosed"
     assert caught.value.td == "TD0.2"
+
+
+def _answer_with(element_edit: str, value: str) -> etree._Element:
+    query = parse_patient_query(_query())
+    patient = PatientIdentity(INS, InsOid.TEST, family="X", birth_date=dt.date(1980, 1, 1))
+    answer = ExistenceAnswer(DmpStatus.ACTIVE, AuthorizationStatus.VALIDE, patient=patient)
+    element = build_patient_response(query, answer, response_id="r", now=NOW)
+    target = element.find(f".//{H}{element_edit}")
+    target.set("value" if element_edit == "birthTime" else "code", value)
+    return element
+
+
+@pytest.mark.parametrize("birth", ["1980", "198001", "19800000", "198001011230+0100", "abc"])
+def test_partial_or_odd_birth_dates_do_not_lose_the_answer(birth: str) -> None:
+    answer = parse_patient_response(_answer_with("birthTime", birth))
+    assert answer.status is DmpStatus.ACTIVE
+    expected = dt.date(1980, 1, 1) if birth.startswith("19800101") else None
+    assert answer.patient is not None
+    assert answer.patient.birth_date == expected
+
+
+def test_unknown_authorisation_values_are_kept_raw() -> None:
+    element = _answer_with(f"attentionLine/{H}value", "SUSPENDU")
+    answer = parse_patient_response(element)
+    assert answer.authorization is None
+    assert answer.authorization_code == "SUSPENDU"
+
+
+@pytest.mark.parametrize("status", ["nullified", "new"])
+def test_unknown_patient_status_is_a_protocol_error(status: str) -> None:
+    element = _answer_with(f"patient/{H}statusCode", status)
+    with pytest.raises(DmpProtocolError, match="statusCode"):
+        parse_patient_response(element)
+
+
+@pytest.mark.parametrize("code", ["QE", "AE"])
+def test_query_errors_are_not_reported_as_no_dmp(code: str) -> None:
+    element = _answer_with("queryResponseCode", code)
+    with pytest.raises(DmpBusinessError) as caught:
+        parse_patient_response(element)
+    assert caught.value.code == code
+
+
+def test_ok_without_patient_is_a_protocol_error() -> None:
+    element = _answer_with("queryResponseCode", "OK")
+    subject = element.find(f"{H}controlActProcess/{H}subject")
+    subject.getparent().remove(subject)
+    with pytest.raises(DmpProtocolError, match="without"):
+        parse_patient_response(element)
