@@ -377,9 +377,11 @@ class DmpConfig(_Section):
         return self._credential("credentials.signing", self.credentials.signing)
 
     def _credential(self, where: str, source: CredentialSource) -> Credential:
-        if where not in self._loaded:
-            self._loaded[where] = source.load(os.environ if self._env is None else self._env, where)
-        return self._loaded[where]
+        """Load once per source: copies (``model_copy``) share the cache, so it is keyed on the source itself."""
+        key = f"{where}:{source.model_dump_json()}"
+        if key not in self._loaded:
+            self._loaded[key] = source.load(os.environ if self._env is None else self._env, where)
+        return self._loaded[key]
 
     @classmethod
     def load(cls, path: Path | str | None = None, env: Mapping[str, str] | None = None) -> DmpConfig:

@@ -235,8 +235,9 @@ class VerificationPolicy:
         trust_anchors: trusted root (or pinned) CA certificates.
         intermediates: untrusted intermediates used to build the chain (e.g. the ORGANISATIONS CA).
         require_signature: False accepts unsigned VIHFs (test switch; the official TD examples are unsigned).
-        clock_skew: IssueInstant window outside AIR, and future tolerance in every mode.
+        clock_skew: IssueInstant window outside AIR (past and future).
         air_max_age: maximum age of an AIR token (EX_AIR-040).
+        air_clock_skew: future tolerance for AIR tokens (kept small, or a future-dated token would outlive 30 s).
         replay_cache: AIR single-use memory (None disables the replay check).
         check_issuer_dn: Issuer must equal the signing certificate DN.
         check_tls_subject: when a TLS client DN is given, it must equal the signing certificate DN.
@@ -253,6 +254,7 @@ class VerificationPolicy:
     require_signature: bool = True
     clock_skew: dt.timedelta = dt.timedelta(minutes=5)
     air_max_age: dt.timedelta = dt.timedelta(seconds=30)
+    air_clock_skew: dt.timedelta = dt.timedelta(seconds=5)
     replay_cache: ReplayCache | None = field(default_factory=ReplayCache)
     check_issuer_dn: bool = True
     check_tls_subject: bool = True
@@ -402,8 +404,9 @@ def _check_times(raw: RawAssertion, mode: AuthMode | None, policy: VerificationP
         issued = parse_instant(raw.issue_instant or "")
     except ValueError:
         raise _fail(VihfRule.MALFORMED, "IssueInstant is not an xs:dateTime") from None
-    if issued > now + policy.clock_skew:
-        raise _fail(VihfRule.ISSUE_INSTANT_FUTURE, f"IssueInstant is more than {policy.clock_skew} in the future")
+    future_skew = policy.air_clock_skew if mode is AuthMode.AIR else policy.clock_skew
+    if issued > now + future_skew:
+        raise _fail(VihfRule.ISSUE_INSTANT_FUTURE, f"IssueInstant is more than {future_skew} in the future")
     if mode is AuthMode.AIR and now - issued > policy.air_max_age:
         raise _fail(VihfRule.AIR_TOKEN_EXPIRED, f"an AIR VIHF lives {policy.air_max_age.total_seconds():g} s")
     if mode is not AuthMode.AIR and now - issued > policy.clock_skew:

@@ -168,10 +168,12 @@ def _millis(instant: dt.datetime) -> dt.datetime:
 
 
 def _checked_patient(patient: PatientId | None) -> PatientId | None:
-    if patient is not None:
-        validate_ins(patient.ins, field="patient.ins")
-        validate_oid(patient.oid, field="patient.oid")
-    return patient
+    """The patient with a validated, normalised INS (stripped, upper-case 2A/2B) and OID."""
+    if patient is None:
+        return None
+    return PatientId(
+        ins=validate_ins(patient.ins, field="patient.ins"), oid=validate_oid(patient.oid.strip(), field="patient.oid")
+    )
 
 
 def _build(

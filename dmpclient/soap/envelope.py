@@ -298,6 +298,12 @@ def _read_headers(header: etree._Element, warnings: list[str]) -> tuple[dict[str
     """The WS-A values (stripped text) and the first ``wsse:Security``; duplicates are noted."""
     values: dict[str, str] = {}
     security: etree._Element | None = None
+    unqualified = [etree.QName(c).localname for c in header if isinstance(c.tag, str) and c.get("mustUnderstand")]
+    if unqualified:
+        warnings.append(
+            f"unqualified mustUnderstand on {', '.join(unqualified)} (official DMP form; SOAP 1.2 expects "
+            "soap:mustUnderstand)"
+        )
     for child in header:
         field = _WSA_FIELDS.get(child.tag) if isinstance(child.tag, str) else None
         if field is not None:

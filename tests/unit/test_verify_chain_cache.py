@@ -118,3 +118,16 @@ def test_in_an_envelope_only_the_security_header_counts(pki: TestPki) -> None:
         etree.fromstring(b"<x:Body xmlns:x='urn:x'/>"), action="urn:a", message_id="urn:uuid:1", assertion=assertion
     )
     assert verify_vihf(proper, policy, now=when).vihf.mode is AuthMode.INDIRECTE
+
+
+def test_future_dated_air_tokens_cannot_outlive_30_seconds(pki: TestPki) -> None:
+    policy = VerificationPolicy.from_ca_file(pki.ca_bundle, replay_cache=None)
+    signer, when = signer_of(pki.org_sign), now()
+    future = sign_vihf(build(AuthMode.AIR, signer, when + dt.timedelta(minutes=4)), signer)
+    with pytest.raises(DmpSecurityError) as caught:
+        verify_vihf(future, policy, now=when)
+    assert caught.value.rule == "issue_instant_future"
+    slightly_ahead = sign_vihf(build(AuthMode.AIR, signer, when + dt.timedelta(seconds=2)), signer)
+    assert verify_vihf(slightly_ahead, policy, now=when).vihf.mode is AuthMode.AIR
+    indirecte = sign_vihf(build(AuthMode.INDIRECTE, signer, when + dt.timedelta(minutes=4)), signer)
+    assert verify_vihf(indirecte, policy, now=when).vihf.mode is AuthMode.INDIRECTE
