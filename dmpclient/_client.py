@@ -296,6 +296,11 @@ class _Core:
                     raise exc.with_context(td=call.td, message_id=call.message_id) from None
                 raise self.http_error(call, status, content_type) from None
             raise_for_fault(message, td=call.td)
+            if message.relates_to and message.relates_to != call.message_id:
+                raise DmpProtocolError(
+                    f"the answer relates to another request (wsa:RelatesTo {message.relates_to}); a proxy or the "
+                    "platform mixed up two exchanges"
+                )
             if not 200 <= status < 300:
                 raise self.http_error(call, status, content_type, "with a SOAP envelope that is not a fault")
             return DmpResponse(message, attachments, status)

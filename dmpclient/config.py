@@ -58,7 +58,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, ClassVar, Final
+from typing import TYPE_CHECKING, Any, ClassVar, Final
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -77,7 +77,10 @@ from pydantic_core import ErrorDetails
 from dmpclient.errors import DmpConfigError
 from dmpclient.ids import validate_structure_id
 from dmpclient.security.credentials import Credential, load_certificates, load_pem, load_pkcs12
-from dmpclient.security.pki import TestPki
+from dmpclient.valuesets import ValueSetId, load_value_set
+
+if TYPE_CHECKING:
+    from dmpclient.security.pki import TestPki
 
 __all__ = [
     "ENVIRONMENTS",
@@ -241,7 +244,7 @@ class Structure(_Section):
     @field_validator("secteur_activite")
     @classmethod
     def _secteur(cls, value: str) -> str:
-        if not _SECTEUR.fullmatch(value):
+        if not _SECTEUR.fullmatch(value) or value not in load_value_set(ValueSetId.SECTEUR_ACTIVITE):
             raise ValueError("a TRE_R02 secteur d'activité code such as SA07 (cabinet) or SA01 (public hospital)")
         return value
 

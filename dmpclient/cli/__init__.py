@@ -7,6 +7,7 @@ dmpclient itself never imports ``mock_server``.
 
 from __future__ import annotations
 
+import warnings
 from importlib.metadata import entry_points
 
 import typer
@@ -32,7 +33,8 @@ def _register_plugins() -> None:
     for entry in entry_points(group="dmpclient.cli"):
         try:
             plugin = entry.load()
-        except ImportError:  # pragma: no cover - an optional plugin that is not installed
+        except Exception as exc:
+            warnings.warn(f"dmp: plugin {entry.name!r} could not be loaded ({exc})", RuntimeWarning, stacklevel=1)
             continue
         app.add_typer(plugin, name=entry.name)
 

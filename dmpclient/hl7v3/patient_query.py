@@ -106,6 +106,9 @@ class PatientQuery:
     query_extension: str | None
     sender: Device
 
+    def __repr__(self) -> str:  # no INS or name in logs and tracebacks
+        return f"PatientQuery(ins='…{self.ins[-4:]}', ins_oid={self.ins_oid!r})"
+
 
 @dataclass(frozen=True, slots=True)
 class PatientIdentity:
@@ -119,6 +122,9 @@ class PatientIdentity:
     prefix: str | None = None
     gender: str | None = None
     birth_date: dt.date | None = None
+
+    def __repr__(self) -> str:  # no INS or name in logs and tracebacks
+        return f"PatientIdentity(ins='…{self.ins[-4:]}', ins_oid={self.ins_oid!r})"
 
 
 @dataclass(frozen=True, slots=True)

@@ -125,6 +125,8 @@ def client_context(tls: Credential | None, ca_bundle: Path) -> ssl.SSLContext:
     """
     context = _base_context(server=False)  # CERT_REQUIRED + check_hostname by default
     _load_verify(context, ca_bundle, "ca_bundle")
+    # An intermediate alone is a valid anchor (DRIMBOX trusts only "ACI-EL-ORG", reference §1.4).
+    context.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
     if tls is not None:
         _load_credential(context, tls)
     return context

@@ -28,6 +28,9 @@ class PatientRef:
     ins: str
     oid: str
 
+    def __repr__(self) -> str:  # an INS never reaches a log or a traceback in clear
+        return f"PatientRef(ins='…{self.ins[-4:]}', oid={self.oid!r})"
+
 
 @dataclass(frozen=True, slots=True)
 class Operation(Generic[T]):

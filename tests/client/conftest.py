@@ -9,7 +9,8 @@ answers according to the body root element (namespace :data:`ECHO_NS`):
 * ``Fault`` → HTTP 500 with a SOAP fault (``@subcode``);
 * ``Http500`` → HTTP 500 with an HTML page (no SOAP);
 * ``Unavailable`` → HTTP 503 (no SOAP) until the message id was seen ``@after`` times, then ``Echo``;
-* ``Slow`` → waits ``@seconds`` before answering ``Echo``.
+* ``Slow`` → waits ``@seconds`` before answering ``Echo``;
+* ``Stranger`` → an ``Echo`` answer whose ``RelatesTo`` names another request.
 
 ``EchoState.hits`` counts requests per WS-Addressing MessageID (retry tests).
 """
@@ -92,6 +93,8 @@ def make_echo_app(state: EchoState) -> Any:
         state.hits[msg.message_id] += 1
         kind = etree.QName(msg.body).localname
         relates_to, response_id = msg.message_id, new_message_id()
+        if kind == "Stranger":  # an answer to another request (a confused proxy)
+            relates_to = new_message_id()
         if kind == "Fault":
             fault = build_fault(
                 code="Sender",

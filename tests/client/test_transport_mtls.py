@@ -17,6 +17,7 @@ from dmpclient.config import DmpConfig
 from dmpclient.errors import (
     DmpConnectError,
     DmpHttpError,
+    DmpProtocolError,
     DmpSoapFault,
     DmpTimeoutError,
     DmpTlsError,
@@ -390,3 +391,16 @@ def test_alert_for_an_unknown_client_ca_is_a_tls_error(
     with DmpClient(config) as client, pytest.raises(DmpTlsError) as caught:
         client.call("registry", echo_body(), message_id="urn:uuid:tls-failure", **_call_kwargs())
     _assert_tls_error(caught.value, "the server refused our client certificate (TLSV1_ALERT_UNKNOWN_CA)")
+
+
+def test_an_answer_to_another_request_is_refused(echo_config: DmpConfig) -> None:
+    with DmpClient(echo_config) as client, pytest.raises(DmpProtocolError, match="RelatesTo") as caught:
+        client.call("registry", echo_body("Stranger"), message_id="urn:uuid:mine", **_call_kwargs())
+    assert caught.value.message_id == "urn:uuid:mine"
+
+
+def test_trusting_only_the_issuing_intermediate_is_enough(echo_config: DmpConfig, pki: TestPki) -> None:
+    """DRIMBOX trusts only the ORGANISATIONS intermediate ("ACI-EL-ORG"): a partial chain is an anchor."""
+    config = echo_config.model_copy(update={"ca_bundle": pki.org_ca})
+    with DmpClient(config) as client:
+        assert client.call("registry", echo_body(), **_call_kwargs()).status_code == 200

@@ -261,3 +261,18 @@ def test_config_check_errors(pki: TestPki, tmp_path: Path) -> None:
     result = _check(_toml(pki, tmp_path), {})  # the signing p12 password variable is not set
     assert result.exit_code == EXIT_ERRORS
     assert "TEST_SIGN_P12_PASSWORD" in " ".join(result.output.split())
+
+
+def test_an_unknown_secteur_is_refused_at_load(tmp_path: Path, pki: TestPki) -> None:
+    from dmpclient.errors import DmpConfigError  # noqa: PLC0415
+
+    with pytest.raises(DmpConfigError, match=r"structure\.secteur_activite"):
+        DmpConfig.for_test_pki(pki, structure={"id": pki.structure_id, "secteur_activite": "SA99"})
+
+
+def test_copies_never_reuse_another_credential(pki: TestPki, rogue_pki: TestPki) -> None:
+    config = DmpConfig.for_test_pki(pki)
+    original = config.load_tls_credential()
+    other = config.model_copy(update={"credentials": DmpConfig.for_test_pki(rogue_pki).credentials})
+    assert other.load_tls_credential().certificate != original.certificate
+    assert config.load_tls_credential() is original

@@ -191,3 +191,13 @@ def test_ok_without_patient_is_a_protocol_error() -> None:
     subject.getparent().remove(subject)
     with pytest.raises(DmpProtocolError, match="without"):
         parse_patient_response(element)
+
+
+def test_reprs_never_show_an_ins_or_a_name() -> None:
+    from dmpclient.transactions.operation import PatientRef  # noqa: PLC0415
+
+    identity = PatientIdentity(INS, InsOid.TEST, family="PATB-QUATRE", given="Laurence")
+    query = parse_patient_query(_query())
+    for text in (repr(identity), repr(query), repr(PatientRef(INS, InsOid.TEST)), str(identity)):
+        assert INS not in text
+        assert "PATB-QUATRE" not in text
