@@ -25,7 +25,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Final, Self, TypeVar
+from typing import Final, Self, TypedDict, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -51,7 +51,7 @@ from dmpclient.security.issuer import CallerIdentity, VihfIssuer, effective_mode
 from dmpclient.security.tls import TlsDiagnosis, TlsFailure, client_context, diagnose_tls_failure
 from dmpclient.security.vihf import PatientId
 from dmpclient.soap import mtom
-from dmpclient.soap.envelope import SoapMessage, build_request, new_message_id, read_soap
+from dmpclient.soap.envelope import MustUnderstandStyle, SoapMessage, build_request, new_message_id, read_soap
 from dmpclient.soap.faults import raise_for_fault
 from dmpclient.transactions import patients
 from dmpclient.transactions.operation import Operation
@@ -62,6 +62,15 @@ __all__ = ["AsyncDmpClient", "DmpClient", "DmpResponse"]
 _HttpClient = TypeVar("_HttpClient", httpx.Client, httpx.AsyncClient)
 T = TypeVar("T")
 AssertionSource = bytes | Callable[[], bytes] | None
+
+
+class _Hl7Context(TypedDict):
+    lps: Device
+    now: dt.datetime
+    new_id: Callable[[], str]
+    processing_code: str
+
+
 _SOAP_CONTENT_TYPE: Final = 'application/soap+xml; charset=UTF-8; action="{action}"'
 _RETRY_STATUSES: Final = frozenset({503})
 _MAX_MTOM_RESPONSE: Final = 1 << 30  # attachments are spooled to disk; bound the disk use too
@@ -209,6 +218,15 @@ class _Core:
                 td=op.td,
             )
 
+    def hl7_context(self) -> _Hl7Context:
+        """What every HL7v3 operation needs from the configuration and the clock."""
+        return {
+            "lps": self.lps_device(),
+            "now": self.clock(),
+            "new_id": _new_uuid,
+            "processing_code": self.config.wire.hl7_processing_code,
+        }
+
     def lps_device(self) -> Device:
         """The HL7v3 sender device: ``lps.id`` must be the software's OID."""
         try:
@@ -268,7 +286,15 @@ class _Core:
         source = call.assertion
         try:
             assertion = source() if callable(source) else source
-            envelope = build_request(call.body, action=call.action, message_id=call.message_id, assertion=assertion)
+            wire = self.config.wire
+            envelope = build_request(
+                call.body,
+                action=call.action,
+                message_id=call.message_id,
+                to=call.url if wire.wsa_to_endpoint else "",
+                assertion=assertion,
+                must_understand=MustUnderstandStyle(wire.must_understand),
+            )
         except DmpError as exc:
             raise exc.with_context(td=call.td, message_id=call.message_id) from None
         return dataclasses.replace(call, envelope=envelope)
@@ -578,16 +604,12 @@ class DmpClient:
 
     def test_existence(self, ins: str, identity: CallerIdentity, *, ins_oid: str = InsOid.NIR) -> ExistenceAnswer:
         """TD0.2: does a DMP exist for this INS, is it open, is the caller authorised / médecin traitant?"""
-        op = patients.test_existence(
-            ins, ins_oid, lps=self._core.lps_device(), now=self._core.clock(), new_id=_new_uuid
-        )
+        op = patients.test_existence(ins, ins_oid, **self._core.hl7_context())
         return self.execute(op, identity)
 
     def administrative_data(self, ins: str, identity: CallerIdentity, *, ins_oid: str = InsOid.NIR) -> ExistenceAnswer:
         """TD1.3a: the patient's administrative data and oppositions recorded in the DMP."""
-        op = patients.administrative_data(
-            ins, ins_oid, lps=self._core.lps_device(), now=self._core.clock(), new_id=_new_uuid
-        )
+        op = patients.administrative_data(ins, ins_oid, **self._core.hl7_context())
         return self.execute(op, identity)
 
     def close(self) -> None:
@@ -726,18 +748,14 @@ class AsyncDmpClient:
 
     async def test_existence(self, ins: str, identity: CallerIdentity, *, ins_oid: str = InsOid.NIR) -> ExistenceAnswer:
         """TD0.2: does a DMP exist for this INS, is it open, is the caller authorised / médecin traitant?"""
-        op = patients.test_existence(
-            ins, ins_oid, lps=self._core.lps_device(), now=self._core.clock(), new_id=_new_uuid
-        )
+        op = patients.test_existence(ins, ins_oid, **self._core.hl7_context())
         return await self.execute(op, identity)
 
     async def administrative_data(
         self, ins: str, identity: CallerIdentity, *, ins_oid: str = InsOid.NIR
     ) -> ExistenceAnswer:
         """TD1.3a: the patient's administrative data and oppositions recorded in the DMP."""
-        op = patients.administrative_data(
-            ins, ins_oid, lps=self._core.lps_device(), now=self._core.clock(), new_id=_new_uuid
-        )
+        op = patients.administrative_data(ins, ins_oid, **self._core.hl7_context())
         return await self.execute(op, identity)
 
     async def aclose(self) -> None:

@@ -58,7 +58,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Final
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -270,6 +270,22 @@ class RetryPolicy(_Section):
     backoff_max: float = Field(10.0, gt=0)
 
 
+class WireOptions(_Section):
+    """Wire details that official examples and working clients write differently (reference §1.3.1, §1.6).
+
+    Attributes:
+        must_understand: ``unprefixed`` (official examples: ``mustUnderstand="true"`` in no namespace) or
+            ``soap`` (``soap:mustUnderstand``, the form the WS-Addressing schema validates).
+        wsa_to_endpoint: send the endpoint URL in ``wsa:To`` (DRIMBOX) instead of an empty ``wsa:To``
+            (official examples).
+        hl7_processing_code: HL7v3 ``processingCode``: ``P`` (production, default) or ``D`` (the examples).
+    """
+
+    must_understand: Literal["unprefixed", "soap"] = "unprefixed"
+    wsa_to_endpoint: bool = False
+    hl7_processing_code: Literal["P", "D", "T"] = "P"
+
+
 class MockEndpoint(_Section):
     """Where the ``mock`` environment listens."""
 
@@ -294,6 +310,7 @@ class DmpConfig(_Section):
         retry: retries of idempotent calls (off by default).
         proxy: an ``http(s)://host:port`` proxy (no credentials); environment proxies are ignored.
         max_response_bytes: the largest plain SOAP answer (or MTOM root part) accepted.
+        wire: switchable wire details (``mustUnderstand`` form, ``wsa:To``, HL7 ``processingCode``).
     """
 
     environment: str = MOCK_ENVIRONMENT
@@ -307,6 +324,7 @@ class DmpConfig(_Section):
     retry: RetryPolicy = RetryPolicy()
     proxy: str | None = None
     max_response_bytes: int = Field(64 * 1024 * 1024, gt=0)
+    wire: WireOptions = WireOptions()
 
     _env: Mapping[str, str] | None = PrivateAttr(default=None)
     _loaded: dict[str, Credential] = PrivateAttr(default_factory=dict)

@@ -56,11 +56,26 @@ _RIGHTS: Final = {
 
 
 def _patient_query(
-    reason: PatientReason, td: str, ins: str, ins_oid: str, *, lps: Device, now: dt.datetime, new_id: Callable[[], str]
+    reason: PatientReason,
+    td: str,
+    ins: str,
+    ins_oid: str,
+    *,
+    lps: Device,
+    now: dt.datetime,
+    new_id: Callable[[], str],
+    processing_code: str,
 ) -> Operation[ExistenceAnswer]:
     patient = PatientRef(validate_ins(ins), validate_oid(ins_oid, field="ins_oid"))
     body = build_patient_query(
-        patient.ins, patient.oid, reason=reason, sender=lps, message_id=new_id(), query_id=new_id(), now=now
+        patient.ins,
+        patient.oid,
+        reason=reason,
+        sender=lps,
+        message_id=new_id(),
+        query_id=new_id(),
+        now=now,
+        processing_code=processing_code,
     )
     return Operation(
         td=td,
@@ -75,17 +90,41 @@ def _patient_query(
 
 
 def test_existence(
-    ins: str, ins_oid: str, *, lps: Device, now: dt.datetime, new_id: Callable[[], str]
+    ins: str,
+    ins_oid: str,
+    *,
+    lps: Device,
+    now: dt.datetime,
+    new_id: Callable[[], str],
+    processing_code: str = "P",  # noqa: PT028
 ) -> Operation[ExistenceAnswer]:
     """TD0.2: does a DMP exist for this INS, is it open, is the caller authorised / treating physician?"""
-    return _patient_query(PatientReason.TEST_EXISTENCE, "TD0.2", ins, ins_oid, lps=lps, now=now, new_id=new_id)
+    return _patient_query(
+        PatientReason.TEST_EXISTENCE,
+        "TD0.2",
+        ins,
+        ins_oid,
+        lps=lps,
+        now=now,
+        new_id=new_id,
+        processing_code=processing_code,
+    )
 
 
 test_existence.__test__ = False  # type: ignore[attr-defined]  # not a pytest test despite its name
 
 
 def administrative_data(
-    ins: str, ins_oid: str, *, lps: Device, now: dt.datetime, new_id: Callable[[], str]
+    ins: str, ins_oid: str, *, lps: Device, now: dt.datetime, new_id: Callable[[], str], processing_code: str = "P"
 ) -> Operation[ExistenceAnswer]:
     """TD1.3a: the patient's administrative data and oppositions, as recorded in the DMP."""
-    return _patient_query(PatientReason.ADMINISTRATIVE_DATA, "TD1.3a", ins, ins_oid, lps=lps, now=now, new_id=new_id)
+    return _patient_query(
+        PatientReason.ADMINISTRATIVE_DATA,
+        "TD1.3a",
+        ins,
+        ins_oid,
+        lps=lps,
+        now=now,
+        new_id=new_id,
+        processing_code=processing_code,
+    )

@@ -27,6 +27,7 @@ from dmpclient.security.credentials import load_pem
 from dmpclient.security.pki import TestPki
 from dmpclient.security.tls import client_context, server_context
 from dmpclient.soap import mtom
+from dmpclient.soap.envelope import read_soap
 from mock_server.server import RunningServer, start_in_thread
 from tests.client.conftest import ECHO_ACTION, ECHO_NS, EchoState, echo_body, make_echo_app
 
@@ -404,3 +405,19 @@ def test_trusting_only_the_issuing_intermediate_is_enough(echo_config: DmpConfig
     config = echo_config.model_copy(update={"ca_bundle": pki.org_ca})
     with DmpClient(config) as client:
         assert client.call("registry", echo_body(), **_call_kwargs()).status_code == 200
+
+
+def test_wire_options_switch_must_understand_and_to(pki: TestPki, echo_server: RunningServer) -> None:
+    config = DmpConfig.for_test_pki(
+        pki, echo_server.services_url, wire={"must_understand": "soap", "wsa_to_endpoint": True}
+    )
+    sent: list[bytes] = []
+    http = httpx.Client(
+        verify=client_context(config.load_tls_credential(), config.ca_bundle),
+        event_hooks={"request": [lambda request: sent.append(request.read())]},
+    )
+    with http, DmpClient(config, http_client=http) as client:
+        client.call("registry", echo_body(), **_call_kwargs())
+    message = read_soap(sent[0])
+    assert message.to == config.service_url("registry")
+    assert message.warnings == ()  # soap:mustUnderstand: no liberal-acceptance note
