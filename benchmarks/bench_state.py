@@ -74,12 +74,12 @@ def run(quick: bool) -> list[Result]:
         raw.close()
         rows = len(store.find_documents(INS))
         find_seconds = median_seconds(lambda: store.find_documents(INS), repeat=repeat, number=20)
-        connection = store._connection()
-        find_baseline = median_seconds(
-            lambda: connection.execute("SELECT * FROM documents WHERE patient_ins = ?", (INS,)).fetchall(),
-            repeat=repeat,
-            number=20,
-        )
+        with store.connection() as connection:
+            find_baseline = median_seconds(
+                lambda: connection.execute("SELECT * FROM documents WHERE patient_ins = ?", (INS,)).fetchall(),
+                repeat=repeat,
+                number=20,
+            )
     return [
         Result(f"state: seed (24 patients, {documents} documents)", seed_seconds, "s", target="< 5 s"),
         Result(

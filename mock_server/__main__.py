@@ -1,10 +1,10 @@
-"""``python -m mock_server`` — the same commands as ``dmp mock`` (``serve`` when none is given)."""
+"""``python -m mock_server`` — the same commands as ``dmp mock`` (``serve`` unless another command is named)."""
 
 from __future__ import annotations
 
 import sys
 
-from mock_server.cli import app
+from mock_server.cli import app, module_args
 
 if __name__ == "__main__":
-    app(args=sys.argv[1:] or ["serve"], prog_name="python -m mock_server")
+    app(args=module_args(sys.argv[1:]), prog_name="python -m mock_server")

@@ -5,6 +5,11 @@ plain), routed on the service path + body root (reference §1.3.1), admitted by 
 identity, VIHF, rights), handled, traced, and answered with the client's own envelope/fault builders.
 Blocking work (XML, signatures, SQLite) runs in worker threads so the event loop keeps accepting; see
 ``workers`` for why there is one by default.
+
+Denial-of-service bounds: the service path is checked before the body is read; only ``repository``
+accepts multipart/MTOM bodies (8 MiB for plain SOAP, 128 MiB for MTOM, refused up front when
+``Content-Length`` announces more); the whole body must arrive within ``body_timeout`` seconds; the
+server harness caps concurrent connections (``mock_server.server``).
 """
 
 from __future__ import annotations
@@ -24,21 +29,22 @@ import anyio.to_thread
 from anyio import CapacityLimiter
 from cryptography import x509
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route as HttpRoute
 
 from dmpclient.config import SERVICES_PATH
 from dmpclient.errors import DmpError, DmpProtocolError
-from dmpclient.soap.envelope import SoapMessage, build_response, new_message_id, read_soap
+from dmpclient.soap.envelope import SoapMessage, build_response, read_soap
 from dmpclient.soap.faults import build_fault
 from dmpclient.soap.mtom import MtomDecoded, MtomDecoder, encode, is_multipart
 from mock_server.context import Caller, Reply, RequestContext
-from mock_server.dispatch import MockFault, Route, Router
+from mock_server.dispatch import MockFault, Route, Router, check_service
 from mock_server.faults import FaultInjection, FaultInjector
 from mock_server.gate import Gate
+from mock_server.nonconforming import warn_nonconforming
 from mock_server.records import Outcome
-from mock_server.server import client_certificate
+from mock_server.server import Receive, Scope, Send, client_certificate
 from mock_server.state import Store
 
 __all__ = ["MockDmp"]
@@ -47,8 +53,11 @@ _log = logging.getLogger("mock_server")
 _access_log = logging.getLogger("mock_server.access")
 _SOAP_CONTENT_TYPE: Final = "application/soap+xml; charset=UTF-8"
 _WSA_MISSING: Final = "A required header representing a Message Addressing Property is not present"
-_MAX_PLAIN_BODY: Final = 32 * 1024 * 1024
-_MAX_MTOM_BODY: Final = 512 * 1024 * 1024  # a DMP submission is far smaller; bounded disk use
+_MAX_PLAIN_BODY: Final = 8 * 1024 * 1024
+_MAX_MTOM_BODY: Final = 128 * 1024 * 1024  # a DMP submission is far smaller; bounded disk use
+#: The only service whose requests carry documents as MTOM attachments (TD2.1, reference §4).
+_MTOM_SERVICE: Final = "repository"
+_UNREADABLE: Final = "Requête illisible"
 
 
 @dataclass(slots=True)
@@ -57,7 +66,7 @@ class _Answer:
     content_type: str
     body: bytes | Iterator[bytes]
     td: str = "-"
-    outcome: str = "error"
+    outcome: Outcome = Outcome.ERROR
     caller: str = "-"
     subcode: str | None = None
 
@@ -83,6 +92,8 @@ class MockDmp:
         workers: threads processing requests. The work is GIL-bound and SQLite has a single writer, so
             more threads only add lock convoys: 1 gives the best throughput and tail latency (see
             benchmarks/bench_mock.py). Raise it only if long handlers must not hold up short calls.
+        body_timeout: seconds allowed to receive a whole request body (slow senders are answered with
+            a Sender fault instead of holding a connection and a decoder forever).
     """
 
     def __init__(
@@ -95,6 +106,7 @@ class MockDmp:
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
         new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
         workers: int = 1,
+        body_timeout: float = 60.0,
     ) -> None:
         self.store = store
         self.gate = gate
@@ -103,6 +115,7 @@ class MockDmp:
         self.clock = clock
         self.new_id = new_id
         self._workers = CapacityLimiter(workers)
+        self._body_timeout = body_timeout
         # Serialises writers of this process: waiting here is a wake-up, whereas SQLite's busy handler
         # polls with sleeps of up to 100 ms (seconds of tail latency under load with several workers).
         self._write_lock = threading.Lock()
@@ -113,8 +126,8 @@ class MockDmp:
             ]
         )
 
-    async def __call__(self, scope: object, receive: object, send: object) -> None:
-        await self._app(scope, receive, send)  # type: ignore[arg-type]
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._app(scope, receive, send)
 
     async def _health(self, _request: Request) -> Response:
         return JSONResponse({"status": "ok", "services": sorted({r.service for r in self.router.routes.values()})})
@@ -122,23 +135,49 @@ class MockDmp:
     async def _soap(self, request: Request) -> Response:
         started = time.perf_counter()
         service = request.path_params["service"]
-        content_type = request.headers.get("content-type", "")
-        certificate = client_certificate(request.scope)
         try:
-            payload = await _read_body(request, content_type)
-        except DmpError as exc:
-            answer = self._fault(MockFault(None, f"Requête illisible : {exc.message}"), relates_to=None)
-        else:
-            injection = self.faults.take(service)
-            if injection and injection.delay_seconds:
-                await asyncio.sleep(injection.delay_seconds)
-            answer = await anyio.to_thread.run_sync(
-                self._process, service, payload, certificate, injection, limiter=self._workers
-            )
+            answer = await self._handle(request, service)
+        except ClientDisconnect:
+            _log.debug("client disconnected before sending the whole request on %s", service)
+            return Response(status_code=400)
         self._log_access(service, answer, started)
         if isinstance(answer.body, bytes):
             return Response(answer.body, status_code=answer.status, media_type=answer.content_type)
         return StreamingResponse(answer.body, status_code=answer.status, media_type=answer.content_type)
+
+    async def _handle(self, request: Request, service: str) -> _Answer:
+        try:
+            check_service(service)
+            payload = await self._read(request, service)
+        except MockFault as fault:
+            return self._fault(fault, relates_to=None)
+        injection = self.faults.take(service)
+        if injection and injection.delay_seconds:
+            await asyncio.sleep(injection.delay_seconds)
+        certificate = client_certificate(request.scope)
+        return await anyio.to_thread.run_sync(
+            self._process, service, payload, certificate, injection, limiter=self._workers
+        )
+
+    async def _read(self, request: Request, service: str) -> bytes | MtomDecoded:
+        """The body, within the size bounds of its kind and the read deadline, or a Sender fault."""
+        content_type = request.headers.get("content-type", "")
+        multipart = is_multipart(content_type)
+        if multipart and service != _MTOM_SERVICE:
+            raise MockFault(None, f"{_UNREADABLE} : le service {service} n'accepte pas de corps multipart/MTOM")
+        limit = _MAX_MTOM_BODY if multipart else _MAX_PLAIN_BODY
+        declared = request.headers.get("content-length", "")
+        if declared.isascii() and declared.isdigit() and (len(declared) > len(str(limit)) or int(declared) > limit):
+            raise MockFault(None, f"{_UNREADABLE} : corps annoncé de plus de {limit} octets")
+        try:
+            async with asyncio.timeout(self._body_timeout):
+                if multipart:
+                    return await _read_mtom(request, content_type)
+                return await _read_plain(request)
+        except TimeoutError:
+            raise MockFault(None, f"{_UNREADABLE} : corps non reçu en {self._body_timeout:g} s") from None
+        except DmpError as exc:
+            raise MockFault(None, f"{_UNREADABLE} : {exc.message}") from None
 
     def _process(
         self,
@@ -164,7 +203,7 @@ class MockDmp:
                     )
             answer = self._fault(fault, relates_to=seen.message_id)
         except DmpProtocolError as exc:
-            answer = self._fault(MockFault(None, f"Requête illisible : {exc.message}"), relates_to=seen.message_id)
+            answer = self._fault(MockFault(None, f"{_UNREADABLE} : {exc.message}"), relates_to=seen.message_id)
         except Exception:
             _log.exception("internal error while handling a request on %s", service)
             internal = MockFault(None, "Erreur interne du mock DMP", code="Receiver")
@@ -190,7 +229,7 @@ class MockDmp:
         message = read_soap(root_xml, allow_soap11=service == "repository")
         seen.message_id = message.message_id
         for warning in message.warnings:
-            _log.warning("accepted a non-conforming request on %s: %s", service, warning)
+            warn_nonconforming(f"{warning} (service {service})")
         if not message.message_id or not message.action:
             raise MockFault(None, _WSA_MISSING)
         route = seen.route = self.router.resolve(service, message.body)
@@ -199,9 +238,10 @@ class MockDmp:
             return forced
         now = self.clock()
         caller = seen.caller = self.gate.authenticate(message, certificate, route, now)
-        self.gate.authorize(caller, route)
+        decision = self.gate.authorize(caller, route, message.body, now)
+        context = RequestContext(route, message, caller, self.store, now, self.new_id, decoded, decision)
         with self._write_lock, self.store.transaction():
-            reply = route.handler(RequestContext(route, message, caller, self.store, now, self.new_id, decoded))
+            reply = route.handler(context)
             self.gate.trace(
                 caller, route, now, outcome=Outcome.ALLOWED, detail=reply.detail, message_id=message.message_id
             )
@@ -209,12 +249,16 @@ class MockDmp:
 
     def _reply(self, reply: Reply, route: Route, message: SoapMessage) -> _Answer:
         envelope = build_response(
-            reply.body, action=route.response_action, relates_to=message.message_id, message_id=new_message_id()
+            reply.body, action=route.response_action, relates_to=message.message_id, message_id=self._message_id()
         )
         if route.mtom_response or reply.attachments:
             mtom = encode(envelope, reply.attachments, action=route.response_action)
-            return _Answer(200, mtom.content_type, mtom.iter_bytes(), outcome="allowed")
-        return _Answer(200, _SOAP_CONTENT_TYPE, envelope, outcome="allowed")
+            return _Answer(200, mtom.content_type, mtom.iter_bytes(), outcome=Outcome.ALLOWED)
+        return _Answer(200, _SOAP_CONTENT_TYPE, envelope, outcome=Outcome.ALLOWED)
+
+    def _message_id(self) -> str:
+        """The ``wsa:MessageID`` of an answer, from the injected id source (reproducible in tests)."""
+        return f"urn:uuid:{self.new_id()}"
 
     def _fault(self, fault: MockFault, *, relates_to: str | None) -> _Answer:
         body = build_fault(
@@ -222,9 +266,9 @@ class MockDmp:
             reason=fault.reason,
             subcode=fault.subcode,
             relates_to=relates_to,
-            message_id=new_message_id(),
+            message_id=self._message_id(),
         )
-        outcome = "refused" if fault.code == "Sender" else "error"
+        outcome = Outcome.REFUSED if fault.code == "Sender" else Outcome.ERROR
         return _Answer(fault.http_status, _SOAP_CONTENT_TYPE, body, outcome=outcome, subcode=fault.subcode)
 
     def _log_access(self, service: str, answer: _Answer, started: float) -> None:
@@ -236,7 +280,7 @@ class MockDmp:
             "td": answer.td,
             "caller": answer.caller,
             "status": answer.status,
-            "outcome": answer.outcome,
+            "outcome": answer.outcome.value,
             "subcode": answer.subcode,
             "ms": round((time.perf_counter() - started) * 1000, 2),
         }
@@ -255,17 +299,20 @@ def _forced_answer(injection: FaultInjection) -> _Answer | None:
     return None
 
 
-async def _read_body(request: Request, content_type: str) -> bytes | MtomDecoded:
-    """The request body: MTOM decoded incrementally (spooled to disk when large), plain SOAP bounded."""
-    if is_multipart(content_type):
-        decoder = MtomDecoder(content_type, max_total_bytes=_MAX_MTOM_BODY)
-        try:
-            async for chunk in request.stream():
-                decoder.feed(chunk)
-            return decoder.close()
-        except BaseException:
-            decoder.abort()
-            raise
+async def _read_mtom(request: Request, content_type: str) -> MtomDecoded:
+    """An MTOM body, decoded incrementally (attachments spooled to disk when large)."""
+    decoder = MtomDecoder(content_type, max_total_bytes=_MAX_MTOM_BODY)
+    try:
+        async for chunk in request.stream():
+            decoder.feed(chunk)
+        return decoder.close()
+    except BaseException:
+        decoder.abort()
+        raise
+
+
+async def _read_plain(request: Request) -> bytes:
+    """A plain SOAP body, bounded in size."""
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():

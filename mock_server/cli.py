@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import logging
+import sqlite3
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Final
 
 import typer
 from rich.console import Console
@@ -15,23 +18,48 @@ from rich.table import Table
 from dmpclient.config import SERVICES_PATH
 from dmpclient.errors import DmpError
 from mock_server.faults import FaultInjector
+from mock_server.records import StoreError
 from mock_server.runtime import MockRuntime, prepare, write_client_config
-from mock_server.seed import MIN_DOCUMENTS, MIN_PATIENTS
 from mock_server.seed import seed as seed_store
 from mock_server.server import serve_forever
 from mock_server.state import Store, database_path
 
-__all__ = ["app"]
+__all__ = ["CLI_MIN_DOCUMENTS", "CLI_MIN_PATIENTS", "app", "module_args"]
 
 app = typer.Typer(help="The bundled mock DMP (mutual TLS, VIHF checks, rights matrices, SQLite state).")
 _console = Console()
 DataOption = Annotated[Path, typer.Option("--data", help="Data directory (database, generated PKI, config).")]
 _DEFAULT_DATA = Path(".dmp-mock")
+#: What issue 4 asks of a seeded mock (the library accepts less, for fast tests).
+CLI_MIN_PATIENTS: Final = 20
+CLI_MIN_DOCUMENTS: Final = 200
 
 
-def _fail(exc: DmpError) -> typer.Exit:
-    _console.print(f"[red]error:[/red] {exc}")
-    return typer.Exit(2)
+def module_args(argv: Sequence[str]) -> list[str]:
+    """``python -m mock_server`` arguments: ``serve`` is implied unless a command (or ``--help``) comes first."""
+    group = typer.main.get_command(app)
+    known = {*(group.commands if isinstance(group, typer.core.TyperGroup) else ()), "--help"}
+    return list(argv) if argv and argv[0] in known else ["serve", *argv]
+
+
+@contextlib.contextmanager
+def _clear_errors() -> Iterator[None]:
+    """Configuration, store and database errors end the command with one clear line and exit code 2."""
+    try:
+        yield
+    except (DmpError, StoreError, sqlite3.Error) as exc:
+        kind = "database error" if isinstance(exc, sqlite3.Error) else "error"
+        _console.print(f"[red]{kind}:[/red] {exc}")
+        raise typer.Exit(2) from None
+
+
+def _existing_store(data: Path) -> Store:
+    """The store of ``data``, which must exist (inspecting commands never create an empty one)."""
+    path = database_path(data)
+    if not path.is_file():
+        _console.print(f"[red]error:[/red] no mock database at {path} (run `dmp mock seed --data {data}` first)")
+        raise typer.Exit(2)
+    return Store.open(path)
 
 
 @app.command()
@@ -43,15 +71,21 @@ def serve(
     faults: Annotated[Path | None, typer.Option("--faults", help="TOML file of injected faults per service.")] = None,
     no_seed: Annotated[bool, typer.Option("--no-seed", help="Do not seed an empty database.")] = False,
     allow_unsigned: Annotated[bool, typer.Option(help="Accept unsigned VIHFs (test switch).")] = False,
+    no_check_ins_key: Annotated[
+        bool, typer.Option("--no-check-ins-key", help="Do not verify INS control keys (reference §12.1 switch).")
+    ] = False,
 ) -> None:
     """Serve the mock DMP over HTTPS with a required client certificate (generates a PKI on first run)."""
-    try:
+    with _clear_errors():
         injector = FaultInjector.from_toml(faults) if faults else None
         runtime = prepare(
-            data, pki_dir=pki, seed_if_empty=not no_seed, faults=injector, require_signature=not allow_unsigned
+            data,
+            pki_dir=pki,
+            seed_if_empty=not no_seed,
+            faults=injector,
+            require_signature=not allow_unsigned,
+            check_ins_key=not no_check_ins_key,
         )
-    except DmpError as exc:
-        raise _fail(exc) from None
     base_url = f"https://{_client_host(host)}:{port}{SERVICES_PATH}"
     config = write_client_config(runtime, base_url)
     _print_banner(runtime, base_url, config)
@@ -86,7 +120,7 @@ def _mask(ins: str | None, show: bool) -> str:
 
 def _print_banner(runtime: MockRuntime, base_url: str, config: Path) -> None:
     pki = runtime.pki
-    _console.print(f"[bold green]mock DMP[/bold green] listening on [bold]{base_url}[/bold]")
+    _console.print(f"[bold green]mock DMP[/bold green] starting on [bold]{base_url}[/bold]")
     _console.print(f"  trust this CA bundle      {pki.ca_bundle}")
     _console.print(f"  client TLS (ORG AUTH_CLI) {pki.org_auth.cert}  key {pki.org_auth.key}")
     _console.print(f"  VIHF signing (ORG SIGN)   {pki.org_sign.cert}  key {pki.org_sign.key}")
@@ -103,21 +137,22 @@ def _print_banner(runtime: MockRuntime, base_url: str, config: Path) -> None:
 @app.command()
 def seed(
     data: DataOption = _DEFAULT_DATA,
-    patients: Annotated[int, typer.Option(help=f"Number of patients (at least {MIN_PATIENTS}).")] = 24,
-    documents: Annotated[int, typer.Option(help=f"Number of documents (at least {MIN_DOCUMENTS}).")] = 240,
+    patients: Annotated[
+        int, typer.Option(min=CLI_MIN_PATIENTS, help=f"Number of patients (at least {CLI_MIN_PATIENTS}).")
+    ] = 24,
+    documents: Annotated[
+        int, typer.Option(min=CLI_MIN_DOCUMENTS, help=f"Number of documents (at least {CLI_MIN_DOCUMENTS}).")
+    ] = 240,
     random_seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same data).")] = 1234,
     reset_first: Annotated[bool, typer.Option("--reset", help="Wipe the database before seeding.")] = False,
 ) -> None:
     """Fill the database with realistic fictitious patients, authorisations and CDA documents."""
-    with Store.open(database_path(data)) as store:
+    with _clear_errors(), Store.open(database_path(data)) as store:
         if reset_first:
             store.reset()
-        try:
-            summary = seed_store(
-                store, patients=patients, documents=documents, random_seed=random_seed, now=dt.datetime.now(dt.UTC)
-            )
-        except DmpError as exc:
-            raise _fail(exc) from None
+        summary = seed_store(
+            store, patients=patients, documents=documents, random_seed=random_seed, now=dt.datetime.now(dt.UTC)
+        )
     table = Table("what", "count", title=f"seeded {database_path(data)}")
     for name, value in dataclasses.asdict(summary).items():
         table.add_row(name, str(value))
@@ -125,9 +160,14 @@ def seed(
 
 
 @app.command()
-def reset(data: DataOption = _DEFAULT_DATA) -> None:
+def reset(
+    data: DataOption = _DEFAULT_DATA,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
     """Wipe every row of the mock database (the schema and the PKI stay)."""
-    with Store.open(database_path(data)) as store:
+    with _clear_errors(), _existing_store(data) as store:
+        if not yes:
+            typer.confirm(f"Wipe every patient, document and trace of {store.path}?", abort=True)
         store.reset()
     _console.print(f"reset {database_path(data)}")
 
@@ -140,7 +180,7 @@ def trace(
     show_ins: Annotated[bool, typer.Option("--show-ins", help="Print whole INS values (masked by default).")] = False,
 ) -> None:
     """Show the access trace ("historique des accès"): who called which TD on which patient, and the outcome."""
-    with Store.open(database_path(data)) as store:
+    with _clear_errors(), _existing_store(data) as store:
         entries = store.access_trace(patient=patient, limit=limit)
     table = Table("when (UTC)", "TD", "outcome", "caller", "mode", "access", "patient", "detail")
     for entry in entries:

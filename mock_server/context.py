@@ -11,7 +11,7 @@ from lxml import etree
 from dmpclient.soap.envelope import SoapMessage
 from dmpclient.soap.mtom import MtomDecoded, OutgoingPart
 from dmpclient.transactions.operation import PatientRef
-from dmpclient.transactions.rights import AccessMode, Actor
+from dmpclient.transactions.rights import AccessMode, Actor, Decision
 from mock_server.dispatch import Route
 from mock_server.state import Store
 
@@ -51,7 +51,14 @@ class Caller:
 
 @dataclass(slots=True)
 class RequestContext:
-    """Everything a handler may use; handlers run inside one store transaction."""
+    """Everything a handler may use; handlers run inside one store transaction.
+
+    Attributes:
+        decision: the rights verdict of ``route.rights`` for this caller (``None`` when the route has no
+            matrix row). It is always allowed here (refusals never reach a handler); when the cell is a
+            conditional ``oui(N)``, ``decision.conditions`` lists the document-level notes the handler
+            must enforce (e.g. ``OWN_DOCUMENTS`` for 606 oui(6), ``STRUCTURE_DOCUMENTS`` for oui(8)).
+    """
 
     route: Route
     message: SoapMessage
@@ -60,6 +67,7 @@ class RequestContext:
     now: dt.datetime
     new_id: Callable[[], str]
     attachments: MtomDecoded | None = None
+    decision: Decision | None = None
 
 
 @dataclass(frozen=True, slots=True)

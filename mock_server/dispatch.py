@@ -22,8 +22,10 @@ __all__ = [
     "SERVICES",
     "Handler",
     "MockFault",
+    "PatientExtractor",
     "Route",
     "Router",
+    "check_service",
     "hl7_reason_code",
 ]
 
@@ -31,6 +33,8 @@ __all__ = [
 SERVICES: Final = frozenset({"patients", "patientsPDQ", "patientsSpecific", "habilitations", "registry", "repository"})
 
 Handler = Callable[["RequestContext"], "Reply"]
+#: Reads the patient a request body addresses: its INS, or ``(INS, OID)`` when the body carries the OID.
+PatientExtractor = Callable[[etree._Element], str | tuple[str, str | None] | None]
 
 
 class MockFault(Exception):
@@ -57,10 +61,12 @@ class Route:
     Attributes:
         td: the transaction number (``"TD0.2"``) for logs, traces and rights.
         response_action: ``wsa:Action`` of the answer (reference §3.0).
-        rights: the row of the rights matrices checked before the handler runs (document-level notes
-            are checked by the handler).
-        patient_ins: extracts the patient addressed by the body, if the body names one (compared with
-            the VIHF ``resource-id``).
+        rights: the row of the rights matrices checked before the handler runs. The gate's verdict is
+            handed to the handler as ``RequestContext.decision``: a conditional cell ``oui(N)`` leaves
+            document-level notes (own documents, same structure, masked documents…) to the handler,
+            which must enforce ``decision.conditions``.
+        patient_ins: extracts the patient addressed by the body, if the body names one: the INS, or
+            ``(INS, OID)`` when the body carries the OID (both compared with the VIHF ``resource-id``).
     """
 
     service: str
@@ -70,8 +76,14 @@ class Route:
     response_action: str
     rights: RightsAction | None = None
     reason_code: str | None = None
-    patient_ins: Callable[[etree._Element], str | None] | None = None
+    patient_ins: PatientExtractor | None = None
     mtom_response: bool = False
+
+
+def check_service(service: str) -> None:
+    """Refuse an unknown service path with a 404 Sender fault (before anything of the request is read)."""
+    if service not in SERVICES:
+        raise MockFault(None, f"Service inconnu : {service}", http_status=404)
 
 
 def hl7_reason_code(body: etree._Element) -> str | None:
@@ -98,8 +110,7 @@ class Router:
 
     def resolve(self, service: str, body: etree._Element | None) -> Route:
         """The route for this body on this service, or a Sender fault saying what was not understood."""
-        if service not in SERVICES:
-            raise MockFault(None, f"Service inconnu : {service}", http_status=404)
+        check_service(service)
         if body is None:
             raise MockFault(None, "Le corps de la requête SOAP est vide")
         root = body.tag if isinstance(body.tag, str) else ""

@@ -13,29 +13,56 @@ or set from Python (tests)::
 
 from __future__ import annotations
 
+import math
 import threading
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import Final, Literal, get_args
 
 from dmpclient.errors import DmpConfigError
 from mock_server.dispatch import SERVICES
 
-__all__ = ["FaultInjection", "FaultInjector"]
+__all__ = ["MAX_DELAY_SECONDS", "FaultCode", "FaultInjection", "FaultInjector"]
+
+#: SOAP 1.2 fault codes an injected DMP fault may carry.
+FaultCode = Literal["Sender", "Receiver"]
+#: Longest injectable delay: enough to trip any client timeout, short enough not to wedge the server.
+MAX_DELAY_SECONDS: Final = 600.0
 
 
 @dataclass(frozen=True, slots=True)
 class FaultInjection:
-    """What to do to the requests of one service instead of (or before) answering them."""
+    """What to do to the requests of one service instead of (or before) answering them.
+
+    Raises:
+        DmpConfigError: a value out of range (checked however the injection is built).
+    """
 
     delay_seconds: float = 0.0
     http_status: int | None = None
     malformed_xml: bool = False
     dmp_subcode: str | None = None
     dmp_reason: str = "Erreur simulée par le mock DMP"
-    dmp_code: str = "Sender"
+    dmp_code: FaultCode = "Sender"
     count: int | None = None
+
+    def __post_init__(self) -> None:
+        if not math.isfinite(self.delay_seconds) or not 0 <= self.delay_seconds <= MAX_DELAY_SECONDS:
+            raise DmpConfigError(
+                f"delay_seconds must be between 0 and {MAX_DELAY_SECONDS:g} seconds, not {self.delay_seconds}",
+                field="delay_seconds",
+            )
+        if self.http_status is not None and not 400 <= self.http_status <= 599:
+            raise DmpConfigError(
+                f"http_status must be an HTTP error status (400-599), not {self.http_status}: "
+                "a success or redirect status would not simulate a failure",
+                field="http_status",
+            )
+        if self.dmp_code not in get_args(FaultCode):
+            raise DmpConfigError(
+                f"dmp_code must be one of {list(get_args(FaultCode))}, not {self.dmp_code!r}", field="dmp_code"
+            )
 
     @classmethod
     def from_mapping(cls, service: str, data: object) -> FaultInjection:
@@ -45,9 +72,14 @@ class FaultInjection:
                 f"faults.{service}: expected a [{service}] table of settings", field=f"faults.{service}"
             )
         data = dict(data)
-        fault = data.pop("dmp_fault", None)
-        if isinstance(fault, dict):
-            data.update({f"dmp_{k}": v for k, v in fault.items()})
+        fault = data.pop("dmp_fault", {})
+        if not isinstance(fault, dict):
+            raise DmpConfigError(
+                f"faults.{service}.dmp_fault: expected a table such as "
+                '{ subcode = "DMPInvalidCertificate", reason = "…" }',
+                field=f"faults.{service}.dmp_fault",
+            )
+        data.update({f"dmp_{k}": v for k, v in fault.items()})
         known = set(cls.__dataclass_fields__)
         unknown = set(data) - known
         if unknown:
@@ -59,7 +91,10 @@ class FaultInjection:
         if wrong:
             expected = ", ".join(f"{name}: {_TYPES[name].__name__}" for name in wrong)
             raise DmpConfigError(f"faults.{service}: wrong value type ({expected} expected)", field=f"faults.{service}")
-        return cls(**data)
+        try:
+            return cls(**data)
+        except DmpConfigError as exc:
+            raise DmpConfigError(f"faults.{service}: {exc.message}", field=f"faults.{service}.{exc.field}") from None
 
 
 #: Expected TOML type of each setting (integers are accepted for floats).

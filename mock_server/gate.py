@@ -12,16 +12,25 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from cryptography import x509
+from lxml import etree
 
 from dmpclient.errors import DmpSecurityError, DmpValidationError
 from dmpclient.security.verify import VerificationPolicy, VihfRule, verify_vihf
 from dmpclient.security.vihf import certificate_dn
 from dmpclient.soap.envelope import SoapMessage
 from dmpclient.transactions.operation import PatientRef
-from dmpclient.transactions.rights import AccessMode, access_mode_from_purpose, actor_from_roles, decide
+from dmpclient.transactions.rights import (
+    AccessMode,
+    Decision,
+    RightsAction,
+    access_mode_from_purpose,
+    actor_from_roles,
+    decide,
+)
 from mock_server.context import Caller
 from mock_server.dispatch import MockFault, Route
-from mock_server.records import Outcome, TraceEntry
+from mock_server.nonconforming import warn_nonconforming
+from mock_server.records import AuthorisationStatus, Outcome, TraceEntry
 from mock_server.state import Store
 
 __all__ = ["RIGHTS_SUBCODE", "Gate"]
@@ -29,6 +38,10 @@ __all__ = ["RIGHTS_SUBCODE", "Gate"]
 #: The one rights error name attested (reference §9.3); used for every refusal by the matrices.
 RIGHTS_SUBCODE: Final = "DMPAccessDeniedByRightsService"
 _VIHF_SUBCODE: Final = "DMPInvalidVihf"
+_CERTIFICATE_SUBCODE: Final = "DMPInvalidCertificate"
+#: TDs that report a patient's block of the caller in their answer (``AUTORISATION`` = ``INTERDIT``)
+#: instead of being refused; every other patient-centred TD is refused to a blocked professional.
+_REPORTS_BLOCK: Final = frozenset({"TD0.2"})
 #: Savoir-faire codes that make a physician a "médecin du travail" column (526 MdT; inferred, configurable).
 OCCUPATIONAL_SPECIALTIES: Final = frozenset({"SM25", "SCH35", "C41"})
 
@@ -39,7 +52,8 @@ class Gate:
 
     Args:
         policy: the VIHF verification policy (trusted test CA, clock skew, AIR replay cache…).
-        store: used to know whether the caller is the patient's treating physician, and oppositions.
+        store: used to know whether the caller is the patient's treating physician, the patient's
+            oppositions and whether the patient blocked the caller.
         occupational_specialties: savoir-faire codes mapped to the médecin du travail column.
     """
 
@@ -50,24 +64,31 @@ class Gate:
     def authenticate(
         self, message: SoapMessage, certificate: x509.Certificate | None, route: Route, now: dt.datetime
     ) -> Caller:
-        """Verify the VIHF against the TLS identity and the body; return the caller or raise a fault."""
+        """Verify the VIHF against the TLS identity; return the caller or raise a fault.
+
+        Fails closed: without a TLS client certificate in the scope the issuer cross-check cannot be
+        made, so the VIHF is refused (the server always requires one; a misconfigured harness must not
+        silently skip the check). The patient of the body is checked later by :meth:`authorize`, once
+        the caller is known, so that such refusals are traced.
+        """
         assertion = message.assertion
         if assertion is None:
             raise MockFault(_VIHF_SUBCODE, "Aucun VIHF dans l'en-tête wsse:Security")
-        tls_subject = certificate_dn(certificate) if certificate is not None else None
+        if certificate is None:
+            raise MockFault(
+                _CERTIFICATE_SUBCODE, "Le certificat ayant signé le VIHF est invalide : aucun certificat client TLS"
+            )
+        tls_subject = certificate_dn(certificate)
         try:
             verified = verify_vihf(assertion, self.policy, now=now, tls_client_subject=tls_subject)
         except DmpSecurityError as exc:
             # French reason first, then the verifier's rule and detail (never patient data), as the DMP
             # does ("Le certificat ayant signé le VIHF est invalide : Not a valid signature certificate").
             raise MockFault(exc.dmp_code, f"{VihfRule(exc.rule).reason_fr} ({exc.message})") from exc
+        if assertion.prefix is None:
+            warn_nonconforming("VIHF with SAML in the default namespace; the DMP examples use the saml2: prefix")
         vihf = verified.vihf
         patient = PatientRef(vihf.patient.ins, vihf.patient.oid) if vihf.patient else None
-        body_ins = route.patient_ins(message.body) if route.patient_ins and message.body is not None else None
-        if body_ins is not None and (patient is None or patient.ins != body_ins):
-            raise MockFault(
-                _VIHF_SUBCODE, "Le patient du VIHF (resource-id) ne correspond pas au patient de la requête"
-            )
         profession = vihf.profession.code
         specialty = vihf.savoir_faire.code if vihf.savoir_faire else None
         treating = self.store.treating_physician_of(patient.ins, now) if patient else None
@@ -92,28 +113,55 @@ class Gate:
             treating_physician=is_treating,
         )
 
-    def authorize(self, caller: Caller, route: Route) -> None:
-        """Apply the rights matrix row of the route and the patient's oppositions (§2.9, §8)."""
-        if route.rights is not None:
-            try:
-                decision = decide(
-                    route.rights, auth_mode=caller.auth_mode, actor=caller.actor, access_mode=caller.access_mode
-                )
-            except DmpValidationError as exc:
-                raise MockFault(RIGHTS_SUBCODE, f"Accès refusé : {exc.message}") from exc
-            if not decision.allowed:
-                raise MockFault(
-                    RIGHTS_SUBCODE, f"Accès refusé par le service de gestion des droits : {decision.reason}"
-                )
+    def authorize(self, caller: Caller, route: Route, body: etree._Element | None, now: dt.datetime) -> Decision | None:
+        """Check the body's patient, the rights matrix row of the route and the patient's refusals (§2.9, §8).
+
+        Returns:
+            The matrix verdict (always allowed; its conditions are for the handler), or ``None`` when the
+            route has no matrix row.
+        """
+        self._match_patient(caller, route, body)
+        decision = self._decide(caller, route.rights) if route.rights is not None else None
         patient = self.store.get_patient(caller.patient.ins) if caller.patient else None
         if patient is None:
-            return
+            return decision
         if caller.access_mode is AccessMode.BRIS_DE_GLACE and patient.opposition_bris_de_glace:
             raise MockFault(RIGHTS_SUBCODE, "Accès refusé : le patient s'est opposé à l'accès en mode bris de glace")
         if caller.access_mode is AccessMode.REGULATION and patient.opposition_acces_urgence:
             raise MockFault(
                 RIGHTS_SUBCODE, "Accès refusé : le patient s'est opposé à l'accès par le centre de régulation"
             )
+        if route.td not in _REPORTS_BLOCK and self._blocked(caller, patient.ins, now):
+            raise MockFault(RIGHTS_SUBCODE, "Accès refusé : le patient a bloqué ce professionnel")
+        return decision
+
+    @staticmethod
+    def _match_patient(caller: Caller, route: Route, body: etree._Element | None) -> None:
+        """The VIHF ``resource-id`` must name the patient of the body (INS, and OID when the body has one)."""
+        found = route.patient_ins(body) if route.patient_ins is not None and body is not None else None
+        if found is None:
+            return
+        ins, oid = found if isinstance(found, tuple) else (found, None)
+        vihf = caller.patient
+        if vihf is None or vihf.ins != ins or (oid is not None and vihf.oid != oid):
+            raise MockFault(
+                _VIHF_SUBCODE, "Le patient du VIHF (resource-id) ne correspond pas au patient de la requête"
+            )
+
+    @staticmethod
+    def _decide(caller: Caller, action: RightsAction) -> Decision:
+        try:
+            decision = decide(action, auth_mode=caller.auth_mode, actor=caller.actor, access_mode=caller.access_mode)
+        except DmpValidationError as exc:
+            raise MockFault(RIGHTS_SUBCODE, f"Accès refusé : {exc.message}") from exc
+        if not decision.allowed:
+            raise MockFault(RIGHTS_SUBCODE, f"Accès refusé par le service de gestion des droits : {decision.reason}")
+        return decision
+
+    def _blocked(self, caller: Caller, ins: str, now: dt.datetime) -> bool:
+        """The patient blocked this professional (TD0.2 reports it as ``INTERDIT``)."""
+        status = self.store.is_authorised(ins, caller.ps_id, caller.structure_id, now)
+        return status is AuthorisationStatus.INTERDIT
 
     def trace(
         self,

@@ -7,6 +7,7 @@ them run the very same server.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -74,21 +75,26 @@ def prepare(
     return MockRuntime(app, store, pki, data_dir, seeded)
 
 
+def _toml(value: object) -> str:
+    """A TOML basic string (a JSON string is one): paths may hold quotes, backslashes or non-ASCII."""
+    return json.dumps(str(value), ensure_ascii=False).replace("\x7f", "\\u007f")  # TOML also escapes DEL
+
+
 def write_client_config(runtime: MockRuntime, base_url: str) -> Path:
     """Write a dmpclient TOML configuration for this mock (TLS and signing credentials of the test PKI)."""
     pki = runtime.pki
     text = f"""# dmpclient configuration for the bundled mock DMP (generated; test credentials only)
 environment = "mock"
-base_url = "{base_url}"
-ca_bundle = "{pki.ca_bundle.resolve()}"
+base_url = {_toml(base_url)}
+ca_bundle = {_toml(pki.ca_bundle.resolve())}
 
 [credentials.tls]
-cert = "{pki.org_auth.cert.resolve()}"
-key = "{pki.org_auth.key.resolve()}"
+cert = {_toml(pki.org_auth.cert.resolve())}
+key = {_toml(pki.org_auth.key.resolve())}
 
 [credentials.signing]
-cert = "{pki.org_sign.cert.resolve()}"
-key = "{pki.org_sign.key.resolve()}"
+cert = {_toml(pki.org_sign.cert.resolve())}
+key = {_toml(pki.org_sign.key.resolve())}
 
 [lps]
 nom = "DMPCLIENT DEMO"
@@ -97,7 +103,7 @@ id = "1.2.250.1.999.888.2"
 id_homologation_dmp = "DMPCLIENT-TEST-tmp1"
 
 [structure]
-id = "{pki.structure_id}"
+id = {_toml(pki.structure_id)}
 secteur_activite = "SA01"
 name = "CENTRE HOSPITALIER DE TEST DMPCLIENT"
 """

@@ -35,6 +35,7 @@ from dmpclient.security.credentials import load_pem
 from dmpclient.security.tls import server_context
 
 __all__ = [
+    "LIMIT_CONCURRENCY",
     "RunningServer",
     "TlsH11Protocol",
     "TlsHttpToolsProtocol",
@@ -50,6 +51,8 @@ Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 _TLS_VERSIONS: Final = {"TLSv1.2": 0x0303, "TLSv1.3": 0x0304}
+#: Connections + tasks served at once; past it uvicorn answers 503 instead of piling up work (DoS bound).
+LIMIT_CONCURRENCY: Final = 128
 
 
 def tls_extension(transport: asyncio.BaseTransport) -> dict[str, Any] | None:
@@ -165,6 +168,7 @@ def _config(
         access_log=False,
         server_header=False,
         timeout_graceful_shutdown=5,
+        limit_concurrency=LIMIT_CONCURRENCY,
     )
 
 

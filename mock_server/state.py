@@ -9,10 +9,14 @@ Durability choices (stdlib :mod:`sqlite3`):
   before ``COMMIT`` returns, so it survives ``kill -9`` of the server; only a power loss or OS crash may
   lose the last commits (never corrupt the file). ``FULL`` (fsync at every commit) is available for
   storage that must survive power loss, at a cost in latency.
-* Threads: the server runs handlers in a thread pool; each thread gets its own connection (SQLite
-  connections must not be shared across concurrent threads), kept until :meth:`Store.close`; writers
-  serialise on SQLite's lock with ``busy_timeout``. Repository methods join the caller's open
-  transaction (as a savepoint) or run in their own.
+* Connections: a bounded pool (``pool_size``, :mod:`mock_server._pool`). A thread checks a connection
+  out for one transaction or one query (SQLite connections must not be used by two threads at once)
+  and gives it back, so worker threads may come and go without leaking connections. Repository methods
+  join the caller's open transaction (as a savepoint) or run in their own.
+* Writers: the app serialises the writers of its process with an in-process lock, which wakes the next
+  writer at once, whereas SQLite's busy handler polls with sleeps of up to 100 ms. ``busy_timeout``
+  still bounds waits on the file lock held by another process (``dmp mock seed`` or ``reset`` while a
+  server runs) and on a free pooled connection.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from typing import Final, Literal
 from dmpclient.errors import DmpValidationError
 from dmpclient.xds.codes import AssociationType, AvailabilityStatus
 from mock_server import _rows
+from mock_server._pool import ConnectionPool
 from mock_server.migrations import migrate
 from mock_server.records import (
     Association,
@@ -40,6 +45,7 @@ from mock_server.records import (
     NewDocument,
     Patient,
     StatusConflictError,
+    StoreError,
     SubjectKind,
     SubmissionSet,
     TraceEntry,
@@ -71,13 +77,12 @@ def database_path(data_dir: Path) -> Path:
 class Store:
     """The mock's persistent state. Open with :meth:`open`; share one instance between threads."""
 
-    def __init__(self, path: Path, *, synchronous: str, busy_timeout_ms: int) -> None:
+    def __init__(self, path: Path, *, synchronous: str, busy_timeout_ms: int, pool_size: int) -> None:
         self.path = path
         self._synchronous = synchronous
         self._busy_timeout_ms = busy_timeout_ms
+        self._pool = ConnectionPool(self._connect, size=pool_size, wait_seconds=busy_timeout_ms / 1000)
         self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
-        self._lock = threading.Lock()
 
     @classmethod
     def open(
@@ -86,22 +91,30 @@ class Store:
         *,
         synchronous: Literal["NORMAL", "FULL"] = "NORMAL",
         busy_timeout_ms: int = 10_000,
+        pool_size: int = 8,
     ) -> Store:
-        """Open (creating if needed) the store at ``path`` and apply pending migrations."""
+        """Open (creating if needed) the store at ``path`` and apply pending migrations.
+
+        Args:
+            pool_size: the most SQLite connections open at once (threads beyond it wait for one).
+        """
         if synchronous not in ("NORMAL", "FULL"):
             raise DmpValidationError("synchronous: NORMAL or FULL", field="synchronous")
+        if pool_size < 1:
+            raise DmpValidationError("pool_size: at least 1", field="pool_size")
         path.parent.mkdir(parents=True, exist_ok=True)
-        store = cls(path, synchronous=synchronous, busy_timeout_ms=busy_timeout_ms)
-        migrate(store._connection())
+        store = cls(path, synchronous=synchronous, busy_timeout_ms=busy_timeout_ms, pool_size=pool_size)
+        try:
+            with store._pool.checkout() as connection:
+                migrate(connection)
+        except BaseException:
+            store.close()
+            raise
         return store
 
     def close(self) -> None:
-        """Close every thread's connection (call once, when the server stops)."""
-        with self._lock:
-            for connection in self._connections:
-                connection.close()
-            self._connections.clear()
-        self._local = threading.local()
+        """Close the pooled connections (call once, when the server stops)."""
+        self._pool.close()
 
     def __enter__(self) -> Store:
         return self
@@ -109,24 +122,33 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _connection(self) -> sqlite3.Connection:
-        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
-        if connection is None:
-            connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+    def _connect(self) -> sqlite3.Connection:
+        connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        try:
             connection.row_factory = sqlite3.Row
             connection.execute("PRAGMA journal_mode = WAL")
             connection.execute(f"PRAGMA synchronous = {self._synchronous}")
             connection.execute("PRAGMA foreign_keys = ON")
             connection.execute(f"PRAGMA busy_timeout = {self._busy_timeout_ms:d}")
-            self._local.connection = connection
-            self._local.depth = 0
-            with self._lock:
-                self._connections.append(connection)
+        except BaseException:
+            connection.close()
+            raise
         return connection
+
+    @contextmanager
+    def connection(self) -> Iterator[sqlite3.Connection]:
+        """A pooled connection for raw SQL (maintenance, benchmarks); the open transaction's one if any."""
+        with self._pool.checkout() as connection:
+            yield connection
+
+    @property
+    def open_connections(self) -> int:
+        """SQLite connections open now (at most ``pool_size``)."""
+        return self._pool.open_count
 
     @property
     def schema_version(self) -> int:
-        return int(self._connection().execute("PRAGMA user_version").fetchone()[0])
+        return int(self._query("PRAGMA user_version")[0][0])
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -135,31 +157,34 @@ class Store:
         Nested calls (a repository method inside a request's transaction) are savepoints: a failed inner
         unit is undone even if the caller catches its exception and the outer transaction commits.
         """
-        connection = self._connection()
-        depth: int = self._local.depth
-        if depth:
-            begin, commit, rollback = f"SAVEPOINT s{depth}", f"RELEASE s{depth}", f"ROLLBACK TO s{depth}"
-        else:
-            begin, commit, rollback = "BEGIN IMMEDIATE", "COMMIT", "ROLLBACK"
-        connection.execute(begin)
-        self._local.depth = depth + 1
-        try:
-            yield
-            connection.execute(commit)
-        except BaseException:
-            if connection.in_transaction:
-                connection.execute(rollback)
-                if depth:
-                    connection.execute(commit)
-            raise
-        finally:
-            self._local.depth = depth
+        with self._pool.checkout() as connection:
+            depth: int = getattr(self._local, "depth", 0)
+            if depth:
+                begin, commit, rollback = f"SAVEPOINT s{depth}", f"RELEASE s{depth}", f"ROLLBACK TO s{depth}"
+            else:
+                begin, commit, rollback = "BEGIN IMMEDIATE", "COMMIT", "ROLLBACK"
+            connection.execute(begin)
+            self._local.depth = depth + 1
+            try:
+                yield
+                connection.execute(commit)
+            except BaseException:
+                if connection.in_transaction:
+                    connection.execute(rollback)
+                    if depth:
+                        connection.execute(commit)
+                raise
+            finally:
+                self._local.depth = depth
 
     def _query(self, sql: str, params: Sequence[object] | dict[str, object] = ()) -> list[sqlite3.Row]:
-        return self._connection().execute(sql, params).fetchall()
+        with self._pool.checkout() as connection:
+            return connection.execute(sql, params).fetchall()
 
     def _execute(self, sql: str, params: Sequence[object] | dict[str, object] = ()) -> sqlite3.Cursor:
-        return self._connection().execute(sql, params)
+        """A write statement; call it inside :meth:`transaction` (the cursor stays on that connection)."""
+        with self._pool.checkout() as connection:
+            return connection.execute(sql, params)
 
     # --- patients ---------------------------------------------------------------------------------
 
@@ -249,12 +274,15 @@ class Store:
     ) -> None:
         """Register a submission atomically, with the registry effects of its associations.
 
-        RPLC deprecates its (Approved, same-patient) target; UpdateAvailabilityStatus changes the
-        target's status from ``OriginalStatus`` to ``NewStatus``. Any failure writes nothing.
+        RPLC deprecates its (Approved, same-patient) target and must come from a new document of this
+        submission other than the target; UpdateAvailabilityStatus changes the target's status from
+        ``OriginalStatus`` to ``NewStatus``. Any failure writes nothing.
 
         Raises:
             UnknownObjectError, DuplicateUniqueIdError, StatusConflictError: see :class:`StoreError`.
+            StoreError: an RPLC whose source is not a new document of the submission, or is its target.
         """
+        _check_replacements(documents, associations)
         with self.transaction():
             self._require_patient(submission_set.patient_ins)
             if self._query("SELECT 1 FROM submission_sets WHERE unique_id = ?", (submission_set.unique_id,)):
@@ -468,13 +496,22 @@ class Store:
         return [a for a in found if types is None or a.type in types]
 
     def replacement_chain(self, entry_uuid: str) -> list[DocumentRow]:
-        """The RPLC chain through a document (GetRelatedDocuments), oldest version first."""
-        oldest = entry_uuid
-        while older := [a.target for a in self._rplc(oldest) if a.source == oldest]:
+        """The RPLC chain through a document (GetRelatedDocuments), oldest version first.
+
+        Each document appears once, even if the stored associations loop (they cannot through
+        :meth:`add_submission`, but the database file may have been edited).
+        """
+        oldest, seen = entry_uuid, {entry_uuid}
+        while (older := [a.target for a in self._rplc(oldest) if a.source == oldest]) and older[0] not in seen:
             oldest = older[0]
+            seen.add(oldest)
         chain = [self.require_document(oldest)]
-        while newer := [a.source for a in self._rplc(chain[-1].entry_uuid) if a.target == chain[-1].entry_uuid]:
-            chain.append(self.require_document(newer[0]))
+        seen = {oldest}
+        current = oldest
+        while (newer := [a.source for a in self._rplc(current) if a.target == current]) and newer[0] not in seen:
+            current = newer[0]
+            seen.add(current)
+            chain.append(self.require_document(current))
         return chain
 
     def _rplc(self, entry_uuid: str) -> list[Association]:
@@ -523,6 +560,18 @@ class Store:
 
 _DEPRECATED: Final = AvailabilityStatus.DEPRECATED.value
 _FINAL: Final = frozenset({AvailabilityStatus.DEPRECATED, AvailabilityStatus.DELETED})
+
+
+def _check_replacements(documents: Sequence[NewDocument], associations: Sequence[Association]) -> None:
+    """An RPLC replaces an existing document by a new one of the same submission (ITI-42), never by itself."""
+    new = {document.entry_uuid for document in documents}
+    for association in associations:
+        if association.type is not AssociationType.RPLC:
+            continue
+        if association.source not in new:
+            raise StoreError("an RPLC association's source must be a new document of the same submission")
+        if association.source == association.target:
+            raise StoreError("an RPLC association cannot replace a document by itself")
 
 
 def _status(urn: str) -> AvailabilityStatus:

@@ -19,7 +19,7 @@ from dmpclient.hl7v3.wrapper import child
 from dmpclient.transactions.patients import ACTION_RESPONSE
 from dmpclient.transactions.rights import RightsAction
 from mock_server.context import Reply, RequestContext
-from mock_server.dispatch import Route
+from mock_server.dispatch import MockFault, Route
 from mock_server.records import DmpStatus as StoredStatus
 from mock_server.records import Patient
 
@@ -28,9 +28,11 @@ __all__ = ["ROUTES"]
 _WIRE_STATUS: Final = {StoredStatus.ACTIVE: DmpStatus.ACTIVE, StoredStatus.CLOSED: DmpStatus.CLOSED}
 
 
-def _body_ins(body: etree._Element) -> str | None:
+def _body_patient(body: etree._Element) -> tuple[str, str | None] | None:
+    """The queried INS and its OID (``patientIdentifier/value/@extension`` and ``@root``)."""
     value = child(body, "controlActProcess/queryByParameter/parameterList/patientIdentifier/value")
-    return value.get("extension") if value is not None else None
+    ins = value.get("extension") if value is not None else None
+    return (ins, value.get("root")) if value is not None and ins is not None else None
 
 
 def _identity(patient: Patient) -> PatientIdentity:
@@ -66,7 +68,8 @@ def _answer(ctx: RequestContext, patient: Patient | None, reason: PatientReason)
 
 
 def _patient_query(ctx: RequestContext) -> Reply:
-    assert ctx.message.body is not None  # the router only routes non-empty bodies
+    if ctx.message.body is None:
+        raise MockFault(None, "Le corps de la requête SOAP est vide")
     query = parse_patient_query(ctx.message.body)
     answer = _answer(ctx, ctx.store.get_patient(query.ins), query.reason)
     body = build_patient_response(query, answer, response_id=ctx.new_id(), now=ctx.now)
@@ -84,7 +87,7 @@ ROUTES: Final = (
         ACTION_RESPONSE,
         rights=RightsAction.TD0_2_TEST_EXISTENCE,
         reason_code=PatientReason.TEST_EXISTENCE.value,
-        patient_ins=_body_ins,
+        patient_ins=_body_patient,
     ),
     Route(
         "patients",
@@ -94,6 +97,6 @@ ROUTES: Final = (
         ACTION_RESPONSE,
         rights=RightsAction.TD1_3A_CONSULTATION_ADMIN,
         reason_code=PatientReason.ADMINISTRATIVE_DATA.value,
-        patient_ins=_body_ins,
+        patient_ins=_body_patient,
     ),
 )

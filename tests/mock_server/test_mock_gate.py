@@ -2,7 +2,7 @@
 
 Each rejection must come back as a SOAP 1.2 ``soap:Sender`` fault with its DMP-style subcode and a
 French reason, and must not reach the handler (no trace entry: nobody was authenticated; refusals of
-an authenticated caller are traced, see test_mock_rights).
+an authenticated caller are traced: the resource-id checks here, the rights in test_mock_rights).
 """
 
 from __future__ import annotations
@@ -34,8 +34,9 @@ from dmpclient.security.vihf import (
 from dmpclient.soap.envelope import build_request, read_soap
 from dmpclient.soap.faults import FAULT_ACTION
 from dmpclient.valuesets import ValueSetId
+from mock_server.records import Outcome
 from mock_server.runtime import MockRuntime
-from tests.mock_server.conftest import td02
+from tests.mock_server.conftest import PATB_QUATRE, td02
 from tests.unit.vihf_factory import build, edited, now, sign_element, signer_of
 
 #: Another seeded patient with a valid INS key (public test identity PAT-TROIS).
@@ -57,8 +58,20 @@ def _send(client: DmpClient, assertion: bytes | None) -> None:
         pass
 
 
-def _refused(client: DmpClient, runtime: MockRuntime, assertion: bytes | None, subcode: str, fragment: str) -> str:
-    """Send a TD0.2 with ``assertion``; assert the Sender fault, its subcode and reason, and that nothing was traced."""
+def _refused(
+    client: DmpClient,
+    runtime: MockRuntime,
+    assertion: bytes | None,
+    subcode: str,
+    fragment: str,
+    *,
+    traced: bool = False,
+) -> str:
+    """Send a TD0.2 with ``assertion``; assert the Sender fault, its subcode and reason, and the trace.
+
+    Before the VIHF is verified nobody is known, so nothing is traced; after (``traced``), the refusal of
+    the authenticated caller is traced as refused, with its reason.
+    """
     before = _trace_size(runtime)
     with pytest.raises(DmpSoapFault) as caught:
         _send(client, assertion)
@@ -66,7 +79,15 @@ def _refused(client: DmpClient, runtime: MockRuntime, assertion: bytes | None, s
     assert (fault.code, fault.subcode) == ("Sender", subcode), fault.reason
     assert fragment in fault.reason
     assert fault.td == "TD0.2"
-    assert _trace_size(runtime) == before
+    assert _trace_size(runtime) == before + traced
+    if traced:
+        entry = runtime.store.access_trace(limit=1)[0]
+        assert (entry.td, entry.outcome, entry.ps_id, entry.detail) == (
+            "TD0.2",
+            Outcome.REFUSED,
+            "899900063480",
+            fault.reason,
+        )
     return fault.reason
 
 
@@ -148,7 +169,15 @@ def test_resource_id_of_another_patient(
 ) -> None:
     other = PatientId(ins=OTHER_PATIENT, oid=InsOid.TEST)
     data = sign_vihf(build(AuthMode.AIR, org_signer, now(), patient=other), org_signer)
-    _refused(client, mock_runtime, data, "DMPInvalidVihf", "ne correspond pas au patient de la requête")
+    _refused(client, mock_runtime, data, "DMPInvalidVihf", "ne correspond pas au patient de la requête", traced=True)
+
+
+def test_resource_id_with_the_same_ins_under_another_oid(
+    client: DmpClient, mock_runtime: MockRuntime, org_signer: SoftwareSigner
+) -> None:
+    same_ins_other_authority = PatientId(ins=PATB_QUATRE, oid=InsOid.NIR)  # the body says InsOid.TEST
+    data = sign_vihf(build(AuthMode.AIR, org_signer, now(), patient=same_ins_other_authority), org_signer)
+    _refused(client, mock_runtime, data, "DMPInvalidVihf", "ne correspond pas au patient de la requête", traced=True)
 
 
 @pytest.mark.parametrize(

@@ -12,12 +12,14 @@ import datetime as dt
 import json
 import logging
 import re
+import shutil
 import socket
 import sqlite3
 import subprocess
 import sys
 import threading
 import time
+import tomllib
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -47,12 +49,14 @@ from dmpclient.security.pki import TestPki
 from dmpclient.security.tls import client_context
 from dmpclient.security.vihf import PatientId
 from dmpclient.soap.envelope import SoapMessage, build_request, read_soap
+from mock_server import cli as cli_module
 from mock_server.app import MockDmp
 from mock_server.cli import app as mock_cli
-from mock_server.faults import FaultInjection, FaultInjector
+from mock_server.cli import module_args
+from mock_server.faults import FaultCode, FaultInjection, FaultInjector
 from mock_server.handlers import default_router
-from mock_server.records import Outcome
-from mock_server.runtime import MockRuntime, prepare
+from mock_server.records import Outcome, StatusConflictError
+from mock_server.runtime import MockRuntime, prepare, write_client_config
 from mock_server.seed import seed
 from mock_server.server import RunningServer
 from mock_server.state import Store, database_path
@@ -146,7 +150,7 @@ def test_injected_malformed_xml(faults: FaultInjector, client: DmpClient) -> Non
 
 
 @pytest.mark.parametrize("code", ["Sender", "Receiver"])
-def test_injected_dmp_fault(faults: FaultInjector, client: DmpClient, code: str) -> None:
+def test_injected_dmp_fault(faults: FaultInjector, client: DmpClient, code: FaultCode) -> None:
     reason = "Le certificat ayant signé le VIHF est invalide : Not a valid signature certificate"
     faults.set("patients", FaultInjection(dmp_subcode="DMPInvalidCertificate", dmp_reason=reason, dmp_code=code))
     with pytest.raises(DmpSoapFault) as caught:
@@ -194,6 +198,15 @@ def test_fault_file_loads_per_service_tables(tmp_path: Path) -> None:
         ('[registry]\ndelay_seconds = "slow"\n', "wrong value type (delay_seconds: float expected)"),
         ("[registry]\ncount = true\n", "wrong value type (count: int expected)"),
         ("count = 1\n", "faults.count: expected a [count] table"),
+        ('[registry]\ndmp_fault = "DMPInvalidCertificate"\n', "faults.registry.dmp_fault: expected a table"),
+        ("[registry]\nhttp_status = 200\n", "http_status must be an HTTP error status (400-599), not 200"),
+        ("[registry]\nhttp_status = 99\n", "http_status must be an HTTP error status (400-599), not 99"),
+        ("[registry]\nhttp_status = 600\n", "http_status must be an HTTP error status (400-599), not 600"),
+        ('[registry]\ndmp_fault = { code = "Client" }\n', "dmp_code must be one of ['Sender', 'Receiver']"),
+        ("[registry]\ndelay_seconds = nan\n", "delay_seconds must be between 0 and 600 seconds"),
+        ("[registry]\ndelay_seconds = inf\n", "delay_seconds must be between 0 and 600 seconds"),
+        ("[registry]\ndelay_seconds = -1\n", "delay_seconds must be between 0 and 600 seconds"),
+        ("[registry]\ndelay_seconds = 601\n", "delay_seconds must be between 0 and 600 seconds"),
     ],
 )
 def test_bad_fault_files_are_refused_clearly(tmp_path: Path, text: str, expected: str) -> None:
@@ -202,6 +215,13 @@ def test_bad_fault_files_are_refused_clearly(tmp_path: Path, text: str, expected
     with pytest.raises(DmpConfigError) as caught:
         FaultInjector.from_toml(path)
     assert expected in caught.value.message
+
+
+def test_injections_built_in_python_are_checked_too() -> None:
+    with pytest.raises(DmpConfigError) as caught:
+        FaultInjection(http_status=302)
+    assert caught.value.field == "http_status"
+    assert FaultInjection(http_status=599, delay_seconds=600, dmp_code="Receiver").http_status == 599
 
 
 # --- access log ---------------------------------------------------------------------------------
@@ -255,7 +275,7 @@ def test_unknown_service_is_a_404_sender_fault(mtls_http: httpx.Client, mock_dmp
     envelope = build_request(op.body, action=op.action, message_id=message_id)
     status, message = _post(mtls_http, f"{mock_dmp.services_url}/nowhere", envelope)
     assert status == 404
-    assert message.relates_to == message_id
+    assert message.relates_to is None  # refused before the body (and its MessageID) is read
     assert _fault(message) == ("soap:Sender", None, "Service inconnu : nowhere")
 
 
@@ -334,10 +354,110 @@ def test_cli_seed_trace_reset(tmp_path: Path, pki: TestPki) -> None:
     assert "TD1.3a" in shown
     assert "allowed" in shown
     assert "TD0.2" not in _cli("trace", "--data", str(data), "--patient", "153078987658513")
-    _cli("reset", "--data", str(data))
+    _cli("reset", "--data", str(data), "--yes")
     with Store.open(database_path(data)) as store:
         assert set(store.counts().values()) == {0}
     assert "TD0.2" not in _cli("trace", "--data", str(data))
+
+
+def _cli_fails(*args: str, exit_code: int = 2, stdin: str | None = None) -> str:
+    result = CliRunner().invoke(mock_cli, list(args), input=stdin, env={"COLUMNS": "200"})
+    assert result.exit_code == exit_code, result.output
+    return result.output
+
+
+@pytest.mark.parametrize("command", ["trace", "reset"])
+def test_cli_inspecting_a_missing_database_fails_clearly_without_creating_it(tmp_path: Path, command: str) -> None:
+    output = _cli_fails(command, "--data", str(tmp_path / "none"), "--yes" if command == "reset" else "--limit=1")
+    assert "no mock database at" in output
+    assert "dmp mock seed" in output
+    assert not (tmp_path / "none").exists()
+
+
+def test_cli_database_errors_are_one_clear_line(tmp_path: Path) -> None:
+    database_path(tmp_path).write_bytes(b"this is not an SQLite database, just some bytes" * 100)
+    output = _cli_fails("trace", "--data", str(tmp_path))
+    assert output.startswith("database error: file is not a database")
+    assert "Traceback" not in output
+
+
+def test_cli_store_errors_are_one_clear_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def inconsistent(*_args: object, **_kwargs: object) -> None:
+        raise StatusConflictError("document status is Deprecated, expected Approved")
+
+    monkeypatch.setattr(cli_module, "seed_store", inconsistent)
+    output = _cli_fails("seed", "--data", str(tmp_path))
+    assert output == "error: document status is Deprecated, expected Approved\n"
+
+
+@pytest.mark.parametrize(("option", "value"), [("--patients", "19"), ("--documents", "199")])
+def test_cli_seed_asks_at_least_20_patients_and_200_documents(tmp_path: Path, option: str, value: str) -> None:
+    output = _cli_fails("seed", "--data", str(tmp_path), option, value)
+    assert "Invalid value" in output
+    assert not database_path(tmp_path).exists()
+
+
+def test_cli_reset_asks_for_confirmation(tmp_path: Path) -> None:
+    with Store.open(database_path(tmp_path)) as store:
+        seed(store, now=dt.datetime.now(dt.UTC))
+        before = store.counts()
+    assert "Aborted" in _cli_fails("reset", "--data", str(tmp_path), stdin="n\n", exit_code=1)
+    with Store.open(database_path(tmp_path)) as store:
+        assert store.counts() == before
+    CliRunner().invoke(mock_cli, ["reset", "--data", str(tmp_path)], input="y\n")
+    with Store.open(database_path(tmp_path)) as store:
+        assert set(store.counts().values()) == {0}
+
+
+def test_cli_serve_switches_and_banner(tmp_path: Path, pki: TestPki, monkeypatch: pytest.MonkeyPatch) -> None:
+    prepared: dict[str, object] = {}
+    served: list[int] = []
+
+    def fake_prepare(data: Path, **options: object) -> MockRuntime:
+        prepared.update(options)
+        return prepare(data, **options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(cli_module, "prepare", fake_prepare)
+    monkeypatch.setattr(cli_module, "serve_forever", lambda *_a, **kw: served.append(kw["port"]))
+    data = ("--data", str(tmp_path), "--pki", str(pki.directory), "--no-seed", "--port", "9444")
+    output = _cli("serve", *data, "--no-check-ins-key")
+    assert prepared["check_ins_key"] is False
+    assert served == [9444]
+    assert f"starting on https://127.0.0.1:9444{SERVICES_PATH}" in output
+    assert "listening" not in output
+    _cli("serve", *data)
+    assert prepared["check_ins_key"] is True
+
+
+def test_python_m_mock_server_implies_serve() -> None:
+    assert module_args(["--port", "9444"]) == ["serve", "--port", "9444"]
+    assert module_args([]) == ["serve"]
+    assert module_args(["trace", "--limit", "3"]) == ["trace", "--limit", "3"]
+    assert module_args(["--help"]) == ["--help"]
+    shown = subprocess.run(
+        [sys.executable, "-m", "mock_server", "--port", "9444", "--help"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert "--no-check-ins-key" in shown.stdout  # the serve command's help
+
+
+def test_client_config_quotes_paths_safely(tmp_path: Path, pki: TestPki) -> None:
+    odd = tmp_path / 'dir "quoted" \\ été'
+    shutil.copytree(pki.directory, odd / "pki")
+    runtime = prepare(odd / "data", pki_dir=odd / "pki", seed_if_empty=False)
+    try:
+        written = tomllib.loads(write_client_config(runtime, "https://127.0.0.1:8443/x").read_text(encoding="utf-8"))
+    finally:
+        runtime.close()
+    assert written["ca_bundle"] == str((odd / "pki").resolve() / pki.ca_bundle.name)
+    assert written["credentials"]["tls"]["key"] == str((odd / "pki").resolve() / pki.org_auth.key.name)
+    assert written["credentials"]["signing"]["cert"] == str((odd / "pki").resolve() / pki.org_sign.cert.name)
+    assert written["base_url"] == "https://127.0.0.1:8443/x"
 
 
 # --- kill -9 and restart ------------------------------------------------------------------------

@@ -18,10 +18,11 @@ from lxml import etree
 from dmpclient._client import DmpClient
 from dmpclient.config import DmpConfig
 from dmpclient.errors import DmpRightsError, DmpRightsPrecheckError
+from dmpclient.hl7v3.patient_query import AuthorizationStatus
 from dmpclient.ids import InsOid
 from dmpclient.security.pki import TestPki
 from dmpclient.security.vihf import AuthMode, PatientId, PurposeOfUse, SoftwareSigner, sign_vihf
-from dmpclient.transactions.rights import RightsAction
+from dmpclient.transactions.rights import NoteCondition, RightsAction
 from mock_server.app import MockDmp
 from mock_server.context import Reply, RequestContext
 from mock_server.dispatch import Route
@@ -29,18 +30,23 @@ from mock_server.handlers import default_router
 from mock_server.records import DmpStatus, Outcome
 from mock_server.runtime import MockRuntime
 from mock_server.server import RunningServer
-from tests.mock_server.conftest import OPPOSES_BRIS_DE_GLACE, PATB_QUATRE, identity, serve, td02
+from tests.mock_server.conftest import OPPOSES_BRIS_DE_GLACE, PATB_QUATRE, TEST_OID, identity, serve, td02
 from tests.unit.vihf_factory import build, now, signer_of
 
 TEST_NS: Final = "urn:dmpclient:test:rights"
+BLOCKS_TEST_PS: Final = "279035121518989"  # seeded: this patient blocked the test doctor 899900063480
 FEED: Final = f"{{{TEST_NS}}}Feed"
 SEARCH: Final = f"{{{TEST_NS}}}Search"
 
 
 def _accepted(ctx: RequestContext) -> Reply:
-    """Test handler: reached only when the gate let the call through; tells which matrix column it used."""
+    """Test handler: reached only when the gate let the call through; tells which column, cell and notes it got."""
     result = etree.Element(f"{{{TEST_NS}}}Accepted", nsmap={"t": TEST_NS})
     result.set("actor", ctx.caller.actor.value)
+    assert ctx.decision is not None
+    assert ctx.decision.allowed
+    result.set("cell", ctx.decision.cell)
+    result.set("conditions", " ".join(sorted(ctx.decision.conditions)))
     return Reply(result, detail=f"column={ctx.caller.actor.value}")
 
 
@@ -144,10 +150,35 @@ def test_allowed_combinations_reach_the_handler(
     fed = _call(rights_client, EXTRA_ROUTES[0], _vihf(org_signer, AuthMode.INDIRECTE))
     assert fed.tag == f"{{{TEST_NS}}}Accepted"
     assert fed.get("actor") == "ES"
+    # 526 ES_N is oui(4): the handler receives the decision and the note it has to enforce.
+    assert (fed.get("cell"), fed.get("conditions")) == ("oui(4)", NoteCondition.AUTHORSHIP_TO_STRUCTURE.value)
     entry = mock_runtime.store.access_trace(limit=1)[0]
     assert (entry.td, entry.outcome, entry.detail) == ("TD2.1", Outcome.ALLOWED, "column=ES")
     searched = _call(rights_client, EXTRA_ROUTES[1], _vihf(org_signer, AuthMode.AIR))
     assert searched.get("actor") == "MEDECIN_TRAITANT"  # the test doctor is PATB-QUATRE's médecin traitant
+    assert (searched.get("cell"), searched.get("conditions")) == ("oui", "")
+
+
+def test_a_professional_blocked_by_the_patient_is_refused_every_td_but_td02(
+    client: DmpClient, rights_client: DmpClient, org_signer: SoftwareSigner, mock_runtime: MockRuntime
+) -> None:
+    assert client.test_existence(BLOCKS_TEST_PS, identity(), ins_oid=TEST_OID).authorization is (
+        AuthorizationStatus.INTERDIT
+    )
+    with pytest.raises(DmpRightsError) as caught:
+        client.administrative_data(BLOCKS_TEST_PS, identity(), ins_oid=TEST_OID)
+    assert (caught.value.code, caught.value.subcode) == ("Sender", "DMPAccessDeniedByRightsService")
+    assert caught.value.reason == "Accès refusé : le patient a bloqué ce professionnel"
+    entry = mock_runtime.store.access_trace(limit=1)[0]
+    assert (entry.td, entry.outcome, entry.ps_id, entry.patient_ins) == (
+        "TD1.3a",
+        Outcome.REFUSED,
+        "899900063480",
+        BLOCKS_TEST_PS,
+    )
+    with pytest.raises(DmpRightsError) as searched:
+        _call(rights_client, EXTRA_ROUTES[1], _vihf(org_signer, AuthMode.AIR, ins=BLOCKS_TEST_PS), ins=BLOCKS_TEST_PS)
+    assert searched.value.reason == "Accès refusé : le patient a bloqué ce professionnel"
 
 
 def test_break_glass_on_a_patient_who_opposed_it(

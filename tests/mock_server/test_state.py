@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -153,8 +154,10 @@ def test_unknown_synchronous_setting_is_refused(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("setting", "expected"), [("NORMAL", 1), ("FULL", 2)])
 def test_connection_settings(tmp_path: Path, setting: str, expected: int) -> None:
-    with Store.open(tmp_path / "dmp.sqlite3", synchronous=setting) as opened:  # type: ignore[arg-type]
-        connection = opened._connection()
+    with (
+        Store.open(tmp_path / "dmp.sqlite3", synchronous=setting) as opened,  # type: ignore[arg-type]
+        opened.connection() as connection,
+    ):
         assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert connection.execute("PRAGMA synchronous").fetchone()[0] == expected
         assert connection.execute("PRAGMA foreign_keys").fetchone()[0] == 1
@@ -312,6 +315,39 @@ def test_rplc_deprecates_the_replaced_document_and_builds_the_chain(store: Store
     assert store.get_document("urn:uuid:doc-6-0") is None
 
 
+@pytest.mark.parametrize(
+    ("source", "target", "expected"),
+    [
+        ("urn:uuid:doc-1-1", "urn:uuid:doc-1-0", "must be a new document of the same submission"),
+        ("urn:uuid:doc-2-0", "urn:uuid:doc-2-0", "cannot replace a document by itself"),
+    ],
+    ids=["source-not-in-the-submission", "self-replacement"],
+)
+def test_rplc_must_come_from_a_new_document_other_than_its_target(
+    store: Store, source: str, target: str, expected: str
+) -> None:
+    store.add_submission(*submission(1, documents=2), now=NOW)
+    before = store.counts()
+    rplc = Association("urn:uuid:r2", AssociationType.RPLC, source, target)
+    with pytest.raises(StoreError, match=expected):
+        store.add_submission(*submission(2, associations=(rplc,)), now=NOW)
+    assert store.counts() == before
+    assert [store.require_document(f"urn:uuid:doc-1-{i}").status for i in range(2)] == [APPROVED, APPROVED]
+
+
+def test_replacement_chain_stops_on_a_loop_in_the_stored_associations(store: Store) -> None:
+    store.add_submission(*submission(1, documents=2), now=NOW)
+    with store.transaction():  # a hand-edited database: doc-1-0 and doc-1-1 replace each other
+        for n, (source, target) in enumerate([("1", "0"), ("0", "1")]):
+            store._execute(
+                "INSERT INTO associations VALUES (?, ?, ?, ?, '{}', ?)",
+                (f"urn:uuid:loop-{n}", AssociationType.RPLC.value, f"urn:uuid:doc-1-{source}",
+                 f"urn:uuid:doc-1-{target}", NOW.isoformat()),
+            )  # fmt: skip
+    chain = [row.entry_uuid for row in store.replacement_chain("urn:uuid:doc-1-0")]
+    assert sorted(chain) == ["urn:uuid:doc-1-0", "urn:uuid:doc-1-1"]
+
+
 def _status_change(
     n: int, target: str, original: AvailabilityStatus, new: AvailabilityStatus
 ) -> tuple[SubmissionSet, list[NewDocument], list[Association]]:
@@ -421,24 +457,59 @@ def test_reset_wipes_rows_but_keeps_the_schema(store: Store) -> None:
     assert store.schema_version == SCHEMA_VERSION
 
 
-def test_threads_get_their_own_connection(store: Store) -> None:
+def _in_threads(count: int, work: Callable[[int], None]) -> None:
+    """Run ``work(n)`` in ``count`` short-lived threads at once; re-raise the first failure."""
     errors: list[BaseException] = []
 
-    def work(n: int) -> None:
+    def run(n: int) -> None:
         try:
-            for i in range(5):
-                store.add_submission(*submission(n * 100 + i), now=NOW)
+            work(n)
         except BaseException as exc:  # collected for the assertion below
             errors.append(exc)
 
-    threads = [threading.Thread(target=work, args=(n,)) for n in range(1, 5)]
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     assert errors == []
-    assert store.counts()["documents"] == 20
-    assert len({id(c) for c in store._connections}) == len(store._connections) == 5
+
+
+def test_threads_share_the_pooled_connections(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "dmp.sqlite3", pool_size=2) as small:
+        small.upsert_patient(patient())
+
+        def submit_five(n: int) -> None:
+            for i in range(5):
+                small.add_submission(*submission(n * 100 + i + 1), now=NOW)
+
+        _in_threads(4, submit_five)
+        assert small.counts()["documents"] == 20
+        assert small.open_connections == 2
+
+
+def test_bursts_of_recycled_threads_do_not_leak_connections(store: Store) -> None:
+    # anyio ends worker threads idle for 10 s: each burst here runs on threads that then die, as a
+    # server idle between bursts of requests would; the connections stay bounded by the pool.
+    def request(n: int) -> None:
+        with store.transaction():
+            store.record_access(TraceEntry(at=NOW, td="TD0.2", outcome=Outcome.ALLOWED, message_id=f"m-{n}"))
+        store.get_patient(INS)
+
+    for _ in range(10):
+        _in_threads(12, request)
+        assert store.open_connections <= 8
+    assert len(store.access_trace(limit=1_000)) == 120
+
+
+def test_a_closed_store_closes_connections_given_back_later(tmp_path: Path) -> None:
+    opened = Store.open(tmp_path / "dmp.sqlite3")
+    with opened.connection() as connection:
+        opened.close()
+        assert connection.execute("SELECT 1").fetchone()[0] == 1  # still usable by its holder
+    with pytest.raises(sqlite3.ProgrammingError):
+        connection.execute("SELECT 1")
+    assert opened.open_connections == 0
 
 
 _CHILD = """
@@ -480,5 +551,5 @@ def test_kill_9_keeps_committed_submissions_and_drops_the_open_one(tmp_path: Pat
         assert counts["contents"] == 1  # content-addressed: the five committed documents share their bytes
         assert reopened.get_submission_set("urn:uuid:ss-99") is None
         assert [reopened.get_content(f"1.2.3.{n}.0") for n in range(1, 6)] == [b"<ClinicalDocument/>0"] * 5
-        with reopened.transaction():
-            assert reopened._connection().execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        with reopened.connection() as connection:
+            assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
