@@ -47,6 +47,7 @@ DEMO_DIR = Path(".demo")
 PATB_QUATRE = "207058575627097"  # the demo physician is her médecin traitant
 CLOSED_DMP = "270108604926542"
 OPPOSES_BRIS_DE_GLACE = "188102B17295264"
+BLOCKED_BY_PATIENT = "279035121518989"  # the patient blocked the demo physician
 
 console = Console(highlight=False, width=120)
 _step = 0
@@ -162,6 +163,12 @@ def run_scenarios(client: DmpClient, pki: TestPki) -> None:
     expect_refusal("replayed AIR token (single use, EX_AIR-040)", lambda: send(once))
     expect_refusal("VIHF modified after signature", lambda: send(token().replace(b"SA01", b"SA07")))
     expect_refusal("AIR token older than 30 s", lambda: send(token(age=45)))
+    blocked = client.test_existence(BLOCKED_BY_PATIENT, AIR_DOCTOR, ins_oid=InsOid.TEST)
+    console.print(f"  TD0.2 on a DMP whose patient blocked us → {describe(blocked)}")
+    expect_refusal(
+        "TD1.3a by a professional the patient blocked",
+        lambda: client.administrative_data(BLOCKED_BY_PATIENT, AIR_DOCTOR, ins_oid=InsOid.TEST),
+    )
     break_glass = CallerIdentity(DOCTOR, purpose=PurposeOfUse.BRIS_DE_GLACE)
     expect_refusal(
         "bris de glace on a patient who opposed it",
