@@ -463,7 +463,27 @@ def _outcome(error: DmpError) -> str:
     return f"{type(error).__name__}" + (f" (HTTP {status})" if status else "")
 
 
-class DmpClient:
+class _Shell:
+    """What the sync and async clients share besides the protocol core: the public read-only accessors."""
+
+    _core: _Core
+
+    @property
+    def config(self) -> DmpConfig:
+        """The configuration this client was built with."""
+        return self._core.config
+
+    @property
+    def vihf_issuer(self) -> VihfIssuer:
+        """The issuer that builds and signs this client's VIHFs (signing key loaded on first use)."""
+        return self._core.issuer
+
+    def lps_device(self) -> Device:
+        """The HL7v3 sender device of this software (``lps.id`` OID, ``lps.nom``)."""
+        return self._core.lps_device()
+
+
+class DmpClient(_Shell):
     """Synchronous DMP client over mutual TLS (one pooled keep-alive connection set per client).
 
     Args:
@@ -488,19 +508,6 @@ class DmpClient:
         self._owns_http = http_client is None
         self._http = http_client if http_client is not None else self._core.http_client(httpx.Client)
         self._sleep = sleep
-
-    @property
-    def config(self) -> DmpConfig:
-        return self._core.config
-
-    @property
-    def vihf_issuer(self) -> VihfIssuer:
-        """The issuer that builds and signs this client's VIHFs (signing key loaded on first use)."""
-        return self._core.issuer
-
-    def lps_device(self) -> Device:
-        """The HL7v3 sender device of this software (``lps.id`` OID, ``lps.nom``)."""
-        return self._core.lps_device()
 
     def call(
         self,
@@ -626,7 +633,7 @@ class DmpClient:
         self.close()
 
 
-class AsyncDmpClient:
+class AsyncDmpClient(_Shell):
     """Asynchronous twin of :class:`DmpClient` (same arguments and behaviour, awaited).
 
     Args:
@@ -650,19 +657,6 @@ class AsyncDmpClient:
         self._owns_http = http_client is None
         self._http = http_client if http_client is not None else self._core.http_client(httpx.AsyncClient)
         self._sleep = sleep
-
-    @property
-    def config(self) -> DmpConfig:
-        return self._core.config
-
-    @property
-    def vihf_issuer(self) -> VihfIssuer:
-        """The issuer that builds and signs this client's VIHFs (signing key loaded on first use)."""
-        return self._core.issuer
-
-    def lps_device(self) -> Device:
-        """The HL7v3 sender device of this software (``lps.id`` OID, ``lps.nom``)."""
-        return self._core.lps_device()
 
     async def call(
         self,
