@@ -155,7 +155,7 @@ class Gate:
         except DmpValidationError as exc:
             raise MockFault(RIGHTS_SUBCODE, f"Accès refusé : {exc.message}") from exc
         if not decision.allowed:
-            raise MockFault(RIGHTS_SUBCODE, f"Accès refusé par le service de gestion des droits : {decision.reason}")
+            raise MockFault(RIGHTS_SUBCODE, f"Accès refusé par le service de gestion des droits : {decision.reason_fr}")
         return decision
 
     def _blocked(self, caller: Caller, ins: str, now: dt.datetime) -> bool:

@@ -185,6 +185,8 @@ class Decision:
     td: str
     column: str
     reason: str
+    #: the same explanation in French, for fault texts (the DMP answers in French)
+    reason_fr: str = ""
 
     @property
     def conditions(self) -> frozenset[NoteCondition]:
@@ -333,7 +335,8 @@ def decide(action: RightsAction, *, auth_mode: str, actor: Actor, access_mode: A
     where = f"matrix {matrix.edition}"
     if row is None:
         reason = f"refused: {where} has no row for {action.value} (not available in {auth_mode})"
-        return Decision(False, (), matrix, "", action, _td_of(action), "", reason)
+        reason_fr = f"la matrice {matrix.edition} ne prévoit pas {action.value} en authentification {auth_mode}"
+        return Decision(False, (), matrix, "", action, _td_of(action), "", reason, reason_fr)
     column = _column(table, str(auth_mode), actor, access_mode)
     row_text = f"row {row.td} «{row.label}»"
     notes = tuple(table.notes[n] for n in row.row_notes)
@@ -343,7 +346,11 @@ def decide(action: RightsAction, *, auth_mode: str, actor: Actor, access_mode: A
             f"refused by {where}, {row_text}: no column for actor {shown.value} in {access_mode.value} access "
             f"with {auth_mode} authentication (columns: {', '.join(table.columns)})"
         )
-        return Decision(False, notes, matrix, "", action, row.td, "", reason)
+        reason_fr = (
+            f"matrice {matrix.edition}, ligne {row.td} «{row.label}» : aucune colonne pour {shown.value} en mode "
+            f"{access_mode.value} ({auth_mode})"
+        )
+        return Decision(False, notes, matrix, "", action, row.td, "", reason, reason_fr)
     cell = row.cells[column]
     if cell.note:
         notes = (table.notes[cell.note], *notes)
@@ -351,7 +358,10 @@ def decide(action: RightsAction, *, auth_mode: str, actor: Actor, access_mode: A
     reason = f"{verdict} by {where}, {row_text}, column {_describe_column(column)}: {cell}"
     if notes:
         reason += " — " + "; ".join(f"note {n.id}: {n.text.rstrip('.')}" for n in notes)
-    return Decision(cell.allowed, notes, matrix, str(cell), action, row.td, column, reason)
+    reason_fr = f"matrice {matrix.edition}, ligne {row.td} «{row.label}», colonne {_describe_column(column)} : {cell}"
+    if notes:
+        reason_fr += " — " + "; ".join(f"note {n.id}" for n in notes)
+    return Decision(cell.allowed, notes, matrix, str(cell), action, row.td, column, reason, reason_fr)
 
 
 def _coerce(action: str, actor: str, access_mode: str) -> tuple[RightsAction, Actor, AccessMode]:

@@ -127,8 +127,8 @@ def test_air_matrix_606_refuses_feeding_in_air(
     rights_client: DmpClient, org_signer: SoftwareSigner, mock_runtime: MockRuntime
 ) -> None:
     fault = _refused_by_rights(rights_client, EXTRA_ROUTES[0], _vihf(org_signer, AuthMode.AIR))
-    assert "matrix 606 v1.3" in fault.reason
-    assert "MT_N (médecin traitant, accès normal): non" in fault.reason
+    assert "matrice 606 v1.3" in fault.reason
+    assert "MT_N (médecin traitant, accès normal) : non" in fault.reason
     entry = mock_runtime.store.access_trace(limit=1)[0]
     assert (entry.td, entry.outcome, entry.auth_mode) == ("TD2.1", Outcome.REFUSED, "INDIRECTE_RENFORCEE")
     assert entry.ps_id == "899900063480"
@@ -140,8 +140,8 @@ def test_direct_indirect_matrix_526_refuses_metadata_search_to_an_establishment_
     rights_client: DmpClient, org_signer: SoftwareSigner
 ) -> None:
     fault = _refused_by_rights(rights_client, EXTRA_ROUTES[1], _vihf(org_signer, AuthMode.INDIRECTE))
-    assert "matrix 526 v1.8" in fault.reason
-    assert "ES_N (certificat ES (indirect), accès normal): non" in fault.reason
+    assert "matrice 526 v1.8" in fault.reason
+    assert "ES_N (certificat ES (indirect), accès normal) : non" in fault.reason
 
 
 def test_allowed_combinations_reach_the_handler(
