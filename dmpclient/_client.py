@@ -21,54 +21,43 @@ import importlib.metadata
 import logging
 import random
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Final, Self, TypedDict, TypeVar
+from typing import Final, Self, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
 from lxml import etree
 
 from dmpclient._logging import logger, redact, redact_headers
+from dmpclient._prepare import Preparation
 from dmpclient.config import DmpConfig
 from dmpclient.errors import (
-    DmpConfigError,
     DmpConnectError,
     DmpError,
     DmpHttpError,
     DmpProtocolError,
-    DmpRightsPrecheckError,
     DmpTimeoutError,
     DmpTlsError,
     DmpTransportError,
 )
 from dmpclient.hl7v3.patient_query import ExistenceAnswer
 from dmpclient.hl7v3.wrapper import Device
-from dmpclient.ids import InsOid, validate_oid
-from dmpclient.security.issuer import CallerIdentity, VihfIssuer, effective_mode
+from dmpclient.ids import InsOid
+from dmpclient.security.issuer import CallerIdentity, VihfIssuer
 from dmpclient.security.tls import TlsDiagnosis, TlsFailure, client_context, diagnose_tls_failure
-from dmpclient.security.vihf import PatientId
 from dmpclient.soap import mtom
 from dmpclient.soap.envelope import MustUnderstandStyle, SoapMessage, build_request, new_message_id, read_soap
 from dmpclient.soap.faults import raise_for_fault
 from dmpclient.transactions import patients
 from dmpclient.transactions.operation import Operation
-from dmpclient.transactions.rights import access_mode_from_purpose, actor_from_roles, decide
 
 __all__ = ["AsyncDmpClient", "DmpClient", "DmpResponse"]
 
 _HttpClient = TypeVar("_HttpClient", httpx.Client, httpx.AsyncClient)
 T = TypeVar("T")
 AssertionSource = bytes | Callable[[], bytes] | None
-
-
-class _Hl7Context(TypedDict):
-    lps: Device
-    now: dt.datetime
-    new_id: Callable[[], str]
-    processing_code: str
 
 
 _SOAP_CONTENT_TYPE: Final = 'application/soap+xml; charset=UTF-8; action="{action}"'
@@ -173,71 +162,8 @@ class _BodyReader:
             self._decoder = None
 
 
-class _Core:
+class _Core(Preparation):
     """What both shells share: preparation, interpretation, error mapping, retry decisions, logging."""
-
-    def __init__(self, config: DmpConfig, clock: Callable[[], dt.datetime], issuer: VihfIssuer | None) -> None:
-        self.config = config
-        self.clock = clock
-        self._issuer = issuer
-
-    @property
-    def issuer(self) -> VihfIssuer:
-        """The VIHF issuer of the configuration (signing key loaded once, on first use)."""
-        if self._issuer is None:
-            self._issuer = VihfIssuer.from_config(self.config)
-        return self._issuer
-
-    def assertion_source(self, op: Operation[T], identity: CallerIdentity) -> Callable[[], bytes]:
-        """A fresh signed VIHF per attempt (AIR tokens are single-use, EX_AIR-040)."""
-        patient = PatientId(ins=op.patient.ins, oid=op.patient.oid) if op.patient else None
-        return lambda: self.issuer.issue(identity, patient, td=op.td, now=self.clock())
-
-    def precheck(self, op: Operation[T], identity: CallerIdentity) -> None:
-        """Refuse locally what the official matrices refuse whatever the caller's MT status (§8)."""
-        if op.rights is None:
-            return
-        mode = effective_mode(identity, op.td).value
-        decisions = [
-            decide(
-                op.rights,
-                auth_mode=mode,
-                actor=actor_from_roles(
-                    identity.actor.profession.code,
-                    is_treating_physician=treating,
-                    is_occupational_physician=False,
-                    auth_mode=mode,
-                ),
-                access_mode=access_mode_from_purpose(identity.purpose.value),
-            )
-            for treating in (False, True)
-        ]
-        if not any(decision.allowed for decision in decisions):
-            raise DmpRightsPrecheckError(
-                f"the DMP rights matrices refuse this call: {decisions[0].reason} (pass precheck=False to send anyway)",
-                td=op.td,
-            )
-
-    def hl7_context(self) -> _Hl7Context:
-        """What every HL7v3 operation needs from the configuration and the clock."""
-        return {
-            "lps": self.lps_device(),
-            "now": self.clock(),
-            "new_id": _new_uuid,
-            "processing_code": self.config.wire.hl7_processing_code,
-        }
-
-    def lps_device(self) -> Device:
-        """The HL7v3 sender device: ``lps.id`` must be the software's OID."""
-        try:
-            oid = validate_oid(self.config.lps.id, field="lps.id")
-        except DmpError:
-            raise DmpConfigError(
-                "lps.id: HL7v3 transactions (TD0.2, TD1.x) identify the software by an OID; set lps.id to the OID "
-                "of your LPS installation (e.g. 1.2.250.1.999.888.2 on test platforms)",
-                field="lps.id",
-            ) from None
-        return Device(oid, self.config.lps.nom)
 
     def http_client(self, kind: type[_HttpClient]) -> _HttpClient:
         """A pooled keep-alive httpx client (sync or async) over the configured mutual TLS."""
@@ -452,10 +378,6 @@ def _parse(op: Operation[T], response: DmpResponse) -> T:
 
 def _utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
-
-
-def _new_uuid() -> str:
-    return str(uuid.uuid4())
 
 
 def _outcome(error: DmpError) -> str:
