@@ -17,7 +17,6 @@ from dmpclient.security.vihf import (
     AIR_SIMPLIFIE,
     Actor,
     AuthMode,
-    AuthnContextClass,
     LpsIdentity,
     PatientId,
     PurposeOfUse,
@@ -25,9 +24,7 @@ from dmpclient.security.vihf import (
     SoftwareSigner,
     Structure,
     Vihf,
-    build_air,
-    build_directe,
-    build_indirecte,
+    build_for_mode,
     sign_vihf,
 )
 
@@ -91,34 +88,17 @@ class VihfIssuer:
 
     def build(self, identity: CallerIdentity, patient: PatientId | None, *, td: str, now: dt.datetime) -> Vihf:
         """The VIHF model for one call of ``td`` (unsigned)."""
-        mode = effective_mode(identity, td)
-        actor, purpose = identity.actor, identity.purpose
-        structure, lps, signer = self.structure, self.lps, self.signer
-        if mode is AuthMode.AIR:
-            return build_air(
-                actor,
-                structure=structure,
-                lps=lps,
-                signer=signer,
-                now=now,
-                patient=patient,
-                purpose=purpose,
-                authn_context_class=identity.authn_context_class or AuthnContextClass.PASSWORD,
-                primary_authentication=identity.primary_authentication,
-            )
-        if mode is AuthMode.INDIRECTE:
-            return build_indirecte(
-                actor,
-                structure=structure,
-                lps=lps,
-                signer=signer,
-                now=now,
-                patient=patient,
-                purpose=purpose,
-                authn_context_class=identity.authn_context_class,
-            )
-        return build_directe(
-            actor, structure=structure, lps=lps, signer=signer, now=now, patient=patient, purpose=purpose
+        return build_for_mode(
+            effective_mode(identity, td),
+            identity.actor,
+            structure=self.structure,
+            lps=self.lps,
+            signer=self.signer,
+            now=now,
+            patient=patient,
+            purpose=identity.purpose,
+            authn_context_class=identity.authn_context_class,
+            primary_authentication=identity.primary_authentication,
         )
 
     def issue(self, identity: CallerIdentity, patient: PatientId | None, *, td: str, now: dt.datetime) -> bytes:

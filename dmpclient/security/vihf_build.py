@@ -324,6 +324,67 @@ def build_directe(
     )
 
 
+def build_for_mode(
+    mode: AuthMode,
+    actor: Actor,
+    *,
+    structure: Structure,
+    lps: LpsIdentity,
+    signer: Signer,
+    now: dt.datetime,
+    assertion_id: str | None = None,
+    patient: PatientId | None = None,
+    purpose: PurposeOfUse = PurposeOfUse.NORMAL,
+    authn_context_class: str | None = None,
+    primary_authentication: str = AIR_SIMPLIFIE,
+    confidentiality: CodedValue | None = None,
+    vihf_version: str = DEFAULT_VIHF_VERSION,
+) -> Vihf:
+    """The builder of ``mode`` with the arguments it takes (``primary_authentication`` is AIR only; DIRECTE
+    always declares SmartcardPKI)."""
+    if mode is AuthMode.AIR:
+        return build_air(
+            actor,
+            structure=structure,
+            lps=lps,
+            signer=signer,
+            now=now,
+            assertion_id=assertion_id,
+            patient=patient,
+            purpose=purpose,
+            authn_context_class=authn_context_class or AuthnContextClass.PASSWORD,
+            primary_authentication=primary_authentication,
+            confidentiality=confidentiality,
+            vihf_version=vihf_version,
+        )
+    if mode is AuthMode.INDIRECTE:
+        return build_indirecte(
+            actor,
+            structure=structure,
+            lps=lps,
+            signer=signer,
+            now=now,
+            assertion_id=assertion_id,
+            patient=patient,
+            purpose=purpose,
+            authn_context_class=authn_context_class,
+            confidentiality=confidentiality,
+            vihf_version=vihf_version,
+        )
+    return build_directe(
+        actor,
+        structure=structure,
+        lps=lps,
+        signer=signer,
+        now=now,
+        assertion_id=assertion_id,
+        patient=patient,
+        purpose=purpose,
+        confidentiality=confidentiality,
+        vihf_version=vihf_version,
+    )
+
+
 def sign_vihf(
     vihf: Vihf,
     signer: Signer,

@@ -18,7 +18,7 @@ from typing import Any, Final
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from dmpclient.errors import DmpValidationError
-from dmpclient.security.vihf_build import AIR_SIMPLIFIE, Actor, Structure, build_air, build_indirecte
+from dmpclient.security.vihf_build import AIR_SIMPLIFIE, Actor, Structure, build_for_mode
 from dmpclient.security.vihf_model import (
     DEFAULT_VIHF_VERSION,
     AuthMode,
@@ -159,8 +159,9 @@ def build_psc(
     activity = _activity(exercice, structure_id)
     actor = psc_actor(info, exercice, activity)
     structure = _structure(info, activity, structure_id)
-    if mode is AuthMode.AIR:
-        return build_air(
+    if mode in (AuthMode.AIR, AuthMode.INDIRECTE):
+        return build_for_mode(
+            mode,
             actor,
             structure=structure,
             lps=lps,
@@ -171,20 +172,6 @@ def build_psc(
             purpose=purpose,
             authn_context_class=authn_context_class,
             primary_authentication=primary_authentication,
-            confidentiality=confidentiality,
-            vihf_version=vihf_version,
-        )
-    if mode is AuthMode.INDIRECTE:
-        return build_indirecte(
-            actor,
-            structure=structure,
-            lps=lps,
-            signer=signer,
-            now=now,
-            assertion_id=assertion_id,
-            patient=patient,
-            purpose=purpose,
-            authn_context_class=authn_context_class,
             confidentiality=confidentiality,
             vihf_version=vihf_version,
         )
