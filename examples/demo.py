@@ -39,9 +39,9 @@ from dmpclient.security.verify import VerificationPolicy, verify_vihf
 from dmpclient.security.vihf import PatientId
 from dmpclient.transactions import patients
 from dmpclient.transactions.rights import RightsAction
-from mock_server.records import TraceEntry
 from mock_server.runtime import prepare, write_client_config
 from mock_server.server import start_in_thread
+from mock_server.store.records import TraceEntry
 
 DEMO_DIR = Path(".demo")
 PATB_QUATRE = "207058575627097"  # the demo physician is her médecin traitant

@@ -39,13 +39,13 @@ from dmpclient.soap.envelope import SoapMessage, build_response, read_soap
 from dmpclient.soap.faults import build_fault
 from dmpclient.soap.mtom import MtomDecoded, MtomDecoder, encode, is_multipart
 from mock_server.context import Caller, Reply, RequestContext
-from mock_server.dispatch import MockFault, Route, Router, check_service
-from mock_server.faults import FaultInjection, FaultInjector
 from mock_server.gate import Gate
+from mock_server.injection import FaultInjection, FaultInjector
 from mock_server.nonconforming import warn_nonconforming
-from mock_server.records import Outcome
+from mock_server.routing import MockFault, Route, Router, check_service
 from mock_server.server import Receive, Scope, Send, client_certificate
-from mock_server.state import Store
+from mock_server.store import Store
+from mock_server.store.records import Outcome
 
 __all__ = ["MockDmp"]
 

@@ -17,12 +17,12 @@ from rich.table import Table
 
 from dmpclient.config import SERVICES_PATH
 from dmpclient.errors import DmpError
-from mock_server.faults import FaultInjector
-from mock_server.records import StoreError
+from mock_server.injection import FaultInjector
 from mock_server.runtime import MockRuntime, prepare, write_client_config
 from mock_server.seed import seed as seed_store
 from mock_server.server import serve_forever
-from mock_server.state import Store, database_path
+from mock_server.store import Store, database_path
+from mock_server.store.records import StoreError
 
 __all__ = ["CLI_MIN_DOCUMENTS", "CLI_MIN_PATIENTS", "app", "module_args"]
 

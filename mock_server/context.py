@@ -12,8 +12,8 @@ from dmpclient.soap.envelope import SoapMessage
 from dmpclient.soap.mtom import MtomDecoded, OutgoingPart
 from dmpclient.transactions.operation import PatientRef
 from dmpclient.transactions.rights import AccessMode, Actor, Decision
-from mock_server.dispatch import Route
-from mock_server.state import Store
+from mock_server.routing import Route
+from mock_server.store import Store
 
 __all__ = ["Caller", "Reply", "RequestContext"]
 

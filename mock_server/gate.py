@@ -28,10 +28,10 @@ from dmpclient.transactions.rights import (
     decide,
 )
 from mock_server.context import Caller
-from mock_server.dispatch import MockFault, Route
 from mock_server.nonconforming import warn_nonconforming
-from mock_server.records import AuthorisationStatus, Outcome, TraceEntry
-from mock_server.state import Store
+from mock_server.routing import MockFault, Route
+from mock_server.store import Store
+from mock_server.store.records import AuthorisationStatus, Outcome, TraceEntry
 
 __all__ = ["RIGHTS_SUBCODE", "Gate"]
 
@@ -160,7 +160,7 @@ class Gate:
 
     def _blocked(self, caller: Caller, ins: str, now: dt.datetime) -> bool:
         """The patient blocked this professional (TD0.2 reports it as ``INTERDIT``)."""
-        status = self.store.is_authorised(ins, caller.ps_id, caller.structure_id, now)
+        status = self.store.authorisation_status(ins, caller.ps_id, caller.structure_id, now)
         return status is AuthorisationStatus.INTERDIT
 
     def trace(

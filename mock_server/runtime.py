@@ -15,11 +15,11 @@ from typing import Final
 from dmpclient.security.pki import MANIFEST_NAME, TestPki, init_test_pki, load_test_pki
 from dmpclient.security.verify import ReplayCache, VerificationPolicy
 from mock_server.app import MockDmp
-from mock_server.faults import FaultInjector
 from mock_server.gate import Gate
 from mock_server.handlers import default_router
+from mock_server.injection import FaultInjector
 from mock_server.seed import SeedSummary, seed
-from mock_server.state import Store, database_path
+from mock_server.store import Store, database_path
 
 __all__ = ["CLIENT_CONFIG_NAME", "MockRuntime", "prepare"]
 

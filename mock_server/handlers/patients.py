@@ -19,9 +19,9 @@ from dmpclient.hl7v3.wrapper import child
 from dmpclient.transactions.patients import ACTION_RESPONSE
 from dmpclient.transactions.rights import RightsAction
 from mock_server.context import Reply, RequestContext
-from mock_server.dispatch import MockFault, Route
-from mock_server.records import DmpStatus as StoredStatus
-from mock_server.records import Patient
+from mock_server.routing import MockFault, Route
+from mock_server.store.records import DmpStatus as StoredStatus
+from mock_server.store.records import Patient
 
 __all__ = ["ROUTES"]
 
@@ -57,7 +57,7 @@ def _answer(ctx: RequestContext, patient: Patient | None, reason: PatientReason)
         }
         return ExistenceAnswer(_WIRE_STATUS[patient.dmp_status], patient=_identity(patient), observations=observations)
     caller = ctx.caller
-    authorisation = ctx.store.is_authorised(patient.ins, caller.ps_id, caller.structure_id, ctx.now)
+    authorisation = ctx.store.authorisation_status(patient.ins, caller.ps_id, caller.structure_id, ctx.now)
     return ExistenceAnswer(
         _WIRE_STATUS[patient.dmp_status],
         authorization=authorisation,

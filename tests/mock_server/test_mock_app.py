@@ -26,9 +26,9 @@ from mock_server import app as app_module
 from mock_server import gate as gate_module
 from mock_server.app import MockDmp
 from mock_server.context import RequestContext
-from mock_server.dispatch import MockFault
 from mock_server.handlers import default_router, patients
 from mock_server.nonconforming import WarnOnce
+from mock_server.routing import MockFault
 from mock_server.runtime import MockRuntime
 from mock_server.server import RunningServer
 from tests.mock_server.conftest import td02

@@ -34,8 +34,8 @@ from dmpclient.security.vihf import (
 from dmpclient.soap.envelope import build_request, read_soap
 from dmpclient.soap.faults import FAULT_ACTION
 from dmpclient.valuesets import ValueSetId
-from mock_server.records import Outcome
 from mock_server.runtime import MockRuntime
+from mock_server.store.records import Outcome
 from tests.mock_server.conftest import PATB_QUATRE, td02
 from tests.unit.vihf_factory import build, edited, now, sign_element, signer_of
 

@@ -53,13 +53,13 @@ from mock_server import cli as cli_module
 from mock_server.app import MockDmp
 from mock_server.cli import app as mock_cli
 from mock_server.cli import module_args
-from mock_server.faults import FaultCode, FaultInjection, FaultInjector
 from mock_server.handlers import default_router
-from mock_server.records import Outcome, StatusConflictError
+from mock_server.injection import FaultCode, FaultInjection, FaultInjector
 from mock_server.runtime import MockRuntime, prepare, write_client_config
 from mock_server.seed import seed
 from mock_server.server import RunningServer
-from mock_server.state import Store, database_path
+from mock_server.store import Store, database_path
+from mock_server.store.records import Outcome, StatusConflictError
 from tests.conftest import REPO
 from tests.mock_server.conftest import DOCTOR, PATB_QUATRE, TEST_OID, identity, serve, td02
 

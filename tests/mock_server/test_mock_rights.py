@@ -25,11 +25,11 @@ from dmpclient.security.vihf import AuthMode, PatientId, PurposeOfUse, SoftwareS
 from dmpclient.transactions.rights import NoteCondition, RightsAction
 from mock_server.app import MockDmp
 from mock_server.context import Reply, RequestContext
-from mock_server.dispatch import Route
 from mock_server.handlers import default_router
-from mock_server.records import DmpStatus, Outcome
+from mock_server.routing import Route
 from mock_server.runtime import MockRuntime
 from mock_server.server import RunningServer
+from mock_server.store.records import DmpStatus, Outcome
 from tests.mock_server.conftest import OPPOSES_BRIS_DE_GLACE, PATB_QUATRE, TEST_OID, identity, serve, td02
 from tests.unit.vihf_factory import build, now, signer_of
 

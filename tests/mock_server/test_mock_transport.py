@@ -11,9 +11,9 @@ from dmpclient.errors import DmpTlsError
 from dmpclient.hl7v3.patient_query import DmpStatus
 from dmpclient.security.pki import TestPki
 from dmpclient.security.tls import client_context
-from mock_server.records import Outcome
 from mock_server.runtime import MockRuntime
 from mock_server.server import RunningServer
+from mock_server.store.records import Outcome
 from tests.mock_server.conftest import DOCTOR, PATB_QUATRE, TEST_OID, identity, td02
 
 

@@ -17,8 +17,10 @@ import pytest
 
 from dmpclient.errors import DmpValidationError
 from dmpclient.xds.codes import AssociationType, AvailabilityStatus, Code, value_set
-from mock_server.migrations import SCHEMA_VERSION
-from mock_server.records import (
+from mock_server.domain.search import DocumentFilter
+from mock_server.store import Store
+from mock_server.store.migrations import SCHEMA_VERSION
+from mock_server.store.records import (
     Association,
     Author,
     Authorisation,
@@ -38,8 +40,6 @@ from mock_server.records import (
     TraceEntry,
     UnknownObjectError,
 )
-from mock_server.search import DocumentFilter
-from mock_server.state import Store
 
 REPO = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
@@ -204,15 +204,15 @@ def _auth(subject: str, status: AuthorisationStatus, **changes: object) -> Autho
 
 def test_authorisation_statuses(store: Store) -> None:
     valide = AuthorisationStatus.VALIDE
-    assert store.is_authorised(INS, "899900063480", "10B0127189", NOW) is AuthorisationStatus.NON_EXISTE
+    assert store.authorisation_status(INS, "899900063480", "10B0127189", NOW) is AuthorisationStatus.NON_EXISTE
     store.set_authorisation(_auth("10B0127189", valide, subject_kind=SubjectKind.STRUCTURE))
-    assert store.is_authorised(INS, "899900063480", "10B0127189", NOW) is valide
-    assert store.is_authorised(INS, "899900063480", None, NOW) is AuthorisationStatus.NON_EXISTE
+    assert store.authorisation_status(INS, "899900063480", "10B0127189", NOW) is valide
+    assert store.authorisation_status(INS, "899900063480", None, NOW) is AuthorisationStatus.NON_EXISTE
     store.set_authorisation(_auth("899900063480", AuthorisationStatus.INTERDIT))
-    assert store.is_authorised(INS, "899900063480", "10B0127189", NOW) is AuthorisationStatus.INTERDIT
+    assert store.authorisation_status(INS, "899900063480", "10B0127189", NOW) is AuthorisationStatus.INTERDIT
     store.set_authorisation(_auth("899900077985", valide, expires_at=NOW - timedelta(seconds=1)))
-    assert store.is_authorised(INS, "899900077985", None, NOW) is AuthorisationStatus.EXPIRE
-    assert store.is_authorised(INS, "899900077985", None, NOW - timedelta(days=1)) is valide
+    assert store.authorisation_status(INS, "899900077985", None, NOW) is AuthorisationStatus.EXPIRE
+    assert store.authorisation_status(INS, "899900077985", None, NOW - timedelta(days=1)) is valide
     store.set_authorisation(_auth("899900023351", valide, treating_physician=True, family_name="X"))
     treating = store.treating_physician_of(INS, NOW)
     assert treating is not None
@@ -223,7 +223,7 @@ def test_authorisation_statuses(store: Store) -> None:
     assert [a.patient_ins for a in store.authorisations_of("899900063480")] == [INS]
     assert store.remove_authorisation(INS, "899900063480", SubjectKind.PROFESSIONAL)
     assert not store.remove_authorisation(INS, "899900063480", SubjectKind.PROFESSIONAL)
-    assert store.is_authorised(INS, "899900063480", "10B0127189", NOW) is valide
+    assert store.authorisation_status(INS, "899900063480", "10B0127189", NOW) is valide
 
 
 def test_authorisation_needs_a_known_patient_and_a_storable_status(store: Store) -> None:
@@ -515,7 +515,7 @@ def test_a_closed_store_closes_connections_given_back_later(tmp_path: Path) -> N
 _CHILD = """
 import sys, time
 from pathlib import Path
-from mock_server.state import Store
+from mock_server.store import Store
 from tests.mock_server.test_state import NOW, submission
 
 store = Store.open(Path(sys.argv[1]))

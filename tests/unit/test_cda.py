@@ -16,7 +16,7 @@ from lxml import etree
 from dmpclient._xml import parse_untrusted
 from dmpclient.ids import PS_ID_OID, STRUCTURE_ID_OID
 from dmpclient.xds.codes import Code, value_set
-from mock_server.cda import CdaAuthor, CdaDocument, CdaPatient, NonXmlBody, Section, build_cda, minimal_pdf
+from mock_server.seed.cda import CdaAuthor, CdaDocument, CdaPatient, NonXmlBody, Section, build_cda, minimal_pdf
 from tests.conftest import SCHEMAS
 
 NS = {"h": "urn:hl7-org:v3"}

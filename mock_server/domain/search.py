@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from dmpclient.xds.codes import Code
-from mock_server.records import DocumentRow
+from mock_server.store.records import DocumentRow
 
 __all__ = ["DocumentFilter"]
 

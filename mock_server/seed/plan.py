@@ -25,8 +25,17 @@ from dmpclient.xds.codes import (
     class_code_for_type,
     value_set,
 )
-from mock_server.cda import CdaAuthor, CdaDocument, CdaPatient, build_cda
-from mock_server.records import (
+from mock_server.seed.cda import CdaAuthor, CdaDocument, CdaPatient, build_cda
+from mock_server.seed.content import TEMPLATES, DocumentTemplate, render
+from mock_server.seed.data import (
+    STRUCTURES,
+    TEST_PS_ID,
+    TEST_STRUCTURE_ID,
+    StructureSpec,
+)
+from mock_server.seed.people import People, Professional
+from mock_server.store import Store
+from mock_server.store.records import (
     Association,
     Author,
     Authorisation,
@@ -42,15 +51,6 @@ from mock_server.records import (
     SubmissionSet,
     TraceEntry,
 )
-from mock_server.seed_content import TEMPLATES, DocumentTemplate, render
-from mock_server.seed_data import (
-    STRUCTURES,
-    TEST_PS_ID,
-    TEST_STRUCTURE_ID,
-    StructureSpec,
-)
-from mock_server.seed_people import People, Professional
-from mock_server.state import Store
 
 __all__ = ["Seeder"]
 

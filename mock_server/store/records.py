@@ -1,4 +1,4 @@
-"""Typed records of the mock DMP store (what :mod:`mock_server.state` reads and writes).
+"""Typed records of the mock DMP store (what :mod:`mock_server.store` reads and writes).
 
 Plain frozen dataclasses: the handlers map them to and from the wire models of ``dmpclient``. Times are
 timezone-aware UTC datetimes; the store refuses naive ones.

@@ -1,7 +1,7 @@
 """People of the seed: professionals (RPPS with a Luhn key) and patients (valid INS, one role each).
 
 Roles tell the seed what to do with a patient: the public test patients' roles come from
-:mod:`mock_server.seed_data`, generated patients cover the remaining categories (a minor with a secret
+:mod:`mock_server.seed.data`, generated patients cover the remaining categories (a minor with a secret
 connection, no DMP, oppositions, a DMP not attached to Mon espace santé) and ``plain`` ones.
 """
 
@@ -14,8 +14,7 @@ from typing import Final
 
 from dmpclient.ids import InsOid, make_ins, validate_ins
 from dmpclient.xds.codes import Code
-from mock_server.records import DmpStatus, LegalRepresentative, Patient
-from mock_server.seed_data import (
+from mock_server.seed.data import (
     FAMILY_NAMES,
     FEMALE_NAMES,
     MALE_NAMES,
@@ -25,6 +24,7 @@ from mock_server.seed_data import (
     PublicPatient,
     specialty_code,
 )
+from mock_server.store.records import DmpStatus, LegalRepresentative, Patient
 
 __all__ = ["GENERATED_ROLES", "People", "Professional", "is_minor", "luhn_digit"]
 

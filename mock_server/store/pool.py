@@ -1,4 +1,4 @@
-"""A bounded pool of SQLite connections shared by the threads of the mock (see :mod:`mock_server.state`).
+"""A bounded pool of SQLite connections shared by the threads of the mock (see :mod:`mock_server.store`).
 
 A thread checks a connection out for one unit of work (a transaction, or a single query) and gives it
 back; nested check-outs on the same thread reuse the connection it holds. Connections therefore do not

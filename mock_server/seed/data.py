@@ -88,7 +88,7 @@ STRUCTURES: Final = (
 class ProfessionalSpec:
     """A professional: fixed idNat_PS or None (generated RPPS), profession, savoir-faire, structures, kind.
 
-    ``kind`` groups professionals by the documents they write (see :mod:`mock_server.seed_content`).
+    ``kind`` groups professionals by the documents they write (see :mod:`mock_server.seed.content`).
     """
 
     ps_id: str | None

@@ -9,7 +9,7 @@ from typing import Any, Final
 
 from dmpclient.errors import DmpValidationError
 from dmpclient.xds.codes import AvailabilityStatus, Code, Confidentiality, value_set
-from mock_server.records import (
+from mock_server.store.records import (
     Author,
     Authorisation,
     AuthorisationStatus,

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Final, Literal, get_args
 
 from dmpclient.errors import DmpConfigError
-from mock_server.dispatch import SERVICES
+from mock_server.routing import SERVICES
 
 __all__ = ["MAX_DELAY_SECONDS", "FaultCode", "FaultInjection", "FaultInjector"]
 

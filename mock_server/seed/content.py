@@ -13,7 +13,7 @@ from datetime import date, datetime
 from typing import Final
 
 from dmpclient.xds.codes import Code, ValueSetName, format_code_for_media_type, value_set
-from mock_server.cda import NonXmlBody, Section, minimal_pdf
+from mock_server.seed.cda import NonXmlBody, Section, minimal_pdf
 
 __all__ = ["TEMPLATES", "Content", "DocumentTemplate", "render"]
 

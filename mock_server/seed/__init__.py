@@ -1,6 +1,6 @@
 """Realistic fictitious content for the mock DMP, reproducible from a seed.
 
-:func:`seed` fills an empty :class:`~mock_server.state.Store` in one transaction: the public test patients
+:func:`seed` fills an empty :class:`~mock_server.store.Store` in one transaction: the public test patients
 of reference §12.5 plus generated ones (valid INS keys, test OID), structures and professionals (RPPS with
 a valid Luhn key), authorisations for the test PS ``899900063480`` and structure ``10B0127189`` (one
 médecin traitant, one expired, one blocked), documents across the DMP typeCodes as real CDA (RPLC version
@@ -21,10 +21,10 @@ from typing import Final
 
 from dmpclient.errors import DmpValidationError
 from dmpclient.xds.codes import AssociationType, AvailabilityStatus
-from mock_server.records import AuthorKind
-from mock_server.seed_people import is_minor
-from mock_server.seed_plan import Seeder
-from mock_server.state import Store, database_path
+from mock_server.seed.people import is_minor
+from mock_server.seed.plan import Seeder
+from mock_server.store import Store, database_path
+from mock_server.store.records import AuthorKind
 
 __all__ = ["MIN_DOCUMENTS", "MIN_PATIENTS", "SeedSummary", "seed", "seed_directory", "summarize"]
 
