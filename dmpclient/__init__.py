@@ -10,7 +10,7 @@ Quick use::
         answer = dmp.test_existence("207058575627097", doctor, ins_oid=InsOid.TEST)
 """
 
-from dmpclient._client import AsyncDmpClient, DmpClient, DmpResponse
+from dmpclient._client import AsyncDmpClient, DmpClient
 from dmpclient._xml import parse_untrusted
 from dmpclient.config import DmpConfig
 from dmpclient.errors import (
@@ -58,7 +58,6 @@ __all__ = [
     "DmpNotFoundError",
     "DmpProtocolError",
     "DmpRegistryError",
-    "DmpResponse",
     "DmpRightsError",
     "DmpRightsPrecheckError",
     "DmpSecurityError",

@@ -250,12 +250,17 @@ class Structure(_Section):
 
 
 class Timeouts(_Section):
-    """httpx timeouts in seconds."""
+    """Timeouts in seconds: per phase (``connect``, ``read`` between two received bytes, ``write``, ``pool``
+    wait for a free connection) and ``total``, the budget of a whole call, retries included (a server that
+    trickles bytes resets the read timeout on every byte, never the total). ``total`` can be overridden
+    per call (``deadline=``).
+    """
 
     connect: float = Field(10.0, gt=0)
     read: float = Field(60.0, gt=0)
     write: float = Field(60.0, gt=0)
     pool: float = Field(10.0, gt=0)
+    total: float = Field(300.0, gt=0)
 
 
 class RetryPolicy(_Section):

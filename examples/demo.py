@@ -133,7 +133,7 @@ def run_scenarios(client: DmpClient, pki: TestPki) -> None:
     step("VIHF (AIR): build, sign, verify")
     now = dt.datetime.now(dt.UTC)
     patient = PatientId(ins=PATB_QUATRE, oid=InsOid.TEST)
-    signed = client.vihf_issuer.issue(AIR_DOCTOR, patient, td="TD0.2", now=now)
+    signed = client.vihf_issuer.issue(AIR_DOCTOR, patient, now=now)
     verified = verify_vihf(signed, VerificationPolicy.from_ca_file(pki.ca_bundle, replay_cache=None), now=now)
     vihf = verified.vihf
     console.print(f"  {len(signed)} bytes, mode {vihf.mode.value}, purpose {vihf.purpose.value}")
@@ -147,16 +147,16 @@ def run_scenarios(client: DmpClient, pki: TestPki) -> None:
     console.print(f"  TD1.3a oppositions → {answer.observations}")
 
     step("What the DMP refuses")
-    op = patients.test_existence(
-        PATB_QUATRE, InsOid.TEST, lps=client.lps_device(), now=now, new_id=lambda: f"demo-{time.time_ns()}"
-    )
+    op = patients.test_existence(client.context, PATB_QUATRE, InsOid.TEST)
 
     def send(assertion: bytes) -> object:
-        return client.call(op.service, op.body, action=op.action, td=op.td, assertion=assertion, idempotent=False)
+        return client.call(
+            op.spec.service, op.body, action=op.spec.request_action, td=op.td, assertion=assertion, idempotent=False
+        )
 
     def token(age: float = 0.0) -> bytes:
         issued = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=age)
-        return client.vihf_issuer.issue(AIR_DOCTOR, patient, td="TD0.2", now=issued)
+        return client.vihf_issuer.issue(AIR_DOCTOR, patient, now=issued)
 
     once = token()
     send(once)
@@ -175,7 +175,7 @@ def run_scenarios(client: DmpClient, pki: TestPki) -> None:
         lambda: client.test_existence(OPPOSES_BRIS_DE_GLACE, break_glass, ins_oid=InsOid.TEST),
     )
     metadata_search: Operation[ExistenceAnswer] = dataclasses.replace(
-        op, rights=RightsAction.TD3_1_RECHERCHE_METADONNEES
+        op, spec=dataclasses.replace(op.spec, td="TD3.1", rights=(RightsAction.TD3_1_RECHERCHE_METADONNEES,))
     )
     expect_refusal(
         "TD3.1 metadata search with an establishment certificate (526: non), refused before sending",

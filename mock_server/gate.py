@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final
 
 from cryptography import x509
 from lxml import etree
@@ -20,16 +20,18 @@ from dmpclient.security.vihf import certificate_dn
 from dmpclient.soap.envelope import SoapMessage
 from dmpclient.transactions.operation import PatientRef
 from dmpclient.transactions.rights import (
+    OCCUPATIONAL_SPECIALTIES,
     AccessMode,
+    CallerProfile,
     Decision,
     RightsAction,
-    access_mode_from_purpose,
-    actor_from_roles,
+    caller_column,
     decide,
 )
+from dmpclient.transactions.spec import TransactionSpec
 from mock_server.context import Caller
+from mock_server.errors import MockFault
 from mock_server.nonconforming import warn_nonconforming
-from mock_server.routing import MockFault, Route
 from mock_server.store import Store
 from mock_server.store.records import AuthorisationStatus, Outcome, TraceEntry
 
@@ -39,11 +41,6 @@ __all__ = ["RIGHTS_SUBCODE", "Gate"]
 RIGHTS_SUBCODE: Final = "DMPAccessDeniedByRightsService"
 _VIHF_SUBCODE: Final = "DMPInvalidVihf"
 _CERTIFICATE_SUBCODE: Final = "DMPInvalidCertificate"
-#: TDs that report a patient's block of the caller in their answer (``AUTORISATION`` = ``INTERDIT``)
-#: instead of being refused; every other patient-centred TD is refused to a blocked professional.
-_REPORTS_BLOCK: Final = frozenset({"TD0.2"})
-#: Savoir-faire codes that make a physician a "médecin du travail" column (526 MdT; inferred, configurable).
-OCCUPATIONAL_SPECIALTIES: Final = frozenset({"SM25", "SCH35", "C41"})
 
 
 @dataclass(slots=True)
@@ -61,9 +58,7 @@ class Gate:
     store: Store
     occupational_specialties: frozenset[str] = field(default=OCCUPATIONAL_SPECIALTIES)
 
-    def authenticate(
-        self, message: SoapMessage, certificate: x509.Certificate | None, route: Route, now: dt.datetime
-    ) -> Caller:
+    def authenticate(self, message: SoapMessage, certificate: x509.Certificate | None, now: dt.datetime) -> Caller:
         """Verify the VIHF against the TLS identity; return the caller or raise a fault.
 
         Fails closed: without a TLS client certificate in the scope the issuer cross-check cannot be
@@ -93,12 +88,8 @@ class Gate:
         specialty = vihf.savoir_faire.code if vihf.savoir_faire else None
         treating = self.store.treating_physician_of(patient.ins, now) if patient else None
         is_treating = treating is not None and treating.subject_id == vihf.subject_name_id
-        actor = actor_from_roles(
-            profession,
-            is_treating_physician=is_treating,
-            is_occupational_physician=specialty in self.occupational_specialties,
-            auth_mode=vihf.mode.value,
-        )
+        profile = CallerProfile(vihf.mode.value, profession, specialty, vihf.purpose.value, is_treating)
+        actor, access_mode = caller_column(profile, occupational_specialties=self.occupational_specialties)
         return Caller(
             auth_mode=vihf.mode.value,
             ps_id=vihf.subject_name_id,
@@ -107,21 +98,24 @@ class Gate:
             specialty=specialty,
             purpose=vihf.purpose.value,
             actor=actor,
-            access_mode=access_mode_from_purpose(vihf.purpose.value),
+            access_mode=access_mode,
             patient=patient,
             tls_subject=tls_subject,
             treating_physician=is_treating,
         )
 
-    def authorize(self, caller: Caller, route: Route, body: etree._Element | None, now: dt.datetime) -> Decision | None:
-        """Check the body's patient, the rights matrix row of the route and the patient's refusals (§2.9, §8).
+    def authorize(
+        self, caller: Caller, spec: TransactionSpec[Any], body: etree._Element, now: dt.datetime
+    ) -> Decision | None:
+        """Check the body's patient, the rights matrix row of the request and the patient's refusals (§2.9, §8).
 
         Returns:
             The matrix verdict (always allowed; its conditions are for the handler), or ``None`` when the
-            route has no matrix row.
+            transaction has no matrix row.
         """
-        self._match_patient(caller, route, body)
-        decision = self._decide(caller, route.rights) if route.rights is not None else None
+        self._match_patient(caller, spec, body)
+        row = spec.rights_row(body)
+        decision = self._decide(caller, row) if row is not None else None
         patient = self.store.get_patient(caller.patient.ins) if caller.patient else None
         if patient is None:
             return decision
@@ -131,19 +125,18 @@ class Gate:
             raise MockFault(
                 RIGHTS_SUBCODE, "Accès refusé : le patient s'est opposé à l'accès par le centre de régulation"
             )
-        if route.td not in _REPORTS_BLOCK and self._blocked(caller, patient.ins, now):
+        if not spec.reports_block and self._blocked(caller, patient.ins, now):
             raise MockFault(RIGHTS_SUBCODE, "Accès refusé : le patient a bloqué ce professionnel")
         return decision
 
     @staticmethod
-    def _match_patient(caller: Caller, route: Route, body: etree._Element | None) -> None:
+    def _match_patient(caller: Caller, spec: TransactionSpec[Any], body: etree._Element) -> None:
         """The VIHF ``resource-id`` must name the patient of the body (INS, and OID when the body has one)."""
-        found = route.patient_ins(body) if route.patient_ins is not None and body is not None else None
+        found = spec.patient_of(body)
         if found is None:
             return
-        ins, oid = found if isinstance(found, tuple) else (found, None)
         vihf = caller.patient
-        if vihf is None or vihf.ins != ins or (oid is not None and vihf.oid != oid):
+        if vihf is None or vihf.ins != found.ins or (found.oid and vihf.oid != found.oid):
             raise MockFault(
                 _VIHF_SUBCODE, "Le patient du VIHF (resource-id) ne correspond pas au patient de la requête"
             )
@@ -166,7 +159,7 @@ class Gate:
     def trace(
         self,
         caller: Caller,
-        route: Route,
+        td: str,
         now: dt.datetime,
         *,
         outcome: Outcome,
@@ -177,7 +170,7 @@ class Gate:
         self.store.record_access(
             TraceEntry(
                 at=now,
-                td=route.td,
+                td=td,
                 outcome=outcome,
                 ps_id=caller.ps_id,
                 structure_id=caller.structure_id,

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Final, Literal, get_args
 
 from dmpclient.errors import DmpConfigError
-from mock_server.routing import SERVICES
+from dmpclient.transactions.spec import Service
 
 __all__ = ["MAX_DELAY_SECONDS", "FaultCode", "FaultInjection", "FaultInjector"]
 
@@ -136,8 +136,8 @@ class FaultInjector:
 
     def set(self, service: str, injection: FaultInjection) -> None:
         """Inject ``injection`` on ``service`` (replacing any previous one)."""
-        if service not in SERVICES:
-            raise DmpConfigError(f"faults: unknown service {service!r}; use one of {sorted(SERVICES)}")
+        if service not in Service.__members__.values():
+            raise DmpConfigError(f"faults: unknown service {service!r}; use one of {sorted(Service)}")
         with self._lock:
             self._injections[service] = injection
             self._left[service] = injection.count

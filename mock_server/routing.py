@@ -1,88 +1,49 @@
-"""Routing of mock DMP requests: service path + body root element (+ HL7v3 reason code) → handler.
+"""Routing of mock DMP requests: service path + body root element (+ HL7v3 reason code) → transaction.
 
-The mock does not route on ``wsa:Action`` (reference §1.3.1): the WSDL ``soapAction`` and the
-examples' ``wsa:Action`` differ for custom services, so the body decides.
+Each route pairs a :class:`~dmpclient.transactions.spec.TransactionSpec` — the very declaration the
+client uses (service, root, actions, rights rows, patient block) — with the handler that answers it. The
+mock does not route on ``wsa:Action`` (reference §1.3.1): the body decides; the action is then checked
+against the spec (a mismatch is refused unless the router is told to accept it).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Final
+from typing import Any
 
 from lxml import etree
 
 from dmpclient._xml import NS
-from dmpclient.transactions.rights import RightsAction
+from dmpclient.transactions.spec import Service, TransactionSpec
+from mock_server.context import Reply, RequestContext
+from mock_server.errors import MockFault
 
-if TYPE_CHECKING:
-    from mock_server.context import Reply, RequestContext
+__all__ = ["Handler", "Route", "Router", "check_service", "hl7_reason_code"]
 
-__all__ = [
-    "SERVICES",
-    "Handler",
-    "MockFault",
-    "PatientExtractor",
-    "Route",
-    "Router",
-    "check_service",
-    "hl7_reason_code",
-]
-
-#: Service path suffixes of ``/si-dmp-server/v2/services/{service}`` (reference §1.2).
-SERVICES: Final = frozenset({"patients", "patientsPDQ", "patientsSpecific", "habilitations", "registry", "repository"})
-
-Handler = Callable[["RequestContext"], "Reply"]
-#: Reads the patient a request body addresses: its INS, or ``(INS, OID)`` when the body carries the OID.
-PatientExtractor = Callable[[etree._Element], str | tuple[str, str | None] | None]
-
-
-class MockFault(Exception):
-    """Raised anywhere in the mock to answer a SOAP 1.2 fault (reference §9.2).
-
-    Args:
-        subcode: DMP-style subcode (``DMPInvalidCertificate``…), or None.
-        reason: the human text, French for DMP errors (English for CXF-level errors, as the real server).
-        code: ``Sender`` for client errors, ``Receiver`` for simulated outages.
-    """
-
-    def __init__(self, subcode: str | None, reason: str, *, code: str = "Sender", http_status: int = 500) -> None:
-        super().__init__(reason)
-        self.subcode = subcode
-        self.reason = reason
-        self.code = code
-        self.http_status = http_status
+Handler = Callable[[RequestContext], Reply]
 
 
 @dataclass(frozen=True, slots=True)
 class Route:
-    """One transaction the mock answers.
+    """One transaction the mock answers: its spec (shared with the client) and its handler.
 
-    Attributes:
-        td: the transaction number (``"TD0.2"``) for logs, traces and rights.
-        response_action: ``wsa:Action`` of the answer (reference §3.0).
-        rights: the row of the rights matrices checked before the handler runs. The gate's verdict is
-            handed to the handler as ``RequestContext.decision``: a conditional cell ``oui(N)`` leaves
-            document-level notes (own documents, same structure, masked documents…) to the handler,
-            which must enforce ``decision.conditions``.
-        patient_ins: extracts the patient addressed by the body, if the body names one: the INS, or
-            ``(INS, OID)`` when the body carries the OID (both compared with the VIHF ``resource-id``).
+    The gate checks ``spec.rights_row(body)`` before the handler runs and hands the verdict to it as
+    ``RequestContext.decision``: a conditional cell ``oui(N)`` leaves document-level notes (own documents,
+    same structure, masked documents…) to the handler, which must enforce ``decision.conditions``.
     """
 
-    service: str
-    root: str
-    td: str
+    spec: TransactionSpec[Any]
     handler: Handler
-    response_action: str
-    rights: RightsAction | None = None
-    reason_code: str | None = None
-    patient_ins: PatientExtractor | None = None
-    mtom_response: bool = False
+
+    @property
+    def td(self) -> str:
+        return self.spec.td
 
 
 def check_service(service: str) -> None:
     """Refuse an unknown service path with a 404 Sender fault (before anything of the request is read)."""
-    if service not in SERVICES:
+    if service not in Service.__members__.values():
         raise MockFault(None, f"Service inconnu : {service}", http_status=404)
 
 
@@ -94,12 +55,17 @@ def hl7_reason_code(body: etree._Element) -> str | None:
 
 @dataclass
 class Router:
-    """Registry of routes, resolved per request."""
+    """Registry of routes, resolved per request.
+
+    Attributes:
+        accept_any_action: answer a body whatever its ``wsa:Action`` (off: a mismatch is a Sender fault).
+    """
 
     routes: dict[tuple[str, str, str | None], Route] = field(default_factory=dict)
+    accept_any_action: bool = False
 
     def add(self, route: Route) -> None:
-        key = (route.service, route.root, route.reason_code)
+        key = route.spec.route_key
         if key in self.routes:
             raise ValueError(f"route already registered: {key}")
         self.routes[key] = route
@@ -108,7 +74,12 @@ class Router:
         for route in routes:
             self.add(route)
 
-    def resolve(self, service: str, body: etree._Element | None) -> Route:
+    @property
+    def mtom_services(self) -> frozenset[str]:
+        """Services that receive MTOM bodies (a transaction with attachments, TD2.1, reference §1.5)."""
+        return frozenset(r.spec.service.value for r in self.routes.values() if r.spec.mtom_request)
+
+    def resolve(self, service: str, body: etree._Element | None, action: str | None) -> Route:
         """The route for this body on this service, or a Sender fault saying what was not understood."""
         check_service(service)
         if body is None:
@@ -119,4 +90,10 @@ class Router:
         if route is None:
             local = etree.QName(root).localname if root else "?"
             raise MockFault(None, f"Requête non prise en charge par le service {service} : {local}")
+        if not self.accept_any_action and action not in route.spec.accepted_actions:
+            raise MockFault(
+                None,
+                f"L'action WS-Addressing {action!r} ne correspond pas au corps de la requête "
+                f"({route.spec.td} attend {route.spec.request_action})",
+            )
         return route

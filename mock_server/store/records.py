@@ -12,6 +12,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from dmpclient.hl7v3.patient_query import AuthorizationStatus as AuthorisationStatus
+from dmpclient.hl7v3.patient_query import DmpStatus
 from dmpclient.xds.codes import AssociationType, AvailabilityStatus, Code, Confidentiality
 
 __all__ = [
@@ -51,14 +52,6 @@ class DuplicateUniqueIdError(StoreError):
 
 class StatusConflictError(StoreError):
     """The object is not in the status the change expects (XDSMetadataUpdateError, deprecated RPLC target)."""
-
-
-class DmpStatus(StrEnum):
-    """State of a patient's DMP (TD0.2 ``statusCode``: active / terminated, or no DMP at all)."""
-
-    ACTIVE = "active"
-    CLOSED = "closed"
-    NONE = "none"
 
 
 class SubjectKind(StrEnum):

@@ -25,6 +25,10 @@ from mock_server.store.records import (
     TraceEntry,
 )
 
+#: The DMP status as the ``patients.dmp_status`` column spells it (schema v1: ``closed``, wire: ``terminated``).
+_STORED_STATUS_CODES: Final = {DmpStatus.ACTIVE: "active", DmpStatus.CLOSED: "closed", DmpStatus.NONE: "none"}
+_STORED_STATUS: Final = {code: status for status, code in _STORED_STATUS_CODES.items()}
+
 #: Confidentiality codes kept as columns (they change through TD3.3a/b), in column order.
 FLAG_CODES: Final = (
     Confidentiality.MASQUE_PS,
@@ -170,7 +174,7 @@ def patient_params(patient: Patient) -> dict[str, Any]:
         "birth_name": patient.birth_name,
         "birth_date": patient.birth_date.isoformat(),
         "gender": patient.gender,
-        "dmp_status": patient.dmp_status.value,
+        "dmp_status": _STORED_STATUS_CODES[patient.dmp_status],
         "opposition_bris_de_glace": int(patient.opposition_bris_de_glace),
         "opposition_acces_urgence": int(patient.opposition_acces_urgence),
         "masked_visible_in_emergency": int(patient.masked_visible_in_emergency),
@@ -194,7 +198,7 @@ def patient(row: sqlite3.Row) -> Patient:
         birth_name=row["birth_name"],
         birth_date=date.fromisoformat(row["birth_date"]),
         gender=row["gender"],
-        dmp_status=DmpStatus(row["dmp_status"]),
+        dmp_status=_STORED_STATUS[row["dmp_status"]],
         opposition_bris_de_glace=bool(row["opposition_bris_de_glace"]),
         opposition_acces_urgence=bool(row["opposition_acces_urgence"]),
         masked_visible_in_emergency=bool(row["masked_visible_in_emergency"]),

@@ -54,7 +54,9 @@ def _trace_size(runtime: MockRuntime) -> int:
 
 def _send(client: DmpClient, assertion: bytes | None) -> None:
     op = td02()
-    with client.call(op.service, op.body, action=op.action, td=op.td, assertion=assertion, idempotent=False):
+    with client.call(
+        op.spec.service, op.body, action=op.spec.request_action, td=op.td, assertion=assertion, idempotent=False
+    ):
         pass
 
 
@@ -98,8 +100,10 @@ def _attribute(name: str) -> str:
 def test_a_valid_signed_air_vihf_is_admitted(client: DmpClient, org_signer: SoftwareSigner) -> None:
     data = sign_vihf(build(AuthMode.AIR, org_signer, now()), org_signer)
     op = td02()
-    with client.call(op.service, op.body, action=op.action, td=op.td, assertion=data, idempotent=False) as response:
-        assert op.parse(response.message).status is DmpStatus.ACTIVE
+    with client.call(
+        op.spec.service, op.body, action=op.spec.request_action, td=op.td, assertion=data, idempotent=False
+    ) as response:
+        assert op.parse(response).status is DmpStatus.ACTIVE
 
 
 def test_no_vihf_at_all(client: DmpClient, mock_runtime: MockRuntime) -> None:
@@ -201,7 +205,7 @@ def test_fault_on_the_wire_is_soap12_sender_related_to_the_request(
     op = td02()
     message_id = f"urn:uuid:{uuid.uuid4()}"
     unsigned = etree.tostring(vihf_to_element(build(AuthMode.AIR, org_signer, now())))
-    envelope = build_request(op.body, action=op.action, message_id=message_id, assertion=unsigned)
+    envelope = build_request(op.body, action=op.spec.request_action, message_id=message_id, assertion=unsigned)
     response = mtls_http.post(
         mock_config.service_url("patients"),
         content=envelope,

@@ -217,7 +217,7 @@ def test_summary_reads_the_store(seeded: tuple[Store, SeedSummary]) -> None:
     assert summarize(store, now=NOW) == summary
     data = summary.as_dict()
     assert json.loads(json.dumps(data)) == data
-    assert summary.patients_by_dmp_status["closed"] == 1
+    assert summary.patients_by_dmp_status["terminated"] == 1
     assert summary.rplc_chains >= 3
     assert summary.entries == summary.documents + summary.metadata_updates
     assert summary.trace_entries == store.counts()["access_trace"]

@@ -44,7 +44,7 @@ def _importers(prefix: str) -> set[str]:
 @pytest.mark.parametrize(
     ("library", "allowed"),
     [
-        ("httpx", {"dmpclient._client"}),
+        ("httpx", {"dmpclient.transport"}),
         ("ssl", {"dmpclient.security.tls"}),
         ("signxml", {"dmpclient.security.xmldsig"}),
     ],
