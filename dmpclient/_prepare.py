@@ -26,7 +26,7 @@ from dmpclient.transactions.operation import Operation
 from dmpclient.transactions.rights import CallerProfile, Decision, decide_for
 from dmpclient.transactions.spec import TransactionSpec
 
-__all__ = ["Preparation", "effective_mode", "issuer_from_config", "precheck_decisions"]
+__all__ = ["Preparation", "caller_profile", "effective_mode", "issuer_from_config", "precheck_decisions"]
 
 
 def issuer_from_config(config: DmpConfig) -> VihfIssuer:
@@ -54,21 +54,20 @@ def effective_mode(spec: TransactionSpec[Any], identity: CallerIdentity) -> Auth
     return identity.mode
 
 
+def caller_profile(spec: TransactionSpec[Any], identity: CallerIdentity, *, treating: bool) -> CallerProfile:
+    """What the rights column depends on, as the client knows it (the mock reads the same from the VIHF)."""
+    actor = identity.actor
+    specialty = actor.savoir_faire.code if actor.savoir_faire else None
+    mode = effective_mode(spec, identity).value
+    return CallerProfile(mode, actor.profession.code, specialty, identity.purpose.value, treating_physician=treating)
+
+
 def precheck_decisions(op: Operation[Any], identity: CallerIdentity) -> list[Decision]:
     """The matrix verdicts for this call, as non-MT and as MT (the client cannot know the MT status)."""
     row = op.spec.rights_row(op.body)
     if row is None:
         return []
-    mode = effective_mode(op.spec, identity).value
-    actor = identity.actor
-    specialty = actor.savoir_faire.code if actor.savoir_faire else None
-    return [
-        decide_for(
-            row,
-            CallerProfile(mode, actor.profession.code, specialty, identity.purpose.value, treating_physician=mt),
-        )
-        for mt in (False, True)
-    ]
+    return [decide_for(row, caller_profile(op.spec, identity, treating=mt)) for mt in (False, True)]
 
 
 class Preparation:

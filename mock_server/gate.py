@@ -16,7 +16,7 @@ from lxml import etree
 
 from dmpclient.errors import DmpSecurityError, DmpValidationError
 from dmpclient.security.verify import VerificationPolicy, VihfRule, verify_vihf
-from dmpclient.security.vihf import certificate_dn
+from dmpclient.security.vihf import Vihf, certificate_dn
 from dmpclient.soap.envelope import SoapMessage
 from dmpclient.transactions.operation import PatientRef
 from dmpclient.transactions.rights import (
@@ -35,12 +35,19 @@ from mock_server.nonconforming import warn_nonconforming
 from mock_server.store import Store
 from mock_server.store.records import AuthorisationStatus, Outcome, TraceEntry
 
-__all__ = ["RIGHTS_SUBCODE", "Gate"]
+__all__ = ["RIGHTS_SUBCODE", "Gate", "caller_profile"]
 
 #: The one rights error name attested (reference §9.3); used for every refusal by the matrices.
 RIGHTS_SUBCODE: Final = "DMPAccessDeniedByRightsService"
 _VIHF_SUBCODE: Final = "DMPInvalidVihf"
 _CERTIFICATE_SUBCODE: Final = "DMPInvalidCertificate"
+
+
+def caller_profile(vihf: Vihf, *, treating: bool) -> CallerProfile:
+    """What the rights column depends on, as the mock reads it from a verified VIHF (the client reads the
+    same from the caller's identity: ``dmpclient._prepare.caller_profile``)."""
+    specialty = vihf.savoir_faire.code if vihf.savoir_faire else None
+    return CallerProfile(vihf.mode.value, vihf.profession.code, specialty, vihf.purpose.value, treating)
 
 
 @dataclass(slots=True)
@@ -84,24 +91,21 @@ class Gate:
             warn_nonconforming("VIHF with SAML in the default namespace; the DMP examples use the saml2: prefix")
         vihf = verified.vihf
         patient = PatientRef(vihf.patient.ins, vihf.patient.oid) if vihf.patient else None
-        profession = vihf.profession.code
-        specialty = vihf.savoir_faire.code if vihf.savoir_faire else None
         treating = self.store.treating_physician_of(patient.ins, now) if patient else None
-        is_treating = treating is not None and treating.subject_id == vihf.subject_name_id
-        profile = CallerProfile(vihf.mode.value, profession, specialty, vihf.purpose.value, is_treating)
+        profile = caller_profile(vihf, treating=treating is not None and treating.subject_id == vihf.subject_name_id)
         actor, access_mode = caller_column(profile, occupational_specialties=self.occupational_specialties)
         return Caller(
             auth_mode=vihf.mode.value,
             ps_id=vihf.subject_name_id,
             structure_id=vihf.structure_id,
-            profession=profession,
-            specialty=specialty,
+            profession=profile.profession,
+            specialty=profile.specialty,
             purpose=vihf.purpose.value,
             actor=actor,
             access_mode=access_mode,
             patient=patient,
             tls_subject=tls_subject,
-            treating_physician=is_treating,
+            treating_physician=profile.treating_physician,
         )
 
     def authorize(
