@@ -74,10 +74,10 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
+from dmpclient.codes import ValueSetId, load_value_set
 from dmpclient.errors import DmpConfigError
 from dmpclient.ids import validate_structure_id
 from dmpclient.security.credentials import Credential, load_certificates, load_pem, load_pkcs12
-from dmpclient.valuesets import ValueSetId, load_value_set
 
 if TYPE_CHECKING:
     from dmpclient.security.pki import TestPki

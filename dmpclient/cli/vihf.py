@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 from dmpclient import parse_untrusted
+from dmpclient.codes import display_name
 from dmpclient.errors import DmpConfigError, DmpSecurityError, DmpUnsafeXmlError, DmpValidationError
 from dmpclient.ids import InsOid
 from dmpclient.security.credentials import Credential, load_pem, load_pkcs12
@@ -49,7 +50,6 @@ from dmpclient.security.vihf import (
 from dmpclient.security.vihf_dn import certificate_dn
 from dmpclient.security.vihf_model import RawAssertion, find_assertions, parse_instant
 from dmpclient.security.xmldsig import signature_info
-from dmpclient.valuesets import display_name
 
 __all__ = ["app"]
 

@@ -20,6 +20,7 @@ from typing import Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from dmpclient.codes import ValueSetId, load_value_set
 from dmpclient.errors import DmpValidationError
 from dmpclient.ids import validate_ins, validate_oid, validate_ps_id, validate_structure_id
 from dmpclient.security.vihf_dn import certificate_dn
@@ -36,7 +37,6 @@ from dmpclient.security.vihf_model import (
     vihf_to_element,
 )
 from dmpclient.security.xmldsig import DigestAlgorithm, SignatureAlgorithm, Signer, sign_enveloped
-from dmpclient.valuesets import ValueSetId, load_value_set
 
 __all__ = [
     "AIR_SIMPLIFIE",

@@ -11,7 +11,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from dmpclient.xds.codes import Code
+from dmpclient.codes import Code
 from mock_server.store.records import DocumentRow
 
 __all__ = ["DocumentFilter"]
@@ -21,8 +21,8 @@ def _codes_match(wanted: Collection[Code], actual: Collection[Code]) -> bool:
     """No filter, or one of ``actual`` equals one of ``wanted`` by code and coding scheme (never display)."""
     if not wanted:
         return True
-    keys = {(w.code, w.scheme) for w in wanted}
-    return any((a.code, a.scheme) in keys for a in actual)
+    keys = {(w.code, w.system) for w in wanted}
+    return any((a.code, a.system) in keys for a in actual)
 
 
 def _in_range(moment: datetime | None, start: datetime | None, stop: datetime | None) -> bool:

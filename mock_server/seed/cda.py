@@ -18,8 +18,8 @@ from typing import Any, Final
 
 from lxml import etree
 
+from dmpclient.codes import Code
 from dmpclient.ids import DMP_SYSTEM_OID, PS_ID_OID, STRUCTURE_ID_OID
-from dmpclient.xds.codes import Code
 
 __all__ = [
     "CdaAuthor",
@@ -136,7 +136,7 @@ class _Builder:
         return element
 
     def code(self, parent: etree._Element, name: str, code: Code) -> etree._Element:
-        return self.add(parent, name, code=code.code, codeSystem=code.scheme, displayName=code.display)
+        return self.add(parent, name, code=code.code, codeSystem=code.system, displayName=code.display)
 
     def person_name(self, parent: etree._Element, given: str, family: str, birth: str | None = None) -> None:
         name = self.add(parent, "name")

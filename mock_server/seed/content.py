@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Final
 
-from dmpclient.xds.codes import Code, ValueSetName, format_code_for_media_type, value_set
+from dmpclient.codes import Code, ValueSetId, load_value_set
+from dmpclient.xds.codes import format_code_for_media_type
 from mock_server.seed.cda import NonXmlBody, Section, minimal_pdf
 
 __all__ = ["TEMPLATES", "Content", "DocumentTemplate", "render"]
@@ -293,10 +294,14 @@ def render(
     when: datetime,
 ) -> Content:
     """Render a template for one patient, author and date."""
-    event = value_set(ValueSetName.EVENT_CODE).get(rng.choice(template.event_codes)) if template.event_codes else None
-    formats = value_set(ValueSetName.FORMAT_CODE)
+    event = (
+        load_value_set(ValueSetId.EVENT_CODE).require(rng.choice(template.event_codes))
+        if template.event_codes
+        else None
+    )
+    formats = load_value_set(ValueSetId.FORMAT_CODE)
     if template.media == STRUCTURED:
-        return Content(template.title, _lab_sections(rng), event, formats.get("urn:ihe:lab:xd-lab:2008"))
+        return Content(template.title, _lab_sections(rng), event, formats.require("urn:ihe:lab:xd-lab:2008"))
     lines = [
         f"Patient(e) : {patient_name}, né(e) le {birth_date:%d/%m/%Y}",
         f"Date : {when:%d/%m/%Y}    Auteur : {author_name}",

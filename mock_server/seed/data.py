@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
+from dmpclient.codes import Code
 from dmpclient.ids import InsOid
-from dmpclient.xds.codes import Code
 
 __all__ = [
     "FAMILY_NAMES",

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Final
 
+from dmpclient.codes import Code
 from dmpclient.ids import InsOid, make_ins, validate_ins
-from dmpclient.xds.codes import Code
 from mock_server.seed.data import (
     FAMILY_NAMES,
     FEMALE_NAMES,

@@ -15,16 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
 
+from dmpclient.codes import Code, ValueSetId, load_value_set
 from dmpclient.ids import PS_ID_OID, format_cx
-from dmpclient.xds.codes import (
-    AssociationType,
-    AvailabilityStatus,
-    Code,
-    Confidentiality,
-    ValueSetName,
-    class_code_for_type,
-    value_set,
-)
+from dmpclient.xds.codes import AssociationType, AvailabilityStatus, Confidentiality, class_code_for_type
 from mock_server.seed.cda import CdaAuthor, CdaDocument, CdaPatient, build_cda
 from mock_server.seed.content import TEMPLATES, DocumentTemplate, render
 from mock_server.seed.data import (
@@ -181,8 +174,10 @@ class Seeder:
     ) -> DocumentRow:
         patient, template = plan.patient, plan.template
         author = self._author(patient, professional, structure)
-        facility = value_set(ValueSetName.HEALTHCARE_FACILITY_TYPE_CODE).get(structure.sector if structure else "SA43")
-        practice = value_set(ValueSetName.PRACTICE_SETTING_CODE).get(
+        facility = load_value_set(ValueSetId.HEALTHCARE_FACILITY_TYPE_CODE).require(
+            structure.sector if structure else "SA43"
+        )
+        practice = load_value_set(ValueSetId.PRACTICE_SETTING_CODE).require(
             structure.practice_setting if structure else "AMBULATOIRE"
         )
         content = render(
@@ -193,7 +188,7 @@ class Seeder:
             author_name=f"{author.given_name} {author.family_name}",
             when=when,
         )
-        type_code = value_set(ValueSetName.TYPE_CODE).get(template.type_code)
+        type_code = load_value_set(ValueSetId.TYPE_CODE).require(template.type_code)
         document_id = self._oid()
         start = when - timedelta(seconds=self.rng.randrange(600, 4 * _DAY))
         cda = build_cda(
@@ -264,7 +259,7 @@ class Seeder:
             source_id=SOURCE_ID,
             submission_time=when,
             author=author,
-            content_type_code=value_set(ValueSetName.CONTENT_TYPE_CODE).get(activity),
+            content_type_code=load_value_set(ValueSetId.CONTENT_TYPE_CODE).require(activity),
             title=title,
         )
 
@@ -482,14 +477,14 @@ def _cda_author(patient: Patient, author: Author) -> CdaAuthor:
 
 
 def _confidentiality(plan: _Plan) -> tuple[Code, ...]:
-    codes = value_set(ValueSetName.CONFIDENTIALITY_CODE)
+    codes = load_value_set(ValueSetId.CONFIDENTIALITY_CODE)
     wanted = [
         (True, Confidentiality.NORMAL),
         (plan.masked, Confidentiality.MASQUE_PS),
         (plan.invisible_patient, Confidentiality.INVISIBLE_PATIENT),
         (plan.invisible_reps, Confidentiality.INVISIBLE_REPRESENTANTS_LEGAUX),
     ]
-    return tuple(codes.get(code.value) for on, code in wanted if on)
+    return tuple(codes.require(code.value) for on, code in wanted if on)
 
 
 def _slots(patient: Patient, author: Author) -> dict[str, tuple[str, ...]]:

@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
+from dmpclient.codes import Code
 from dmpclient.hl7v3.patient_query import AuthorizationStatus as AuthorisationStatus
 from dmpclient.hl7v3.patient_query import DmpStatus
-from dmpclient.xds.codes import AssociationType, AvailabilityStatus, Code, Confidentiality
+from dmpclient.xds.codes import AssociationType, AvailabilityStatus, Confidentiality
 
 __all__ = [
     "Association",

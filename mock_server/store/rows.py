@@ -7,8 +7,9 @@ import sqlite3
 from datetime import UTC, date, datetime
 from typing import Any, Final
 
+from dmpclient.codes import Code, ValueSetId, load_value_set
 from dmpclient.errors import DmpValidationError
-from dmpclient.xds.codes import AvailabilityStatus, Code, Confidentiality, value_set
+from dmpclient.xds.codes import AvailabilityStatus, Confidentiality
 from mock_server.store.records import (
     Author,
     Authorisation,
@@ -57,7 +58,7 @@ def _req_ts(text: str) -> datetime:
 
 
 def _code(code: Code) -> dict[str, Any]:
-    return {"code": code.code, "scheme": code.scheme, "display": code.display}
+    return {"code": code.code, "scheme": code.system, "display": code.display}
 
 
 def _from_code(data: dict[str, Any]) -> Code:
@@ -122,8 +123,8 @@ def metadata_json(metadata: DocumentMetadata) -> str:
 
 
 def _flag_codes(flags: tuple[int, int, int]) -> tuple[Code, ...]:
-    codes = value_set("confidentiality_code")
-    return tuple(codes.get(flag.value) for flag, on in zip(FLAG_CODES, flags, strict=True) if on)
+    codes = load_value_set(ValueSetId.CONFIDENTIALITY_CODE)
+    return tuple(codes.require(flag.value) for flag, on in zip(FLAG_CODES, flags, strict=True) if on)
 
 
 def _metadata(text: str, flags: tuple[int, int, int]) -> DocumentMetadata:

@@ -16,6 +16,7 @@ from lxml import etree
 
 from dmpclient._client import DmpClient
 from dmpclient._xml import NS as XML_NS
+from dmpclient.codes import ValueSetId
 from dmpclient.config import DmpConfig
 from dmpclient.errors import DmpSoapFault
 from dmpclient.hl7v3.patient_query import DmpStatus
@@ -33,7 +34,6 @@ from dmpclient.security.vihf import (
 )
 from dmpclient.soap.envelope import build_request, read_soap
 from dmpclient.soap.faults import FAULT_ACTION
-from dmpclient.valuesets import ValueSetId
 from mock_server.runtime import MockRuntime
 from mock_server.store.records import Outcome
 from tests.mock_server.conftest import PATB_QUATRE, td02

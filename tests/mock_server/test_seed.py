@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from dmpclient._xml import parse_untrusted
+from dmpclient.codes import ValueSetId, load_value_set
 from dmpclient.errors import DmpValidationError
 from dmpclient.ids import InsOid, validate_ins, validate_ps_id, validate_structure_id
-from dmpclient.xds.codes import AssociationType, AvailabilityStatus, ValueSetName, value_set
+from dmpclient.xds.codes import AssociationType, AvailabilityStatus
 from mock_server.seed import MIN_PATIENTS, SeedSummary, seed, seed_directory, summarize
 from mock_server.seed.data import PUBLIC_PATIENTS, TEST_PS_ID, TEST_STRUCTURE_ID
 from mock_server.seed.people import luhn_digit
@@ -126,7 +127,7 @@ def test_document_categories(seeded: tuple[Store, SeedSummary], entries: list[Do
     assert sum(row.invisible_to_legal_reps for row in current) >= 1
     assert sum(row.version_name > 1 for row in entries) >= 2
     assert sum(row.metadata.author.kind is AuthorKind.PATIENT for row in entries) >= 1
-    clinical_classes = {c.code for c in value_set(ValueSetName.CLASS_CODE).clinical}
+    clinical_classes = {c.code for c in load_value_set(ValueSetId.CLASS_CODE).clinical}
     seen_classes = {row.metadata.class_code.code for row in entries}
     assert seen_classes <= clinical_classes
     assert len(seen_classes) >= 8

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from dmpclient.codes import Code, ValueSetId, load_value_set
 from dmpclient.errors import DmpValidationError
-from dmpclient.xds.codes import AssociationType, AvailabilityStatus, Code, value_set
+from dmpclient.xds.codes import AssociationType, AvailabilityStatus
 from mock_server.domain.search import DocumentFilter
 from mock_server.store import Store
 from mock_server.store.migrations import SCHEMA_VERSION
@@ -63,18 +64,18 @@ def patient(ins: str = INS, **changes: object) -> Patient:
 
 
 def metadata(*confidentiality: str, type_code: str = "11488-4", when: datetime = NOW) -> DocumentMetadata:
-    codes = value_set("confidentiality_code")
+    codes = load_value_set(ValueSetId.CONFIDENTIALITY_CODE)
     return DocumentMetadata(
         title="Compte rendu de consultation",
-        class_code=value_set("class_code").get("10"),
-        type_code=value_set("type_code").get(type_code),
-        format_code=value_set("format_code").get("urn:ihe:iti:xds-sd:pdf:2008"),
-        healthcare_facility_type_code=value_set("healthcare_facility_type_code").get("SA05"),
-        practice_setting_code=value_set("practice_setting_code").get("AMBULATOIRE"),
+        class_code=load_value_set(ValueSetId.CLASS_CODE).require("10"),
+        type_code=load_value_set(ValueSetId.TYPE_CODE).require(type_code),
+        format_code=load_value_set(ValueSetId.FORMAT_CODE).require("urn:ihe:iti:xds-sd:pdf:2008"),
+        healthcare_facility_type_code=load_value_set(ValueSetId.HEALTHCARE_FACILITY_TYPE_CODE).require("SA05"),
+        practice_setting_code=load_value_set(ValueSetId.PRACTICE_SETTING_CODE).require("AMBULATOIRE"),
         creation_time=when,
         author=AUTHOR,
-        confidentiality=tuple(codes.get(c) for c in ("N", *confidentiality)),
-        event_codes=(value_set("event_code").get("I10"),),
+        confidentiality=tuple(codes.require(c) for c in ("N", *confidentiality)),
+        event_codes=(load_value_set(ValueSetId.EVENT_CODE).require("I10"),),
         service_start_time=when - timedelta(hours=2),
         service_stop_time=when,
         extra_slots={"sourcePatientInfo": ("PID-7|20070526", "PID-8|F")},
@@ -97,7 +98,7 @@ def submission(
         source_id="1.2.250.1.999.1.1.7898",
         submission_time=NOW,
         author=AUTHOR,
-        content_type_code=value_set("content_type_code").get("07"),
+        content_type_code=load_value_set(ValueSetId.CONTENT_TYPE_CODE).require("07"),
         title=f"lot {n}",
     )
     docs = [
@@ -415,13 +416,15 @@ def test_find_documents_filters(store: Store) -> None:
     lab = Code("11502-2", "2.16.840.1.113883.6.1", "any display")
     assert found(where=DocumentFilter(type_codes=(lab,))) == ["1"]
     assert found(where=DocumentFilter(type_codes=(Code("11502-2", "other.scheme", ""),))) == []
-    masked = value_set("confidentiality_code").get("MASQUE_PS")
+    masked = load_value_set(ValueSetId.CONFIDENTIALITY_CODE).require("MASQUE_PS")
     assert found(where=DocumentFilter(confidentiality_codes=(masked,))) == ["1"]
     assert found(where=DocumentFilter(creation_from=NOW - timedelta(days=1))) == ["0"]
     assert found(where=DocumentFilter(creation_to=NOW - timedelta(days=1))) == ["1"]
     assert found(where=DocumentFilter(service_stop_from=NOW, service_stop_to=NOW + timedelta(seconds=1))) == ["0"]
     assert found(
-        where=DocumentFilter(author_ids=("899900063480",), event_codes=(value_set("event_code").get("I10"),))
+        where=DocumentFilter(
+            author_ids=("899900063480",), event_codes=(load_value_set(ValueSetId.EVENT_CODE).require("I10"),)
+        )
     ) == ["0", "1"]
     assert found(where=DocumentFilter(author_ids=("8000",))) == []
 

@@ -6,6 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
+from dmpclient.codes import ValueSetId, load_value_set
 from dmpclient.ids import InsOid, make_ins
 from dmpclient.security.pki import TestPki
 from dmpclient.security.verify import verify_vihf
@@ -27,7 +28,6 @@ from dmpclient.security.vihf import (
     sign_vihf,
     vihf_from_raw,
 )
-from dmpclient.valuesets import ValueSetId, load_value_set
 from tests.unit.vihf_factory import now, policy_for, signer_of
 
 # Text as users type it: accents, XML specials, spaces inside (never only blanks).
