@@ -16,6 +16,7 @@ from dmpclient.hl7v3.patient_query import (
     ExistenceAnswer,
     PatientReason,
     build_patient_query,
+    parse_patient_query,
     parse_patient_response,
 )
 from dmpclient.hl7v3.wrapper import child, read_wrapper, text_of
@@ -82,6 +83,7 @@ TEST_EXISTENCE: Final = TransactionSpec(
     idempotent=True,
     body_patient=_queried_patient,
     reports_block=True,
+    read_request=parse_patient_query,
 )
 
 ADMINISTRATIVE_DATA: Final = TransactionSpec(
@@ -96,6 +98,7 @@ ADMINISTRATIVE_DATA: Final = TransactionSpec(
     rights=(RightsAction.TD1_3A_CONSULTATION_ADMIN,),
     idempotent=True,
     body_patient=_queried_patient,
+    read_request=parse_patient_query,
 )
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from lxml import etree
 
@@ -77,6 +77,7 @@ class TransactionSpec(Generic[T]):
         alternate_actions: other request actions a server accepts for the same body (WSDL ``soapAction``).
         mtom_request: the request carries MTOM attachments (TD2.1).
         mtom_response: the answer is MTOM (TD3.2).
+        read_request: the request codec's parser (what the mock reads from a body; ``dmp inspect`` too).
     """
 
     td: str
@@ -97,6 +98,7 @@ class TransactionSpec(Generic[T]):
     alternate_actions: tuple[str, ...] = ()
     mtom_request: bool = False
     mtom_response: bool = False
+    read_request: Callable[[etree._Element], Any] | None = None
 
     @property
     def route_key(self) -> tuple[str, str, str | None]:

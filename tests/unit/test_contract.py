@@ -77,6 +77,8 @@ def test_golden_request_and_answer(spec: TransactionSpec[Any]) -> None:
     assert spec.decode(Response(read_soap(envelope), None, 200)) is not None
     if spec.patient is PatientBlock.BODY:
         assert spec.patient_of(op.body) == op.patient
+    assert spec.read_request is not None
+    assert spec.read_request(op.body) is not None
 
 
 _CALLERS = {
