@@ -11,14 +11,13 @@ updates are never re-sent (reference §9.4, §9.7).
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
-from typing import Any, Final, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Self, TypeVar
 
 from lxml import etree
 
@@ -44,7 +43,9 @@ from dmpclient.soap.response import Response, ResponseReader, read_response
 from dmpclient.transactions import patients
 from dmpclient.transactions.context import CallContext
 from dmpclient.transactions.operation import Operation
-from dmpclient.transport import AsyncHttpTransport, AsyncTransport, HttpTransport, Transport
+
+if TYPE_CHECKING:
+    from dmpclient.transport import AsyncTransport, Transport
 
 __all__ = ["AsyncDmpClient", "DmpClient"]
 
@@ -56,6 +57,12 @@ _RETRYABLE: Final = (DmpConnectError, DmpTimeoutError)
 
 def _utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+async def _asyncio_sleep(seconds: float) -> None:
+    import asyncio  # noqa: PLC0415 - asyncio is only needed by async clients
+
+    await asyncio.sleep(seconds)
 
 
 class _Shell:
@@ -192,7 +199,11 @@ class DmpClient(_Shell):
         headers: Callable[[], Mapping[str, str]] | None = None,
     ) -> None:
         super().__init__(config, clock, vihf_issuer, headers)
-        self._transport = transport if transport is not None else HttpTransport(config)
+        if transport is None:
+            from dmpclient.transport import HttpTransport  # noqa: PLC0415 - httpx only when a client is built
+
+            transport = HttpTransport(config)
+        self._transport = transport
         self._sleep = sleep
 
     def execute(
@@ -300,13 +311,17 @@ class AsyncDmpClient(_Shell):
         config: DmpConfig,
         *,
         transport: AsyncTransport | None = None,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        sleep: Callable[[float], Awaitable[None]] = _asyncio_sleep,
         clock: Callable[[], dt.datetime] = _utc_now,
         vihf_issuer: VihfIssuer | None = None,
         headers: Callable[[], Mapping[str, str]] | None = None,
     ) -> None:
         super().__init__(config, clock, vihf_issuer, headers)
-        self._transport = transport if transport is not None else AsyncHttpTransport(config)
+        if transport is None:
+            from dmpclient.transport import AsyncHttpTransport  # noqa: PLC0415 - httpx only when a client is built
+
+            transport = AsyncHttpTransport(config)
+        self._transport = transport
         self._sleep = sleep
 
     async def execute(

@@ -8,10 +8,12 @@ dmpclient itself never imports ``mock_server``.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from importlib.metadata import entry_points
 
 import typer
 
+from dmpclient._entry import missing_extra_message
 from dmpclient.cli import config as config_cli
 from dmpclient.cli import pki as pki_cli
 from dmpclient.cli import vihf as vihf_cli
@@ -33,10 +35,23 @@ def _register_plugins() -> None:
     for entry in entry_points(group="dmpclient.cli"):
         try:
             plugin = entry.load()
+        except ModuleNotFoundError as exc:  # an optional extra is not installed: say which
+            app.command(entry.name, help=f"(unavailable: {missing_extra_message(exc, f'dmp {entry.name}')})")(
+                _unavailable(missing_extra_message(exc, f"dmp {entry.name}"))
+            )
+            continue
         except Exception as exc:
             warnings.warn(f"dmp: plugin {entry.name!r} could not be loaded ({exc})", RuntimeWarning, stacklevel=1)
             continue
         app.add_typer(plugin, name=entry.name)
+
+
+def _unavailable(message: str) -> Callable[[], None]:
+    def command() -> None:
+        typer.echo(message, err=True)
+        raise typer.Exit(2)
+
+    return command
 
 
 _register_plugins()
