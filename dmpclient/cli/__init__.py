@@ -13,10 +13,10 @@ from importlib.metadata import entry_points
 
 import typer
 
-from dmpclient._entry import missing_extra_message
 from dmpclient.cli import config as config_cli
 from dmpclient.cli import pki as pki_cli
 from dmpclient.cli import vihf as vihf_cli
+from dmpclient.extras import missing_extra_message
 
 __all__ = ["app", "main"]
 
@@ -36,9 +36,12 @@ def _register_plugins() -> None:
         try:
             plugin = entry.load()
         except ModuleNotFoundError as exc:  # an optional extra is not installed: say which
-            app.command(entry.name, help=f"(unavailable: {missing_extra_message(exc, f'dmp {entry.name}')})")(
-                _unavailable(missing_extra_message(exc, f"dmp {entry.name}"))
-            )
+            message = missing_extra_message(exc, f"dmp {entry.name}")
+            app.command(
+                entry.name,
+                help=f"(unavailable: {message})",
+                context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+            )(_unavailable(message))
             continue
         except Exception as exc:
             warnings.warn(f"dmp: plugin {entry.name!r} could not be loaded ({exc})", RuntimeWarning, stacklevel=1)

@@ -7,37 +7,36 @@ import sys
 
 import pytest
 
-from dmpclient import _entry
+from dmpclient.extras import missing_extra_message
+
+
+def _python(code: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
 
 
 def test_import_dmpclient_loads_no_cli_no_server_no_http_stack() -> None:
-    probe = (
+    probe = _python(
         "import sys, dmpclient; "
         "print(sorted({m.split('.')[0] for m in sys.modules} & "
         "{'rich', 'typer', 'click', 'uvicorn', 'starlette', 'mock_server', 'httpx'}))"
     )
-    loaded = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True).stdout
-    assert loaded.strip() == "[]"
+    assert probe.stdout.strip() == "[]"
 
 
-@pytest.mark.parametrize(("module", "extra"), [("typer", "cli"), ("rich", "cli"), ("uvicorn", "mock")])
-def test_the_dmp_command_names_the_missing_extra(
-    module: str, extra: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.setitem(sys.modules, module, None)  # importing it now raises ModuleNotFoundError
-    for loaded in [name for name in sys.modules if name.startswith("dmpclient.cli")]:
-        monkeypatch.delitem(sys.modules, loaded)
-    if extra == "mock":  # the CLI itself loads; only the mock plugin lacks its server
-        monkeypatch.setattr(sys, "argv", ["dmp", "mock"])
-        with pytest.raises(SystemExit) as stopped:
-            _entry.main()
-    else:
-        with pytest.raises(SystemExit) as stopped:
-            _entry.main()
-    assert stopped.value.code == 2
-    assert f"pip install 'dmpclient[{extra}]'" in capsys.readouterr().err
+@pytest.mark.parametrize(
+    ("missing", "argv", "extra"),
+    [("typer", ["dmp", "--help"], "cli"), ("uvicorn", ["dmp", "mock", "serve"], "mock")],
+)
+def test_the_dmp_command_names_the_missing_extra(missing: str, argv: list[str], extra: str) -> None:
+    """Run ``dmp`` in a fresh interpreter where ``missing`` cannot be imported."""
+    run = _python(
+        f"import sys; sys.modules[{missing!r}] = None; sys.argv = {argv!r}; "
+        "from dmpclient.extras import run_cli; run_cli()"
+    )
+    assert run.returncode == 2, run.stderr
+    assert f"pip install 'dmpclient[{extra}]'" in run.stderr
 
 
-def test_an_unrelated_missing_module_is_not_hidden(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_unrelated_missing_module_is_not_hidden() -> None:
     error = ModuleNotFoundError("No module named 'lxml'", name="lxml")
-    assert "dmpclient[all]" in _entry.missing_extra_message(error)
+    assert "dmpclient[all]" in missing_extra_message(error)

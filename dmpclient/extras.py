@@ -1,4 +1,4 @@
-"""The ``dmp`` console script: starts the CLI, or says which extra to install when it is missing.
+"""Optional extras of the package, and the ``dmp`` console script that says which one to install when missing.
 
 The SDK installs without the CLI's dependencies (typer, rich) and without the mock's (uvicorn, starlette);
 this module imports none of them, so ``dmp`` can always explain what is missing.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from typing import Final
 
-__all__ = ["main", "missing_extra_message"]
+__all__ = ["EXTRA_OF", "missing_extra_message", "run_cli"]
 
 #: Which extra provides each top-level module the command line or its plugins need.
 EXTRA_OF: Final = {"typer": "cli", "rich": "cli", "click": "cli", "uvicorn": "mock", "starlette": "mock"}
@@ -22,8 +22,8 @@ def missing_extra_message(error: ModuleNotFoundError, what: str = "the dmp comma
     return f"{what} needs the Python package {module!r}: pip install 'dmpclient[{extra}]'"
 
 
-def main() -> None:
-    """Console-script entry point."""
+def run_cli() -> None:
+    """The ``dmp`` console script: the CLI, or what to install to get it."""
     try:
         from dmpclient.cli import main as cli_main  # noqa: PLC0415 - typer/rich are an optional extra
     except ModuleNotFoundError as error:
