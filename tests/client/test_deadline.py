@@ -51,7 +51,7 @@ async def test_async_call_ends_at_its_deadline(echo_config: DmpConfig, kind: str
 def test_a_per_call_deadline_overrides_the_configured_one(echo_config: DmpConfig) -> None:
     with DmpClient(_config(echo_config)) as client:
         started = time.monotonic()
-        with pytest.raises(DmpTimeoutError, match="deadline of 0.5 s"):
+        with pytest.raises(DmpTimeoutError, match=r"deadline of 0\.5 s"):
             client.call(
                 "echo", echo_body("Trickle"), action=ECHO_ACTION, td="T", assertion=None, idempotent=True, deadline=0.5
             )
