@@ -24,7 +24,7 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Route
 
 from dmpclient.psc.errors import PscTokenError
-from mock_server.psc.provider import MockPscProvider, StarletteOAuth2Request
+from mock_server.psc.provider import SERVER_METHODS, MockPscProvider, StarletteOAuth2Request
 from mock_server.server import ASGIApp, Receive, Scope, Send, client_certificate
 
 __all__ = ["ADMIN_HEADER", "PSC_PREFIXES", "REALM_PATH", "mount_psc", "psc_app"]

@@ -39,12 +39,14 @@ from mock_server.psc.directory import PscUser
 from mock_server.psc.keys import ProviderKey
 from mock_server.psc.models import AuthCode, CibaRequest, MockClient, ProviderStore, RefreshRecord
 
-__all__ = ["ACCESS_TOKEN_TYPE", "MockPscProvider", "ProviderSettings", "StarletteOAuth2Request"]
+__all__ = ["ACCESS_TOKEN_TYPE", "SERVER_METHODS", "MockPscProvider", "ProviderSettings", "StarletteOAuth2Request"]
 
 ACCESS_TOKEN_TYPE: Final = "urn:ietf:params:oauth:token-type:access_token"  # noqa: S105 - a URN
 _SCOPES: Final = ["openid", "scope_all", "rpps", "identity", "profile", "email", "roles", "eidas1", "offline_access"]
 _AUTH_METHODS: Final = ["client_secret_basic", "client_secret_post", "private_key_jwt", "tls_client_auth"]
 _JWT_METHOD: Final = JWTBearerClientAssertion.CLIENT_AUTH_METHOD
+#: The same methods under authlib's registration names (private_key_jwt is its JWT client assertion).
+SERVER_METHODS: Final = ["client_secret_basic", "client_secret_post", "tls_client_auth", _JWT_METHOD]
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +174,7 @@ class _OpenIDToken(_OpenID, OpenIDToken):  # type: ignore[misc]
 
 
 class _CodeGrant(oauth_grants.AuthorizationCodeGrant):  # type: ignore[misc]
-    TOKEN_ENDPOINT_AUTH_METHODS: Final = [*_AUTH_METHODS, _JWT_METHOD]
+    TOKEN_ENDPOINT_AUTH_METHODS: Final = SERVER_METHODS
 
     def save_authorization_code(self, code: str, request: OAuth2Request) -> None:
         provider: MockPscProvider = self.server.provider
@@ -209,7 +211,7 @@ class _CodeGrant(oauth_grants.AuthorizationCodeGrant):  # type: ignore[misc]
 
 
 class _RefreshGrant(oauth_grants.RefreshTokenGrant):  # type: ignore[misc]
-    TOKEN_ENDPOINT_AUTH_METHODS: Final = [*_AUTH_METHODS, _JWT_METHOD]
+    TOKEN_ENDPOINT_AUTH_METHODS: Final = SERVER_METHODS
     INCLUDE_NEW_REFRESH_TOKEN: Final = True
 
     def authenticate_refresh_token(self, refresh_token: str) -> RefreshRecord | None:
@@ -232,7 +234,7 @@ class _CibaGrant(oauth_grants.BaseGrant, oauth_grants.TokenEndpointMixin):  # ty
     """CIBA poll mode (OpenID CIBA Core §10, §11)."""
 
     GRANT_TYPE: Final = CIBA_GRANT
-    TOKEN_ENDPOINT_AUTH_METHODS: Final = [*_AUTH_METHODS, _JWT_METHOD]
+    TOKEN_ENDPOINT_AUTH_METHODS: Final = SERVER_METHODS
 
     def validate_token_request(self) -> None:
         client = self.authenticate_token_endpoint_client()
@@ -278,7 +280,7 @@ class _ExchangeGrant(oauth_grants.BaseGrant, oauth_grants.TokenEndpointMixin):  
     """RFC 8693 token exchange: a valid PSC access token in, a DMP-audience access token out (1 h, §11.4)."""
 
     GRANT_TYPE: Final = TOKEN_EXCHANGE_GRANT
-    TOKEN_ENDPOINT_AUTH_METHODS: Final = [*_AUTH_METHODS, _JWT_METHOD]
+    TOKEN_ENDPOINT_AUTH_METHODS: Final = SERVER_METHODS
 
     def validate_token_request(self) -> None:
         client = self.authenticate_token_endpoint_client()
@@ -345,7 +347,7 @@ class _Active(dict[str, Any]):
 
 
 class _Introspection(IntrospectionEndpoint):  # type: ignore[misc]
-    CLIENT_AUTH_METHODS: Final = [*_AUTH_METHODS, _JWT_METHOD]
+    CLIENT_AUTH_METHODS: Final = SERVER_METHODS
 
     def query_token(self, token: str, hint: str | None) -> _Active | None:
         claims = self.server.provider.describe_token(token)

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from dmpclient.psc import PscClient, PscConfig
 from dmpclient.security.credentials import Credential, load_pem
 from dmpclient.security.pki import TestPki
+from dmpclient.security.tls import web_client_context
 from mock_server.psc import MOCK_CLIENT_ID, MOCK_CLIENT_SECRET, MockPsc, prepare_psc
 from mock_server.server import RunningServer, start_in_thread
 
@@ -22,13 +25,10 @@ class Clock:
     """A clock the tests move (seconds since the epoch), for the client and the provider's records."""
 
     def __init__(self) -> None:
-        import time
-
         self.offset = 0.0
-        self._time = time.time
 
     def __call__(self) -> float:
-        return self._time() + self.offset
+        return time.time() + self.offset
 
 
 def serve_psc(psc: MockPsc, pki: TestPki) -> RunningServer:
@@ -73,6 +73,19 @@ def psc_config(psc: MockPsc, pki: TestPki, **changes: Any) -> PscConfig:
 @pytest.fixture
 def org_auth(pki: TestPki) -> Credential:
     return load_pem(pki.org_auth.cert, pki.org_auth.key)
+
+
+def browser_sign_in(url: str, pki: TestPki, ps_id: str = TEST_PS, *, deny: bool = False) -> str:
+    """What a browser does on the mock's sign-in page: open it, pick a professional; returns the callback URL."""
+    with httpx.Client(verify=web_client_context(None, pki.ca_bundle)) as browser:
+        page = browser.get(url)
+        assert page.status_code == 200, page.text
+        assert f'value="{ps_id}"' in page.text
+        form = dict(httpx.URL(url).params)
+        form.update({"deny": "1"} if deny else {"ps_id": ps_id})
+        answer = browser.post(url, data=form)
+        assert answer.status_code == 302, answer.text
+        return answer.headers["location"]
 
 
 @pytest.fixture
