@@ -295,7 +295,7 @@ class PscClient(_Base):
 
     def end_session(self, id_token: str) -> None:
         """End the PSC session without a browser (desktop, CLI): call the logout endpoint directly."""
-        self.run(self.provider.end_session(self._logout_url(self.metadata(), id_token, None)))
+        self.run(self.provider.end_session(id_token))
 
     def close(self) -> None:
         if self._owns_http:
@@ -410,7 +410,7 @@ class AsyncPscClient(_Base):
         return self._logout_url(await self.metadata(), id_token, post_logout_redirect_uri)
 
     async def end_session(self, id_token: str) -> None:
-        await self.run(self.provider.end_session(self._logout_url(await self.metadata(), id_token, None)))
+        await self.run(self.provider.end_session(id_token))
 
     async def aclose(self) -> None:
         if self._owns_http:

@@ -13,11 +13,11 @@ import dmpclient.psc._require  # noqa: F401  (first: a clear error without the p
 
 # isort: split
 
-import json
 import secrets
-from collections.abc import Callable, Generator, Mapping
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import Any, TypeVar
+from urllib.parse import urlencode
 
 from dmpclient.psc.config import PscConfig
 from dmpclient.psc.errors import PscError, PscProviderError, PscRequestExpired, PscTokenError
@@ -220,8 +220,13 @@ class Provider:
     ) -> Flow[TokenSet]:
         return (yield from self.token(exchange_request(settings, credentials, subject_token)))
 
-    def end_session(self, url: str) -> Flow[None]:
-        answer = _answer((yield HttpRequest("GET", url, {"Accept": "text/html, application/json"})))
+    def end_session(self, id_token: str) -> Flow[None]:
+        """RP-initiated logout without a browser: a form POST, so the ID token never sits in a logged URL."""
+        metadata = yield from self.metadata()
+        form = urlencode({"id_token_hint": id_token, "client_id": self.config.client_id})
+        headers = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "text/html, application/json"}
+        request = HttpRequest("POST", metadata.endpoint("end_session_endpoint", mtls=False), headers, form)
+        answer = _answer((yield request))
         if answer.status >= 400:
             raise PscError(f"the provider's logout endpoint answered HTTP {answer.status}")
 
@@ -230,8 +235,3 @@ def _answer(answer: HttpAnswer | None) -> HttpAnswer:
     if answer is None:  # pragma: no cover - a driver bug
         raise RuntimeError("the flow driver sent no answer to an HTTP step")
     return answer
-
-
-def describe(document: Mapping[str, Any]) -> str:
-    """A JSON rendering for the CLI (no token ever passes through here)."""
-    return json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True)

@@ -30,7 +30,7 @@ __all__ = ["ADMIN_TOKEN_FILE", "MOCK_CLIENT_ID", "MOCK_CLIENT_SECRET", "MockPsc"
 
 MOCK_CLIENT_ID: Final = "dmpclient-mock"
 MOCK_CLIENT_SECRET: Final = "mock-psc-secret-for-tests-only"  # noqa: S105 - the mock's published test secret
-ADMIN_TOKEN_FILE: Final = "psc-admin.token"
+ADMIN_TOKEN_FILE: Final = "psc-admin.token"  # noqa: S105 - a file name
 _LOOPBACK_CALLBACKS: Final = ("http://127.0.0.1/callback", "http://127.0.0.1/psc/callback")
 
 

@@ -24,7 +24,7 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Route
 
 from dmpclient.psc.errors import PscTokenError
-from mock_server.psc.provider import SERVER_METHODS, MockPscProvider, StarletteOAuth2Request
+from mock_server.psc.provider import MockPscProvider, StarletteOAuth2Request
 from mock_server.server import ASGIApp, Receive, Scope, Send, client_certificate
 
 __all__ = ["ADMIN_HEADER", "PSC_PREFIXES", "REALM_PATH", "mount_psc", "psc_app"]
@@ -73,7 +73,7 @@ def _response(result: tuple[int, Any, Mapping[str, str]] | None) -> Response:
 
 
 def _error(error: OAuth2Error) -> Response:
-    status, body, headers = error()
+    status, body, _headers = error()
     return JSONResponse(dict(body), status_code=status, headers={"Cache-Control": "no-store"})
 
 
@@ -162,12 +162,11 @@ def psc_app(provider: MockPscProvider, *, admin_token: str | None = None) -> Sta
             answer = provider.start_ciba(client, oauth.form)
         except OAuth2Error as error:
             return _error(error)
-        _log.info(
-            "CIBA request for %s (%s), binding message %s: approve with `dmp mock psc approve %s`",
+        _log.info(  # the request id is a credential of the client: it is listed by `dmp mock psc pending` only
+            "CIBA request for %s (%s), binding message %s: `dmp mock psc pending`, then `dmp mock psc approve ID`",
             oauth.form.get("login_hint"),
             oauth.form.get("channel"),
             oauth.form.get("binding_message"),
-            answer["auth_req_id"],
         )
         return JSONResponse(answer)
 

@@ -261,7 +261,7 @@ class _CibaGrant(oauth_grants.BaseGrant, oauth_grants.TokenEndpointMixin):  # ty
         self.request.payload = BasicOAuth2Payload({**self.request.payload.data, "scope": record.scope})
         self.request.client = client
 
-    @hooked
+    @hooked  # type: ignore[untyped-decorator]
     def create_token_response(self) -> tuple[int, dict[str, Any], list[tuple[str, str]]]:
         token = self.generate_token(user=self.request.user, scope=self.request.payload.scope)
         self.save_token(token)

@@ -7,7 +7,6 @@ import threading
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives import serialization
 from joserfc.jwk import RSAKey
 
 from dmpclient.psc import (
@@ -21,11 +20,13 @@ from dmpclient.psc import (
     SessionFile,
 )
 from dmpclient.psc.protocol import CibaStarted
-from dmpclient.security.credentials import Credential
+from dmpclient.security.credentials import Credential, load_pem
 from dmpclient.security.pki import TestPki
-from mock_server.psc import MockPsc, mock_client
+from mock_server.psc import MockPsc, mock_client, prepare_psc
+from mock_server.psc.bearer import check_bearer
+from mock_server.psc.provider import ProviderSettings
 from mock_server.server import RunningServer
-from tests.psc.conftest import SECRET_ENV, TEST_PS, Clock, browser_sign_in, psc_config
+from tests.psc.conftest import SECRET_ENV, TEST_PS, Clock, browser_sign_in, psc_config, serve_psc
 
 Served = tuple[MockPsc, RunningServer]
 
@@ -46,7 +47,8 @@ def test_authorization_code_flow_with_pkce(client: PscClient, mock_psc: Served, 
     assert query["code_challenge_method"] == "S256"
     assert query["acr_values"] == "eidas1"
     assert query["scope"] == "openid scope_all"
-    assert query["state"] == pending.state and query["nonce"] == pending.nonce
+    assert query["state"] == pending.state
+    assert query["nonce"] == pending.nonce
     assert pending.code_verifier not in pending.url
     session = client.finish_sign_in(browser_sign_in(pending.url, pki), pending)
     assert session.identity.national_id == TEST_PS
@@ -118,10 +120,6 @@ def test_ciba_refused_and_expired(client: PscClient, mock_psc: Served) -> None:
 
 
 def test_ciba_auto_approval_after_a_delay(pki: TestPki, tmp_path: Path) -> None:
-    from mock_server.psc import prepare_psc
-    from mock_server.psc.provider import ProviderSettings
-    from tests.psc.conftest import serve_psc
-
     psc = prepare_psc(tmp_path, pki, settings=ProviderSettings(ciba_auto_approve_after=0.0))
     with serve_psc(psc, pki), PscClient(psc_config(psc, pki), env=SECRET_ENV, sleep=lambda _s: None) as client:
         assert client.sign_in_ciba(TEST_PS).identity.national_id == TEST_PS
@@ -173,31 +171,46 @@ def test_signed_userinfo_private_key_jwt_and_client_secret_post(mock_psc: Served
     psc = mock_psc[0]
     key = RSAKey.generate_key(2048, parameters={"kid": "lps-1"})
     psc.provider.register_client(
-        mock_client(pki, client_id="jwt-lps", auth_methods=("private_key_jwt",), jwks={"keys": [key.as_dict(private=False)]}, userinfo_jwt=True)
+        mock_client(
+            pki,
+            client_id="jwt-lps",
+            auth_methods=("private_key_jwt",),
+            jwks={"keys": [key.as_dict(private=False)]},
+            userinfo_jwt=True,
+        )
     )
     pem = tmp_path / "lps.key.pem"
     pem.write_bytes(key.as_pem(private=True))
-    config = psc_config(psc, pki, client_id="jwt-lps", auth_method="private_key_jwt", jwt_key=pem, jwt_key_id="lps-1", client_secret_env=None)
+    config = psc_config(
+        psc,
+        pki,
+        client_id="jwt-lps",
+        auth_method="private_key_jwt",
+        jwt_key=pem,
+        jwt_key_id="lps-1",
+        client_secret_env=None,
+    )
     with PscClient(config, sleep=lambda _s: None) as client:
         session = client.sign_in_ciba(TEST_PS, on_started=_approve(psc))
         assert session.userinfo()["SubjectNameID"] == TEST_PS  # answered as application/jwt, validated
     with PscClient(psc_config(psc, pki, auth_method="client_secret_post"), env=SECRET_ENV, sleep=lambda _s: None) as c:
         assert c.sign_in_ciba(TEST_PS, on_started=_approve(psc)).identity.national_id == TEST_PS
-    with PscClient(psc_config(psc, pki), env={"PSC_SECRET": "wrong"}, sleep=lambda _s: None) as c, pytest.raises(
-        Exception, match="invalid_client"
+    with (
+        PscClient(psc_config(psc, pki), env={"PSC_SECRET": "wrong"}, sleep=lambda _s: None) as c,
+        pytest.raises(Exception, match="invalid_client"),
     ):
         c.start_ciba(TEST_PS)
 
 
-def test_mutual_tls_client_authentication(mock_psc: Served, pki: TestPki, org_auth: Credential, rogue_pki: TestPki) -> None:
+def test_mutual_tls_client_authentication(
+    mock_psc: Served, pki: TestPki, org_auth: Credential, rogue_pki: TestPki
+) -> None:
     psc = mock_psc[0]
     config = psc_config(psc, pki, auth_method="tls_client_auth", client_secret_env=None)
     with PscClient(config, tls=org_auth, sleep=lambda _s: None) as client:
         assert client.sign_in_ciba(TEST_PS, on_started=_approve(psc)).identity.national_id == TEST_PS
-    from dmpclient.security.credentials import load_pem
-
     rogue = load_pem(rogue_pki.org_auth.cert, rogue_pki.org_auth.key)  # same subject, untrusted CA
-    with PscClient(config, tls=rogue, sleep=lambda _s: None) as client, pytest.raises(Exception):  # noqa: B017,PT011
+    with PscClient(config, tls=rogue, sleep=lambda _s: None) as client, pytest.raises(Exception):  # noqa: B017
         client.start_ciba(TEST_PS)
 
 
@@ -209,8 +222,6 @@ def test_token_exchange_gives_the_dmp_bearer_header(mock_psc: Served, pki: TestP
         session = client.sign_in_ciba(TEST_PS, on_started=_approve(psc))
         header = session.dmp_authorization_header()
         assert header == session.dmp_authorization_header()  # cached until near its expiry
-    from mock_server.psc.bearer import check_bearer
-
     caller = check_bearer(
         header["Authorization"],
         TEST_PS,
@@ -219,7 +230,8 @@ def test_token_exchange_gives_the_dmp_bearer_header(mock_psc: Served, pki: TestP
         audience=psc.provider.settings.dmp_audience,
         now=int(Clock()()),
     )
-    assert caller is not None and caller.national_id == TEST_PS
+    assert caller is not None
+    assert caller.national_id == TEST_PS
 
 
 def test_logout_ends_the_session_at_the_provider(client: PscClient, mock_psc: Served) -> None:
@@ -242,7 +254,8 @@ def test_a_saved_session_survives_in_an_owner_only_file(client: PscClient, mock_
     assert saved is not None
     restored = PscSession.restore(client, saved)
     assert restored.identity.national_id == TEST_PS
-    assert store.load(now=Clock()() + 1801) is None and not store.path.exists()  # expired: removed
+    assert store.load(now=Clock()() + 1801) is None
+    assert not store.path.exists()
 
 
 async def test_async_client_ciba_and_refresh(mock_psc: Served, pki: TestPki) -> None:
@@ -257,7 +270,8 @@ async def test_async_client_ciba_and_refresh(mock_psc: Served, pki: TestPki) -> 
         first = await session.access_token()
         clock.offset += 100
         tokens = await asyncio.gather(*(session.access_token() for _ in range(5)))
-        assert len(set(tokens)) == 1 and tokens[0] != first
+        assert len(set(tokens)) == 1
+        assert tokens[0] != first
         pending = await client.begin_sign_in("http://127.0.0.1:8765/callback")
         callback = await asyncio.to_thread(browser_sign_in, pending.url, pki)
         web = await client.finish_sign_in(callback, pending)

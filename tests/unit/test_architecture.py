@@ -44,7 +44,8 @@ def _importers(prefix: str) -> set[str]:
 @pytest.mark.parametrize(
     ("library", "allowed"),
     [
-        ("httpx", {"dmpclient._client"}),
+        # dmpclient.psc is an HTTP client of its own (Pro Santé Connect is not the DMP).
+        ("httpx", {"dmpclient._client", "dmpclient.psc.client", "dmpclient.psc.session"}),
         ("ssl", {"dmpclient.security.tls"}),
         ("signxml", {"dmpclient.security.xmldsig"}),
     ],
