@@ -21,6 +21,11 @@ from types import ModuleType
 
 import pytest
 import uvicorn
+from selenium import webdriver
+from selenium.webdriver.chrome.options import Options
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
 
 from dmpclient import DmpClient, DmpConfig
 from dmpclient.psc import PscClient
@@ -37,12 +42,12 @@ CHROMEDRIVER = shutil.which("chromedriver")
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None or CHROMEDRIVER is None, reason="headless Chromium and chromedriver are not installed"
 )
-webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (dev extra)")
 
 
 def _example() -> ModuleType:
     spec = importlib.util.spec_from_file_location("psc_webapp", REPO / "examples" / "psc_webapp.py")
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules["psc_webapp"] = module
     spec.loader.exec_module(module)
@@ -87,10 +92,7 @@ def webapp(pki: TestPki, tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def browser() -> Iterator[object]:
-    from selenium.webdriver.chrome.options import Options
-    from selenium.webdriver.chrome.service import Service
-
+def browser() -> Iterator[WebDriver]:
     options = Options()
     options.binary_location = str(CHROMIUM)
     for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"):
@@ -102,19 +104,17 @@ def browser() -> Iterator[object]:
     driver.quit()
 
 
-def test_sign_in_in_the_browser_then_td02_in_psc_mode(webapp: str, browser: object) -> None:
-    from selenium.webdriver.common.by import By
-
+def test_sign_in_in_the_browser_then_td02_in_psc_mode(webapp: str, browser: WebDriver) -> None:
     driver = browser
-    driver.get(webapp)  # type: ignore[attr-defined]
-    driver.find_element(By.ID, "login").click()  # type: ignore[attr-defined]
-    assert "Pro Santé Connect" in driver.title  # type: ignore[attr-defined]  # the provider's sign-in page
-    driver.find_element(By.ID, f"ps-{TEST_PS}").click()  # type: ignore[attr-defined]
-    who = driver.find_element(By.ID, "who").text  # type: ignore[attr-defined]
+    driver.get(webapp)
+    driver.find_element(By.ID, "login").click()
+    assert "Pro Santé Connect" in driver.title  # the provider's sign-in page
+    driver.find_element(By.ID, f"ps-{TEST_PS}").click()
+    who = driver.find_element(By.ID, "who").text
     assert TEST_PS in who
     assert "10C" in who
-    td02 = driver.find_element(By.ID, "td02").text  # type: ignore[attr-defined]
+    td02 = driver.find_element(By.ID, "td02").text
     assert "TD0.2 : DMP" in td02
     assert "médecin traitant : oui" in td02  # the seed makes the test doctor her médecin traitant
-    driver.find_element(By.ID, "logout").click()  # type: ignore[attr-defined]
-    assert driver.find_element(By.ID, "bye").text == "Déconnecté."  # type: ignore[attr-defined]
+    driver.find_element(By.ID, "logout").click()
+    assert driver.find_element(By.ID, "bye").text == "Déconnecté."
