@@ -177,6 +177,8 @@ def psc_app(provider: MockPscProvider, *, admin_token: str | None = None) -> Sta
     async def ciba_decide(request: Request) -> Response:
         if not admin_allowed(request):
             return PlainTextResponse("forbidden", status_code=403)
+        if request.path_params["what"] not in ("approve", "deny"):
+            return PlainTextResponse("approve or deny", status_code=404)
         try:
             record = provider.decide_ciba(
                 request.path_params["auth_req_id"], approve=request.path_params["what"] == "approve"
