@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 import httpx
 from cryptography.hazmat.primitives import serialization
+from joserfc.jwk import RSAKey
 
 from dmpclient.config import DmpConfig
 from dmpclient.errors import DmpConfigError, DmpConnectError, DmpTimeoutError, DmpTlsError, DmpTransportError
@@ -61,9 +62,7 @@ def _credentials(
     return ClientCredentials(client_id, method)
 
 
-def _jwt_key(path: Path | None) -> Any:
-    from joserfc.jwk import RSAKey  # noqa: PLC0415 - keeps the key type local to this use
-
+def _jwt_key(path: Path | None) -> RSAKey:
     if path is None or not path.is_file():
         raise DmpConfigError("psc.jwt_key: the private_key_jwt key file does not exist", field="psc.jwt_key")
     key = serialization.load_pem_private_key(path.read_bytes(), password=None)

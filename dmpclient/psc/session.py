@@ -82,18 +82,18 @@ class _State:
         self.identity: PscIdentity = signed_in.identity
         self.id_token = signed_in.tokens.id_token or ""
         self.ended = False
+        self.refresh_token: str | None = None
+        self.refresh_expires_at = 0.0
         self._exchanged: tuple[str, float] | None = None
         self.update(signed_in.tokens, signed_in.obtained_at)
 
     def update(self, tokens: TokenSet, now: float) -> None:
         self.access_token = tokens.access_token
         self.access_expires_at = now + tokens.expires_in
-        if tokens.refresh_token:
-            self.refresh_token: str | None = tokens.refresh_token
+        if tokens.refresh_token:  # kept as is when a refresh answer carries none
+            self.refresh_token = tokens.refresh_token
             lifetime = tokens.refresh_expires_in
             self.refresh_expires_at = _UNKNOWN if not lifetime else now + lifetime
-        elif not hasattr(self, "refresh_token"):
-            self.refresh_token, self.refresh_expires_at = None, 0.0
         if tokens.id_token:
             self.id_token = tokens.id_token
 

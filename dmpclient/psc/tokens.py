@@ -93,7 +93,7 @@ class ProviderKeys:
         alg = header.get("alg")
         key = self.key_for(header)
         if alg not in self.algorithms(key):
-            raise PscTokenError(f"token algorithm {provider_alg(alg)} is not allowed for its key", rule="algorithm")
+            raise PscTokenError(f"token algorithm {str(alg)[:16]!r} is not allowed for its key", rule="algorithm")
         try:
             decoded = jwt.decode(token, key, algorithms=[str(alg)])
         except JoseError:
@@ -101,10 +101,6 @@ class ProviderKeys:
                 "the token signature does not verify with the provider's key", rule="signature"
             ) from None
         return Verified(decoded.header, decoded.claims)
-
-
-def provider_alg(alg: object) -> str:
-    return repr(alg)[:20]
 
 
 def _check(claims: Mapping[str, Any], registry: jwt.JWTClaimsRegistry, what: str) -> None:

@@ -6,6 +6,7 @@ sessions expire. Times come from the provider's clock (tests move it).
 
 from __future__ import annotations
 
+import hmac
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -73,8 +74,6 @@ class MockClient(ClientMixin):  # type: ignore[misc]
         )
 
     def check_client_secret(self, client_secret: str) -> bool:
-        import hmac  # noqa: PLC0415
-
         return self.secret is not None and hmac.compare_digest(self.secret.encode(), client_secret.encode())
 
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:

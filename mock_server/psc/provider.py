@@ -30,6 +30,8 @@ from authlib.oauth2.rfc9068 import JWTBearerTokenGenerator
 from authlib.oidc.core import OpenIDCode, OpenIDToken
 from authlib.oidc.rpinitiated import EndSessionEndpoint
 from cryptography import x509
+from joserfc import jwt
+from joserfc.jwk import KeySet
 
 from dmpclient.psc.errors import PscTokenError
 from dmpclient.psc.profile import JWT_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT
@@ -329,8 +331,6 @@ class _ClientAssertion(JWTBearerClientAssertion):  # type: ignore[misc]
         return True
 
     def resolve_client_public_key(self, client: MockClient) -> Any:
-        from joserfc.jwk import KeySet  # noqa: PLC0415
-
         if not client.jwks:
             raise InvalidClientError(description="no key registered for private_key_jwt")
         return KeySet.import_key_set(client.jwks)  # type: ignore[arg-type]
@@ -470,8 +470,6 @@ class MockPscProvider:
         return verified.claims
 
     def exchanged_token(self, claims: Mapping[str, Any], client: MockClient) -> dict[str, Any]:
-        from joserfc import jwt  # noqa: PLC0415
-
         now = int(time.time())
         payload = {
             "iss": self.issuer,
