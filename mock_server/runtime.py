@@ -18,6 +18,7 @@ from mock_server.app import MockDmp
 from mock_server.faults import FaultInjector
 from mock_server.gate import Gate
 from mock_server.handlers import default_router
+from mock_server.psc import MOCK_CLIENT_ID
 from mock_server.seed import SeedSummary, seed
 from mock_server.state import Store, database_path
 
@@ -114,7 +115,7 @@ name = "CENTRE HOSPITALIER DE TEST DMPCLIENT"
         text += f"""
 [psc]
 issuer = {_toml(psc_issuer)}
-client_id = "dmpclient-mock"
+client_id = {_toml(MOCK_CLIENT_ID)}
 auth_method = "tls_client_auth"
 ca_bundle = {_toml(pki.ca_bundle.resolve())}
 """
