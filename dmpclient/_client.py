@@ -12,6 +12,7 @@ updates are never re-sent (reference §9.4, §9.7).
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import logging
 import random
 import time
@@ -50,6 +51,8 @@ if TYPE_CHECKING:
 __all__ = ["AsyncDmpClient", "DmpClient"]
 
 T = TypeVar("T")
+#: Builds one attempt's request from its MessageID and the extra headers of that attempt.
+Prepare = Callable[[str, Mapping[str, str] | None], PreparedRequest]
 _RETRY_STATUSES: Final = frozenset({503})
 #: Failures that say nothing about the answer's content: the call may be re-sent if it is idempotent.
 _RETRYABLE: Final = (DmpConnectError, DmpTimeoutError)
@@ -73,7 +76,7 @@ class _Shell:
         config: DmpConfig,
         clock: Callable[[], dt.datetime],
         issuer: VihfIssuer | None,
-        headers: Callable[[], Mapping[str, str]] | None,
+        headers: Callable[[], Any] | None,
     ) -> None:
         self._prep = Preparation(config, clock, issuer)
         self._headers = headers
@@ -96,15 +99,17 @@ class _Shell:
     def _deadline(self, seconds: float | None) -> Deadline:
         return Deadline(seconds if seconds is not None else self.config.timeouts.total)
 
-    def _extras(self, message_id: str) -> dict[str, Any]:
-        return {"message_id": message_id, "extra_headers": self._headers() if self._headers else None}
-
     def _again(
-        self, prepare: Callable[[str], PreparedRequest], request: PreparedRequest, attempt: int, started: float
+        self,
+        prepare: Prepare,
+        request: PreparedRequest,
+        headers: Mapping[str, str] | None,
+        attempt: int,
+        started: float,
     ) -> PreparedRequest:
         """The next attempt under the same MessageID; a failure to prepare it is logged like any outcome."""
         try:
-            return prepare(request.message_id)
+            return prepare(request.message_id, headers)
         except DmpError as error:
             self._log_outcome(request, attempt, started, _outcome(error))
             raise
@@ -184,8 +189,9 @@ class DmpClient(_Shell):
         clock: current time for VIHFs and messages (tests freeze it).
         vihf_issuer: who builds and signs the VIHFs (default: ``credentials.signing`` of the configuration;
             pass one over a card :class:`~dmpclient.security.vihf.Signer` for DIRECTE mode).
-        headers: a function giving extra HTTP headers for each attempt (e.g. a Pro Santé Connect
-            ``Authorization: Bearer`` header).
+        headers: a function giving extra HTTP headers for each attempt, e.g. a Pro Santé Connect session's
+            ``session.dmp_authorization_header`` (the exchanged ``Authorization: Bearer`` token, reference §11.5);
+            on the async client it may be a coroutine function.
     """
 
     def __init__(
@@ -196,7 +202,7 @@ class DmpClient(_Shell):
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], dt.datetime] = _utc_now,
         vihf_issuer: VihfIssuer | None = None,
-        headers: Callable[[], Mapping[str, str]] | None = None,
+        headers: Callable[[], Any] | None = None,
     ) -> None:
         super().__init__(config, clock, vihf_issuer, headers)
         if transport is None:
@@ -219,8 +225,11 @@ class DmpClient(_Shell):
         """
         if precheck:
             self._prep.precheck(op, identity)
-        with self.send(lambda message_id: self._prep.prepare(op, identity, **self._extras(message_id)), deadline) as r:
-            return self._parse(op, r)
+        with self.send(
+            lambda message_id, headers: self._prep.prepare(op, identity, message_id=message_id, extra_headers=headers),
+            deadline,
+        ) as response:
+            return self._parse(op, response)
 
     def call(
         self,
@@ -241,19 +250,22 @@ class DmpClient(_Shell):
         """
         parts: dict[str, Any] = {"td": td, "action": action, "body": body, "assertion": assertion}
         return self.send(
-            lambda message_id: self._prep.request(
-                service=service, idempotent=idempotent, attachments=attachments, **parts, **self._extras(message_id)
+            lambda message_id, headers: self._prep.request(
+                service=service,
+                idempotent=idempotent,
+                attachments=attachments,
+                message_id=message_id,
+                extra_headers=headers,
+                **parts,
             ),
             deadline,
             message_id,
         )
 
-    def send(
-        self, prepare: Callable[[str], PreparedRequest], deadline: float | None = None, message_id: str | None = None
-    ) -> Response:
-        """The attempt loop: ``prepare(message_id)`` builds each attempt, all under one MessageID (fresh by default)."""
+    def send(self, prepare: Prepare, deadline: float | None = None, message_id: str | None = None) -> Response:
+        """The attempt loop: ``prepare(message_id, headers)`` builds each attempt, all under one MessageID."""
         budget, started, attempt = self._deadline(deadline), time.perf_counter(), 0
-        request = prepare(message_id or new_message_id())
+        request = prepare(message_id or new_message_id(), self._headers() if self._headers else None)
         while True:
             attempt += 1
             try:
@@ -264,7 +276,7 @@ class DmpClient(_Shell):
                     self._log_outcome(request, attempt, started, _outcome(error))
                     raise
                 self._sleep(delay)
-                request = self._again(prepare, request, attempt, started)
+                request = self._again(prepare, request, self._headers() if self._headers else None, attempt, started)
                 continue
             self._log_outcome(request, attempt, started, f"HTTP {response.status_code}")
             return response
@@ -314,7 +326,7 @@ class AsyncDmpClient(_Shell):
         sleep: Callable[[float], Awaitable[None]] = _asyncio_sleep,
         clock: Callable[[], dt.datetime] = _utc_now,
         vihf_issuer: VihfIssuer | None = None,
-        headers: Callable[[], Mapping[str, str]] | None = None,
+        headers: Callable[[], Any] | None = None,
     ) -> None:
         super().__init__(config, clock, vihf_issuer, headers)
         if transport is None:
@@ -331,7 +343,8 @@ class AsyncDmpClient(_Shell):
         if precheck:
             self._prep.precheck(op, identity)
         response = await self.send(
-            lambda message_id: self._prep.prepare(op, identity, **self._extras(message_id)), deadline
+            lambda message_id, headers: self._prep.prepare(op, identity, message_id=message_id, extra_headers=headers),
+            deadline,
         )
         with response:
             return self._parse(op, response)
@@ -352,19 +365,22 @@ class AsyncDmpClient(_Shell):
         """See :meth:`DmpClient.call`."""
         parts: dict[str, Any] = {"td": td, "action": action, "body": body, "assertion": assertion}
         return await self.send(
-            lambda message_id: self._prep.request(
-                service=service, idempotent=idempotent, attachments=attachments, **parts, **self._extras(message_id)
+            lambda message_id, headers: self._prep.request(
+                service=service,
+                idempotent=idempotent,
+                attachments=attachments,
+                message_id=message_id,
+                extra_headers=headers,
+                **parts,
             ),
             deadline,
             message_id,
         )
 
-    async def send(
-        self, prepare: Callable[[str], PreparedRequest], deadline: float | None = None, message_id: str | None = None
-    ) -> Response:
-        """See :meth:`DmpClient.send`."""
+    async def send(self, prepare: Prepare, deadline: float | None = None, message_id: str | None = None) -> Response:
+        """See :meth:`DmpClient.send` (the header provider may be a coroutine function)."""
         budget, started, attempt = self._deadline(deadline), time.perf_counter(), 0
-        request = prepare(message_id or new_message_id())
+        request = prepare(message_id or new_message_id(), await self._async_headers())
         while True:
             attempt += 1
             try:
@@ -375,10 +391,14 @@ class AsyncDmpClient(_Shell):
                     self._log_outcome(request, attempt, started, _outcome(error))
                     raise
                 await self._sleep(delay)
-                request = self._again(prepare, request, attempt, started)
+                request = self._again(prepare, request, await self._async_headers(), attempt, started)
                 continue
             self._log_outcome(request, attempt, started, f"HTTP {response.status_code}")
             return response
+
+    async def _async_headers(self) -> Mapping[str, str] | None:
+        headers = self._headers() if self._headers else None
+        return await headers if inspect.isawaitable(headers) else headers
 
     async def _attempt(self, request: PreparedRequest, deadline: Deadline) -> Response:
         self._log_debug("request", request, request.headers, request.envelope)

@@ -77,6 +77,7 @@ from pydantic_core import ErrorDetails
 from dmpclient.codes import ValueSetId, load_value_set
 from dmpclient.errors import DmpConfigError
 from dmpclient.ids import validate_structure_id
+from dmpclient.psc.config import PscConfig
 from dmpclient.security.credentials import Credential, load_certificates, load_pem, load_pkcs12
 
 if TYPE_CHECKING:
@@ -127,7 +128,7 @@ _ENV_ALIASES: Final[Mapping[str, tuple[str, ...]]] = {
         for item in ("cert", "key", "p12")
     },
 }
-_PATH_KEYS: Final = frozenset({"cert", "key", "p12", "ca_bundle"})
+_PATH_KEYS: Final = frozenset({"cert", "key", "p12", "ca_bundle", "jwt_key"})
 _ENV_VAR_NAME: Final = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _SECTEUR: Final = re.compile(r"^SA[0-9]{2}$")
 _HINTS: Final[Mapping[str, str]] = {
@@ -316,6 +317,7 @@ class DmpConfig(_Section):
         proxy: an ``http(s)://host:port`` proxy (no credentials); environment proxies are ignored.
         max_response_bytes: the largest plain SOAP answer (or MTOM root part) accepted.
         wire: switchable wire details (``mustUnderstand`` form, ``wsa:To``, HL7 ``processingCode``).
+        psc: Pro Santé Connect sign-in settings (``[psc]``, :mod:`dmpclient.psc`), when the software uses PSC.
     """
 
     environment: str = MOCK_ENVIRONMENT
@@ -330,6 +332,7 @@ class DmpConfig(_Section):
     proxy: str | None = None
     max_response_bytes: int = Field(64 * 1024 * 1024, gt=0)
     wire: WireOptions = WireOptions()
+    psc: PscConfig | None = None
 
     _env: Mapping[str, str] | None = PrivateAttr(default=None)
     _loaded: dict[str, Credential] = PrivateAttr(default_factory=dict)

@@ -157,12 +157,18 @@ class MockDmp:
         if injection and injection.delay_seconds:
             await asyncio.sleep(injection.delay_seconds)
         certificate = client_certificate(request.scope)
+        authorization = request.headers.get("authorization")
         return await anyio.to_thread.run_sync(
-            self._process, service, payload, certificate, injection, limiter=self._workers
+            self._process, service, payload, certificate, injection, authorization, limiter=self._workers
         )
 
     def process_bytes(
-        self, service: str, content_type: str, body: bytes, certificate: x509.Certificate | None
+        self,
+        service: str,
+        content_type: str,
+        body: bytes,
+        certificate: x509.Certificate | None,
+        authorization: str | None = None,
     ) -> tuple[int, str, Iterator[bytes]]:
         """Answer one whole request synchronously, without HTTP (the in-process transport of the tests).
 
@@ -182,7 +188,7 @@ class MockDmp:
         except DmpError as exc:
             answer = self._fault(MockFault(None, f"{_UNREADABLE} : {exc.message}"), relates_to=None)
         else:
-            answer = self._process(service, payload, certificate, self.faults.take(service))
+            answer = self._process(service, payload, certificate, self.faults.take(service), authorization)
         chunks = iter((answer.body,)) if isinstance(answer.body, bytes) else answer.body
         return answer.status, answer.content_type, chunks
 
@@ -216,11 +222,12 @@ class MockDmp:
         payload: bytes | MtomDecoded,
         certificate: x509.Certificate | None,
         injection: FaultInjection | None,
+        authorization: str | None = None,
     ) -> _Answer:
         seen = _Seen()
         decoded = payload if isinstance(payload, MtomDecoded) else None
         try:
-            answer = self._answer(service, payload, certificate, injection, seen)
+            answer = self._answer(service, payload, certificate, injection, seen, authorization)
         except MockFault as fault:
             if seen.route is not None and seen.caller is not None:
                 with self._write_lock:
@@ -253,6 +260,7 @@ class MockDmp:
         certificate: x509.Certificate | None,
         injection: FaultInjection | None,
         seen: _Seen,
+        authorization: str | None,
     ) -> _Answer:
         """The normal path: read, route, admit, handle in one transaction, trace, answer."""
         decoded = payload if isinstance(payload, MtomDecoded) else None
@@ -268,7 +276,7 @@ class MockDmp:
         if forced is not None:
             return forced
         now = self.clock()
-        caller = seen.caller = self.gate.authenticate(message, certificate, now)
+        caller = seen.caller = self.gate.authenticate(message, certificate, now, authorization)
         context = RequestContext(route.spec, message, caller, self.store, now, self.new_id, decoded)
         context.decision = self.gate.authorize(caller, route.spec, context.body, now)
         with self._write_lock, self.store.transaction():

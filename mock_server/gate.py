@@ -8,6 +8,7 @@ client's local pre-check and the mock can never disagree.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -35,12 +36,16 @@ from mock_server.nonconforming import warn_nonconforming
 from mock_server.store import Store
 from mock_server.store.records import AuthorisationStatus, Outcome, TraceEntry
 
-__all__ = ["RIGHTS_SUBCODE", "Gate", "caller_profile"]
+__all__ = ["RIGHTS_SUBCODE", "BearerCheck", "Gate", "caller_profile"]
 
 #: The one rights error name attested (reference §9.3); used for every refusal by the matrices.
 RIGHTS_SUBCODE: Final = "DMPAccessDeniedByRightsService"
 _VIHF_SUBCODE: Final = "DMPInvalidVihf"
 _CERTIFICATE_SUBCODE: Final = "DMPInvalidCertificate"
+
+
+#: ``(Authorization header or None, VIHF NameID, now)`` → nothing, or :class:`MockFault`.
+BearerCheck = Callable[[str | None, str, dt.datetime], None]
 
 
 def caller_profile(vihf: Vihf, *, treating: bool) -> CallerProfile:
@@ -64,8 +69,17 @@ class Gate:
     policy: VerificationPolicy
     store: Store
     occupational_specialties: frozenset[str] = field(default=OCCUPATIONAL_SPECIALTIES)
+    #: PSC mode (reference §11.5, project design): checks the ``Authorization`` header of a call against its
+    #: verified VIHF NameID (``mock_server.psc.bearer.gate_check``); raises :class:`MockFault` to refuse.
+    bearer_check: BearerCheck | None = None
 
-    def authenticate(self, message: SoapMessage, certificate: x509.Certificate | None, now: dt.datetime) -> Caller:
+    def authenticate(
+        self,
+        message: SoapMessage,
+        certificate: x509.Certificate | None,
+        now: dt.datetime,
+        authorization: str | None = None,
+    ) -> Caller:
         """Verify the VIHF against the TLS identity; return the caller or raise a fault.
 
         Fails closed: without a TLS client certificate in the scope the issuer cross-check cannot be
@@ -90,6 +104,8 @@ class Gate:
         if assertion.prefix is None:
             warn_nonconforming("VIHF with SAML in the default namespace; the DMP examples use the saml2: prefix")
         vihf = verified.vihf
+        if self.bearer_check is not None:
+            self.bearer_check(authorization, vihf.subject_name_id, now)
         patient = PatientRef(vihf.patient.ins, vihf.patient.oid) if vihf.patient else None
         treating = self.store.treating_physician_of(patient.ins, now) if patient else None
         profile = caller_profile(vihf, treating=treating is not None and treating.subject_id == vihf.subject_name_id)

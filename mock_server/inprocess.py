@@ -34,7 +34,11 @@ class InProcessTransport:
     def exchange(self, request: PreparedRequest, reader: ResponseReader, deadline: Deadline) -> None:
         service = urlsplit(request.url).path.rstrip("/").rsplit("/", 1)[-1]
         status, content_type, chunks = self._app.process_bytes(
-            service, request.headers.get("Content-Type", ""), request.content(), self._certificate
+            service,
+            request.headers.get("Content-Type", ""),
+            request.content(),
+            self._certificate,
+            request.headers.get("Authorization"),
         )
         reader.start(status, content_type)
         for chunk in chunks:

@@ -18,6 +18,7 @@ from mock_server.app import MockDmp
 from mock_server.gate import Gate
 from mock_server.handlers import default_router
 from mock_server.injection import FaultInjector
+from mock_server.psc import MOCK_CLIENT_ID
 from mock_server.seed import SeedSummary, seed
 from mock_server.store import Store, database_path
 
@@ -80,8 +81,11 @@ def _toml(value: object) -> str:
     return json.dumps(str(value), ensure_ascii=False).replace("\x7f", "\\u007f")  # TOML also escapes DEL
 
 
-def write_client_config(runtime: MockRuntime, base_url: str) -> Path:
-    """Write a dmpclient TOML configuration for this mock (TLS and signing credentials of the test PKI)."""
+def write_client_config(runtime: MockRuntime, base_url: str, psc_issuer: str | None = None) -> Path:
+    """Write a dmpclient TOML configuration for this mock (TLS and signing credentials of the test PKI).
+
+    With ``psc_issuer``, a ``[psc]`` section signs in at the mock PSC provider (mutual TLS client auth).
+    """
     pki = runtime.pki
     text = f"""# dmpclient configuration for the bundled mock DMP (generated; test credentials only)
 environment = "mock"
@@ -106,6 +110,14 @@ id_homologation_dmp = "DMPCLIENT-TEST-tmp1"
 id = {_toml(pki.structure_id)}
 secteur_activite = "SA01"
 name = "CENTRE HOSPITALIER DE TEST DMPCLIENT"
+"""
+    if psc_issuer is not None:
+        text += f"""
+[psc]
+issuer = {_toml(psc_issuer)}
+client_id = {_toml(MOCK_CLIENT_ID)}
+auth_method = "tls_client_auth"
+ca_bundle = {_toml(pki.ca_bundle.resolve())}
 """
     path = runtime.data_dir / CLIENT_CONFIG_NAME
     path.write_text(text, encoding="utf-8")

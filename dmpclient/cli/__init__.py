@@ -15,6 +15,7 @@ import typer
 
 from dmpclient.cli import config as config_cli
 from dmpclient.cli import pki as pki_cli
+from dmpclient.cli import psc as psc_cli
 from dmpclient.cli import vihf as vihf_cli
 from dmpclient.extras import missing_extra_message
 
@@ -29,6 +30,7 @@ app = typer.Typer(
 app.add_typer(pki_cli.app, name="pki")
 app.add_typer(config_cli.app, name="config")
 app.add_typer(vihf_cli.app, name="vihf")
+app.add_typer(psc_cli.app, name="psc")
 
 
 def _register_plugins() -> None:

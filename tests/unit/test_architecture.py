@@ -44,7 +44,8 @@ def _importers(prefix: str) -> set[str]:
 @pytest.mark.parametrize(
     ("library", "allowed"),
     [
-        ("httpx", {"dmpclient.transport"}),
+        # dmpclient.psc is an HTTP client of its own (Pro Santé Connect is not the DMP).
+        ("httpx", {"dmpclient.transport", "dmpclient.psc.client", "dmpclient.psc.session"}),
         ("ssl", {"dmpclient.security.tls"}),
         ("signxml", {"dmpclient.security.xmldsig"}),
     ],
