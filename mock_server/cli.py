@@ -79,6 +79,9 @@ def serve(
     no_check_ins_key: Annotated[
         bool, typer.Option("--no-check-ins-key", help="Do not verify INS control keys (reference §12.1 switch).")
     ] = False,
+    accept_any_action: Annotated[
+        bool, typer.Option(help="Answer a body whatever its wsa:Action (default: a mismatch is a Sender fault).")
+    ] = False,
     psc_port: Annotated[int, typer.Option(help="Port of the mock Pro Santé Connect provider (0: none).")] = 8444,
     psc_ciba_auto_approve: Annotated[
         float | None, typer.Option(help="Approve CIBA sign-ins by themselves after this many seconds.")
@@ -94,6 +97,7 @@ def serve(
             faults=injector,
             require_signature=not allow_unsigned,
             check_ins_key=not no_check_ins_key,
+            accept_any_action=accept_any_action,
         )
     base_url = f"https://{_client_host(host)}:{port}{SERVICES_PATH}"
     psc = _start_psc(runtime, host, psc_port, psc_ciba_auto_approve) if psc_port else None

@@ -57,6 +57,7 @@ def prepare(
     faults: FaultInjector | None = None,
     require_signature: bool = True,
     check_ins_key: bool = True,
+    accept_any_action: bool = False,
     now: dt.datetime | None = None,
 ) -> MockRuntime:
     """Open (or create) the mock in ``data_dir``: PKI (generated on first run), store, seed data, app."""
@@ -72,7 +73,9 @@ def prepare(
         require_signature=require_signature,
         check_ins_key=check_ins_key,
     )
-    app = MockDmp(store, Gate(policy, store), default_router(), faults=faults)
+    router = default_router()
+    router.accept_any_action = accept_any_action
+    app = MockDmp(store, Gate(policy, store), router, faults=faults)
     return MockRuntime(app, store, pki, data_dir, seeded)
 
 

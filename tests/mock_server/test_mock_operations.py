@@ -55,6 +55,7 @@ from mock_server import cli as cli_module
 from mock_server.app import MockDmp
 from mock_server.cli import app as mock_cli
 from mock_server.cli import module_args
+from mock_server.errors import MockFault
 from mock_server.handlers import default_router
 from mock_server.injection import FaultCode, FaultInjection, FaultInjector
 from mock_server.runtime import MockRuntime, prepare, write_client_config
@@ -287,6 +288,25 @@ def test_unknown_body_root_is_a_sender_fault(client: DmpClient) -> None:
         client.call("patients", body, action="urn:x", td="TD?", assertion=None, idempotent=False)
     assert (caught.value.code, caught.value.subcode) == ("Sender", None)
     assert caught.value.reason == "Requête non prise en charge par le service patients : Unknown"
+
+
+def test_a_wsa_action_that_does_not_match_the_body_is_refused(client: DmpClient) -> None:
+    op = td02()
+    td05_action = "urn:hl7-org:v3:PRPA_IN201305UV02"  # a TD0.2 body announced as TD0.5
+    with pytest.raises(DmpSoapFault) as caught:
+        client.call(op.spec.service, op.body, action=td05_action, td="TD0.2", assertion=None, idempotent=False)
+    assert (caught.value.code, caught.value.subcode) == ("Sender", None)
+    assert "PRPA_IN201305UV02" in caught.value.reason
+    assert "TD0.2 attend urn:hl7-org:v3:PRPA_IN201307UV02" in caught.value.reason
+
+
+def test_the_action_check_can_be_switched_off() -> None:
+    router = default_router()
+    body = td02().body
+    with pytest.raises(MockFault):
+        router.resolve("patients", body, "urn:other")
+    router.accept_any_action = True
+    assert router.resolve("patients", body, "urn:other").td == "TD0.2"
 
 
 @pytest.mark.parametrize("with_message_id", [False, True])
