@@ -21,7 +21,8 @@ from dmpclient.security.vihf import (
     Signer,
     Structure,
     Vihf,
-    build_for_mode,
+    VihfRequest,
+    build_vihf,
     sign_vihf,
 )
 
@@ -65,12 +66,17 @@ class VihfIssuer:
         self, identity: CallerIdentity, patient: PatientId | None, *, now: dt.datetime, mode: AuthMode | None = None
     ) -> Vihf:
         """The VIHF model for one call (unsigned), in ``mode`` (default: the identity's)."""
-        return build_for_mode(
-            mode or identity.mode,
-            identity.actor,
+        return build_vihf(self.request(identity, patient, now=now, mode=mode), self.signer)
+
+    def request(
+        self, identity: CallerIdentity, patient: PatientId | None, *, now: dt.datetime, mode: AuthMode | None = None
+    ) -> VihfRequest:
+        """What the VIHF of one call states: the identity, this issuer's structure and software, the patient."""
+        return VihfRequest(
+            mode=mode or identity.mode,
+            actor=identity.actor,
             structure=self.structure,
             lps=self.lps,
-            signer=self.signer,
             now=now,
             patient=patient,
             purpose=identity.purpose,

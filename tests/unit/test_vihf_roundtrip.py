@@ -20,10 +20,9 @@ from dmpclient.security.vihf import (
     PurposeOfUse,
     Structure,
     Vihf,
-    build_air,
-    build_directe,
-    build_indirecte,
-    build_psc,
+    VihfRequest,
+    build_vihf,
+    psc_request,
     read_assertion,
     sign_vihf,
     vihf_from_raw,
@@ -97,7 +96,8 @@ def round_trip(vihf: Vihf, pki: TestPki, mode: AuthMode) -> None:
 @SETTINGS
 @given(actor=st.one_of(professionals(), devices), options=st.fixed_dictionaries(common))
 def test_indirecte_round_trip(pki: TestPki, actor: Actor, options: dict[str, object]) -> None:
-    vihf = build_indirecte(actor, signer=signer_of(pki.org_sign), now=now(), **options)  # type: ignore[arg-type]
+    request = VihfRequest(mode=AuthMode.INDIRECTE, actor=actor, now=now(), **options)  # type: ignore[arg-type]
+    vihf = build_vihf(request, signer_of(pki.org_sign))
     round_trip(vihf, pki, AuthMode.INDIRECTE)
 
 
@@ -108,14 +108,16 @@ def test_indirecte_round_trip(pki: TestPki, actor: Actor, options: dict[str, obj
     primary=st.sampled_from(["CONF_EXI_PGSSIS", "APP_BROWSER_AUTH"]),
 )
 def test_air_round_trip(pki: TestPki, actor: Actor, options: dict[str, object], primary: str) -> None:
-    vihf = build_air(actor, signer=signer_of(pki.org_sign), now=now(), primary_authentication=primary, **options)  # type: ignore[arg-type]
+    request = VihfRequest(mode=AuthMode.AIR, actor=actor, now=now(), primary_authentication=primary, **options)  # type: ignore[arg-type]
+    vihf = build_vihf(request, signer_of(pki.org_sign))
     round_trip(vihf, pki, AuthMode.AIR)
 
 
 @SETTINGS
 @given(actor=professionals(), options=st.fixed_dictionaries(common))
 def test_directe_round_trip(pki: TestPki, actor: Actor, options: dict[str, object]) -> None:
-    vihf = build_directe(actor, signer=signer_of(pki.ps_sign), now=now(), **options)  # type: ignore[arg-type]
+    request = VihfRequest(mode=AuthMode.DIRECTE, actor=actor, now=now(), **options)  # type: ignore[arg-type]
+    vihf = build_vihf(request, signer_of(pki.ps_sign))
     round_trip(vihf, pki, AuthMode.DIRECTE)
 
 
@@ -154,7 +156,7 @@ def test_psc_round_trip(
         },
     }
     signer = signer_of(pki.org_sign)
-    vihf = build_psc(document, lps=lps_identity, signer=signer, now=now(), mode=mode, purpose=purpose)
+    vihf = build_vihf(psc_request(document, lps=lps_identity, now=now(), mode=mode, purpose=purpose), signer)
     assert vihf.roles == actor.roles
     assert (vihf.structure_id, vihf.secteur_activite) == (structure.id, structure.secteur_activite)
     round_trip(vihf, pki, mode)
