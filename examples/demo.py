@@ -7,7 +7,9 @@
 5. run the transactions implemented so far (TD0.2, TD1.3a) through the real client;
 6. show what the DMP refuses: replayed AIR token, tampered VIHF, foreign client certificate,
    break-glass on a patient who opposed it, a call the rights matrices forbid (refused locally);
-7. print the access trace the mock recorded ("historique des accès").
+7. sign a professional in with Pro Santé Connect (CIBA, at the mock provider) and call TD0.2 in PSC mode,
+   with the exchanged Bearer token next to the VIHF;
+8. print the access trace the mock recorded ("historique des accès").
 """
 
 from __future__ import annotations
@@ -34,12 +36,17 @@ from dmpclient import (
     Operation,
     PurposeOfUse,
 )
+from dmpclient.psc import PscClient
+from dmpclient.psc.profile import PscDmpProfile, TokenExchangeSettings
 from dmpclient.security.pki import MANIFEST_NAME, TestPki, init_test_pki, load_test_pki
 from dmpclient.security.verify import VerificationPolicy, verify_vihf
 from dmpclient.security.vihf import PatientId
 from dmpclient.transactions import patients
 from dmpclient.transactions.rights import RightsAction
-from mock_server.runtime import prepare, write_client_config
+from mock_server.psc import prepare_psc
+from mock_server.psc.bearer import gate_check
+from mock_server.psc.provider import ProviderSettings
+from mock_server.runtime import MockRuntime, prepare, write_client_config
 from mock_server.server import start_in_thread
 from mock_server.store.records import TraceEntry
 
@@ -109,6 +116,7 @@ def main() -> int:
         console.print(f"  structure {config.structure.id}, LPS {config.lps.nom} {config.lps.version}")
         with DmpClient(config) as client:
             run_scenarios(client, pki)
+        psc_scenario(runtime, pki, server.services_url)
         foreign = DmpConfig.for_test_pki(rogue, base_url=server.services_url).model_copy(
             update={"ca_bundle": pki.ca_bundle}
         )
@@ -181,6 +189,46 @@ def run_scenarios(client: DmpClient, pki: TestPki) -> None:
         "TD3.1 metadata search with an establishment certificate (526: non), refused before sending",
         lambda: client.execute(metadata_search, CallerIdentity(DOCTOR, mode=AuthMode.INDIRECTE)),
     )
+
+
+def psc_scenario(runtime: MockRuntime, pki: TestPki, services_url: str) -> None:
+    """Pro Santé Connect (reference §11): CIBA sign-in at the mock provider, then a DMP call in PSC mode."""
+    step("Pro Santé Connect: CIBA sign-in, then TD0.2 in PSC mode")
+    psc = prepare_psc(DEMO_DIR / "psc", pki, settings=ProviderSettings(ciba_auto_approve_after=1))
+    server = start_in_thread(
+        psc.app,
+        server_cert=pki.server.cert,
+        server_key=pki.server.key,
+        client_ca=pki.ca_bundle,
+        require_client_cert=False,
+        tls12_only=False,
+    )
+    try:
+        psc.serve_at(server.base_url)
+        runtime.app.gate.bearer_check = gate_check(psc.provider)  # the mock DMP checks the Bearer (§11.5)
+        config = DmpConfig.load(write_client_config(runtime, services_url, psc.provider.issuer))
+        exchange = TokenExchangeSettings(
+            token_endpoint=psc.provider.token_endpoint, audience=psc.provider.settings.dmp_audience
+        )
+        assert config.psc is not None
+        settings = config.psc.model_copy(update={"dmp": PscDmpProfile(token_exchange=exchange)})
+        with PscClient.from_dmp_config(config, settings) as psc_client:
+            session = psc_client.sign_in_ciba(
+                DOCTOR.national_id,
+                binding_message="42",
+                on_started=lambda started: console.print(
+                    f"  CIBA request sent to the e-CPS app of {DOCTOR.national_id}: code 42 shown to the user, "
+                    f"polling every {started.interval} s (the mock approves after 1 s)"
+                ),
+            )
+            identity = session.identity
+            console.print(f"  signed in: {identity.display_name} ({identity.national_id})")
+            with DmpClient(config, headers=session.dmp_authorization_header) as dmp:
+                answer = dmp.test_existence(PATB_QUATRE, session.caller_identity(), ins_oid=InsOid.TEST)
+            console.print(f"  TD0.2 in PSC mode (VIHF from UserInfo + exchanged Bearer) → {describe(answer)}")
+    finally:
+        runtime.app.gate.bearer_check = None
+        server.stop()
 
 
 def print_trace(entries: list[TraceEntry]) -> None:
