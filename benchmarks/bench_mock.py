@@ -33,7 +33,7 @@ from typing import Any, Final
 import httpx
 
 from benchmarks._harness import Result, median_seconds
-from dmpclient._prepare import issuer_from_config
+from dmpclient import issuer_from_config
 from dmpclient.config import SERVICES_PATH, DmpConfig
 from dmpclient.hl7v3.wrapper import Device
 from dmpclient.ids import InsOid

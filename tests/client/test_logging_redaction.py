@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from lxml import etree
 
-from dmpclient._client import DmpClient
+from dmpclient import DmpClient
 from dmpclient._logging import REDACTED, redact, redact_headers
 from dmpclient.config import DmpConfig
 from dmpclient.errors import DmpSoapFault

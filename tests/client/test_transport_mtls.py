@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from dmpclient._client import AsyncDmpClient, DmpClient
+from dmpclient import AsyncDmpClient, DmpClient
 from dmpclient.config import DmpConfig
 from dmpclient.errors import (
     DmpConnectError,

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from dmpclient._client import DmpClient
+from dmpclient import DmpClient
 from dmpclient.config import DmpConfig
 from dmpclient.hl7v3.patient_query import ExistenceAnswer
 from dmpclient.hl7v3.wrapper import Device

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from lxml import etree
 
-from dmpclient._client import DmpClient
+from dmpclient import DmpClient
 from dmpclient._xml import NS as XML_NS
 from dmpclient.codes import ValueSetId
 from dmpclient.config import DmpConfig

@@ -30,8 +30,7 @@ import pytest
 from lxml import etree
 from typer.testing import CliRunner
 
-from dmpclient._client import AsyncDmpClient, DmpClient
-from dmpclient._prepare import issuer_from_config
+from dmpclient import AsyncDmpClient, DmpClient, issuer_from_config
 from dmpclient._xml import NS
 from dmpclient.config import SERVICES_PATH, DmpConfig
 from dmpclient.errors import (

@@ -15,7 +15,7 @@ from typing import Final
 import pytest
 from lxml import etree
 
-from dmpclient._client import DmpClient
+from dmpclient import DmpClient
 from dmpclient.config import DmpConfig
 from dmpclient.errors import DmpRightsError, DmpRightsPrecheckError
 from dmpclient.hl7v3.patient_query import AuthorizationStatus, ExistenceAnswer

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
-from dmpclient._client import AsyncDmpClient, DmpClient
+from dmpclient import AsyncDmpClient, DmpClient
 from dmpclient.config import DmpConfig
 from dmpclient.hl7v3.patient_query import AuthorizationStatus, DmpStatus, ExistenceAnswer
 from dmpclient.security.issuer import CallerIdentity

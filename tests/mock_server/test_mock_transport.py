@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from dmpclient._client import DmpClient
+from dmpclient import DmpClient
 from dmpclient.config import DmpConfig
 from dmpclient.errors import DmpTlsError
 from dmpclient.hl7v3.patient_query import DmpStatus

@@ -338,9 +338,9 @@ def test_rplc_must_come_from_a_new_document_other_than_its_target(
 
 def test_replacement_chain_stops_on_a_loop_in_the_stored_associations(store: Store) -> None:
     store.add_submission(*submission(1, documents=2), now=NOW)
-    with store.transaction():  # a hand-edited database: doc-1-0 and doc-1-1 replace each other
+    with store.transaction(), store.connection() as raw:  # a hand-edited database: two documents replace each other
         for n, (source, target) in enumerate([("1", "0"), ("0", "1")]):
-            store._execute(
+            raw.execute(
                 "INSERT INTO associations VALUES (?, ?, ?, ?, '{}', ?)",
                 (f"urn:uuid:loop-{n}", AssociationType.RPLC.value, f"urn:uuid:doc-1-{source}",
                  f"urn:uuid:doc-1-{target}", NOW.isoformat()),

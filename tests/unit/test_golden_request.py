@@ -10,8 +10,7 @@ import datetime as dt
 import pytest
 from lxml import etree
 
-from dmpclient import Actor, CallerIdentity, DmpConfig, InsOid
-from dmpclient._prepare import issuer_from_config
+from dmpclient import Actor, CallerIdentity, DmpConfig, InsOid, issuer_from_config
 from dmpclient.hl7v3.patient_query import parse_patient_query
 from dmpclient.hl7v3.wrapper import Device
 from dmpclient.security.pki import TestPki
