@@ -99,19 +99,12 @@ class _Shell:
     def _deadline(self, seconds: float | None) -> Deadline:
         return Deadline(seconds if seconds is not None else self.config.timeouts.total)
 
-    def _again(
-        self,
-        prepare: Prepare,
-        request: PreparedRequest,
-        headers: Mapping[str, str] | None,
-        attempt: int,
-        started: float,
-    ) -> PreparedRequest:
+    def _again(self, prepare: Prepare, failed: PreparedRequest, attempt: int, started: float) -> PreparedRequest:
         """The next attempt under the same MessageID; a failure to prepare it is logged like any outcome."""
         try:
-            return prepare(request.message_id, headers)
+            return prepare(failed.message_id, self._headers() if self._headers else None)
         except DmpError as error:
-            self._log_outcome(request, attempt, started, _outcome(error))
+            self._log_outcome(failed, attempt, started, _outcome(error))
             raise
 
     def _reader(self) -> ResponseReader:
@@ -276,7 +269,7 @@ class DmpClient(_Shell):
                     self._log_outcome(request, attempt, started, _outcome(error))
                     raise
                 self._sleep(delay)
-                request = self._again(prepare, request, self._headers() if self._headers else None, attempt, started)
+                request = self._again(prepare, request, attempt, started)
                 continue
             self._log_outcome(request, attempt, started, f"HTTP {response.status_code}")
             return response
@@ -391,10 +384,20 @@ class AsyncDmpClient(_Shell):
                     self._log_outcome(request, attempt, started, _outcome(error))
                     raise
                 await self._sleep(delay)
-                request = self._again(prepare, request, await self._async_headers(), attempt, started)
+                request = await self._again_async(prepare, request, attempt, started)
                 continue
             self._log_outcome(request, attempt, started, f"HTTP {response.status_code}")
             return response
+
+    async def _again_async(
+        self, prepare: Prepare, failed: PreparedRequest, attempt: int, started: float
+    ) -> PreparedRequest:
+        """See :meth:`DmpClient._again` (the header provider may be awaited)."""
+        try:
+            return prepare(failed.message_id, await self._async_headers())
+        except DmpError as error:
+            self._log_outcome(failed, attempt, started, _outcome(error))
+            raise
 
     async def _async_headers(self) -> Mapping[str, str] | None:
         headers = self._headers() if self._headers else None
