@@ -10,7 +10,8 @@
     ├── DmpTransportError             the call did not complete (network side)
     │   ├── DmpConnectError           TCP connect / DNS failed
     │   ├── DmpTlsError               TLS handshake failed (certificate, CA, protocol)
-    │   └── DmpTimeoutError           connect/read/write/pool timeout
+    │   ├── DmpTimeoutError           connect/read/write/pool timeout
+    │   └── DmpSubmissionUnknownError a TD2.1 may or may not have been registered, and the registry cannot tell yet
     ├── DmpProtocolError              the peer sent something we cannot read
     │   ├── DmpUnsafeXmlError         the XML was refused by the hardened parser (DTD, entity, size)
     │   └── DmpIntegrityError         a retrieved document differs from its registry size / hash (TD3.2)
@@ -46,6 +47,7 @@ __all__ = [
     "DmpRightsPrecheckError",
     "DmpSecurityError",
     "DmpSoapFault",
+    "DmpSubmissionUnknownError",
     "DmpTimeoutError",
     "DmpTlsError",
     "DmpTooManyResultsError",
@@ -142,6 +144,21 @@ class DmpTlsError(DmpTransportError):
 
 class DmpTimeoutError(DmpTransportError):
     """A connect, read, write or pool timeout expired."""
+
+
+class DmpSubmissionUnknownError(DmpTransportError):
+    """A TD2.1 may have been registered, and the registry could not be asked: resume it later (never lost,
+    never duplicated: the same ids are sent again only once the registry says they are absent).
+
+    Attributes:
+        unique_ids: the uniqueIds of the submission's documents.
+    """
+
+    def __init__(
+        self, message: str, *, unique_ids: Sequence[str], td: str | None = None, message_id: str | None = None
+    ) -> None:
+        super().__init__(message, td=td, message_id=message_id)
+        self.unique_ids: tuple[str, ...] = tuple(unique_ids)
 
 
 # --- the peer sent something we cannot use ------------------------------------------------------

@@ -13,6 +13,7 @@ from typing import Any, Final
 
 from lxml import etree
 
+from dmpclient.errors import RegistryErrorItem
 from dmpclient.hl7v3.patient_query import (
     AuthorizationStatus,
     DmpStatus,
@@ -22,16 +23,20 @@ from dmpclient.hl7v3.patient_query import (
     parse_patient_query,
 )
 from dmpclient.ids import InsOid
-from dmpclient.transactions import patients, registry, repository
+from dmpclient.transactions import feeding, lifecycle, patients, registry, repository
 from dmpclient.transactions.context import CallContext
-from dmpclient.transactions.operation import Operation
+from dmpclient.transactions.operation import Operation, PatientRef
 from dmpclient.transactions.spec import TransactionSpec
+from dmpclient.xds.cda_metadata import Visibility
 from dmpclient.xds.codes import AvailabilityStatus
 from dmpclient.xds.models import ObjectRef, ReturnType
+from dmpclient.xds.response import WARNING
 from dmpclient.xds.results import build_query_response
 from dmpclient.xds.retrieve import DocumentLocation, DocumentPart, build_retrieve_response, read_retrieve_request
+from dmpclient.xds.submission import build_registry_response
+from tests.feed_samples import OPTIONS, cda
 from tests.golden import GOLDEN_NOW
-from tests.xds_samples import ENTRY, HAS_MEMBER, NEW_VERSION, REPLACES, SUBMISSION_SET
+from tests.xds_samples import AUTHOR, ENTRY, HAS_MEMBER, NEW_VERSION, REPLACES, SUBMISSION_SET
 
 __all__ = ["CASES", "GoldenCase"]
 
@@ -79,6 +84,20 @@ def _retrieved(op: Operation[Any]) -> etree._Element:
     return build_retrieve_response([DocumentPart(request, "text/xml", DocumentLocation(inline=b"<cda>1</cda>"))])
 
 
+_LCM_XSD: Final = ("ebrs30/lcm.xsd",)
+#: The XAdES document is an MTOM part, not in the body: golden bodies carry no key-dependent bytes.
+_UNSIGNED: Final = b"<signature-placeholder/>"
+
+
+def _feed(ctx: CallContext, *documents: feeding.FeedDocument) -> Operation[Any]:
+    return feeding.draft_submission(ctx, documents, OPTIONS).operation(_UNSIGNED)
+
+
+def _lifecycle(ctx: CallContext, action: lifecycle.LifecycleAction, entry: Any, **options: Any) -> Operation[Any]:
+    patient = PatientRef(PATB_QUATRE, InsOid.TEST)
+    return lifecycle.update_operation(ctx, patient, action, entry, author=AUTHOR, **options)[0]
+
+
 #: The main case of each transaction, keyed by TD; variants (other stored queries, return types) by name.
 CASES: Final[dict[str, GoldenCase]] = {
     case.spec.td: case
@@ -123,6 +142,17 @@ CASES: Final[dict[str, GoldenCase]] = {
             _QUERY_XSD,
         ),
         GoldenCase(
+            feeding.PROVIDE_AND_REGISTER,
+            lambda ctx: _feed(ctx, feeding.FeedDocument(content=cda(1))),
+            lambda op: build_registry_response(),
+        ),
+        GoldenCase(
+            lifecycle.UPDATE_DOCUMENT_SET,
+            lambda ctx: _lifecycle(ctx, lifecycle.LifecycleAction.ARCHIVE, NEW_VERSION),
+            lambda op: build_registry_response(),
+            _LCM_XSD,
+        ),
+        GoldenCase(
             repository.RETRIEVE,
             lambda ctx: repository.retrieve(ctx, PATB_QUATRE, InsOid.TEST, [ENTRY.unique_id]),
             _retrieved,
@@ -153,5 +183,47 @@ CASES |= {
         ),
         lambda op: build_query_response([SUBMISSION_SET, ENTRY, HAS_MEMBER]),
         _QUERY_XSD,
+    ),
+}
+
+CASES |= {
+    "TD2.1-new-version-two-documents": GoldenCase(
+        feeding.PROVIDE_AND_REGISTER,
+        lambda ctx: _feed(
+            ctx,
+            feeding.FeedDocument(
+                content=cda(3, version=2, set_number=2, replaces=2),
+                replaces="urn:uuid:8a9b0c1d-2e3f-4a5b-8c6d-7e8f9a0b1c2d",
+            ),
+            feeding.FeedDocument(content=cda(4), visibility=Visibility(masked=True, invisible_to_patient=True)),
+        ),
+        lambda op: build_registry_response(
+            errors=[
+                RegistryErrorItem(
+                    error_code="XDSExtraMetadataNotSaved",
+                    code_context="slot ignoré",
+                    location="1.2.250.1.999.888.2.1.7.4",
+                    severity=WARNING,
+                )
+            ]
+        ),
+    ),
+    "TD3.3-mask": GoldenCase(
+        lifecycle.UPDATE_DOCUMENT_SET,
+        lambda ctx: _lifecycle(ctx, lifecycle.LifecycleAction.MASK, NEW_VERSION),
+        lambda op: build_registry_response(),
+        _LCM_XSD,
+    ),
+    "TD3.3-show-to-patient": GoldenCase(
+        lifecycle.UPDATE_DOCUMENT_SET,
+        lambda ctx: _lifecycle(ctx, lifecycle.LifecycleAction.SHOW, NEW_VERSION),
+        lambda op: build_registry_response(),
+        _LCM_XSD,
+    ),
+    "TD3.3-delete": GoldenCase(
+        lifecycle.UPDATE_DOCUMENT_SET,
+        lambda ctx: _lifecycle(ctx, lifecycle.LifecycleAction.DELETE, NEW_VERSION),
+        lambda op: build_registry_response(),
+        _LCM_XSD,
     ),
 }

@@ -37,13 +37,14 @@ def author_model(author: Author, patient_oid: str) -> XdsAuthor:
             id_type="NH",
         )
     else:
+        device = author.kind is AuthorKind.DEVICE  # {id}^{system}^{model}^…^U^^^RI (reference §4.5)
         person = Xcn(
             id=author.id,
             family=author.family_name,
             given=author.given_name,
             assigning_authority=PS_ID_OID,
-            name_type="D",
-            id_type="IDNPS",
+            name_type="U" if device else "D",
+            id_type="RI" if device else "IDNPS",
         )
     institutions: tuple[Xon, ...] = ()
     if author.structure_id:

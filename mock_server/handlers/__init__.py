@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mock_server.handlers import patients, registry, repository
+from mock_server.handlers import feeding, lifecycle, patients, registry, repository
 from mock_server.routing import Router
 
 __all__ = ["default_router"]
@@ -18,4 +18,6 @@ def default_router(*, max_query_results: int = registry.DEFAULT_MAX_RESULTS) -> 
     router.extend(patients.ROUTES)
     router.extend(registry.routes(max_query_results))
     router.extend(repository.ROUTES)
+    router.extend(feeding.ROUTES)
+    router.extend(lifecycle.ROUTES)
     return router

@@ -63,11 +63,13 @@ class SubjectKind(StrEnum):
 
 
 class AuthorKind(StrEnum):
-    """Who authored a document: a PS, the patient (526 ``*`` rows), or a structure (indirect, note 4)."""
+    """Who authored a document: a PS, the patient (526 ``*`` rows), a structure (indirect, note 4), or a device
+    (an authorPerson may be a medical device, SEED / DMP-CONF 12)."""
 
     PROFESSIONAL = "professional"
     PATIENT = "patient"
     STRUCTURE = "structure"
+    DEVICE = "device"
 
 
 class Outcome(StrEnum):

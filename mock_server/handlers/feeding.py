@@ -1,0 +1,144 @@
+"""``repository`` service of the mock: TD2.1 Provide and Register (ITI-41, MTOM in and out, reference §5).
+
+The checks of §5.7 (:mod:`mock_server.domain.submission`), then the registry's state: a patient with an
+open DMP, uniqueIds not yet registered, RPLC targets Approved. A submission whose SubmissionSet uniqueId is
+already registered with the same documents (same uniqueIds, same bytes) is an **identical re-submission**
+— a client that lost the answer sent it again — and is answered Success without writing anything; any
+other reuse of a uniqueId is ``XDSDuplicateUniqueIdInRegistry``. Everything is written in the request's
+one SQLite transaction (:meth:`~mock_server.store.registry.RegistryStore.add_submission`): all of it or
+nothing, also when the process is killed mid-way. New documents are visible to TD3.1/TD3.2 at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Final
+
+from dmpclient.errors import DmpProtocolError, RegistryErrorItem
+from dmpclient.hl7v3.patient_query import DmpStatus
+from dmpclient.transactions import feeding
+from dmpclient.xds.codes import AvailabilityStatus
+from dmpclient.xds.models import ResponseStatus
+from dmpclient.xds.submission import SubmissionErrorCode, build_registry_response, read_provide_and_register
+from mock_server.context import Reply, RequestContext
+from mock_server.domain.intake import association_record, metadata_record, submission_set_record
+from mock_server.domain.submission import CheckedSubmission, Refusal, check_replacements, check_submission
+from mock_server.routing import Route
+from mock_server.store.records import NewDocument, Outcome, StoreError
+
+__all__ = ["ROUTES", "routes"]
+
+Code = SubmissionErrorCode
+_ALL_STATUSES: Final = tuple(AvailabilityStatus)
+
+
+def failure(errors: list[RegistryErrorItem], *, refused: bool = False) -> Reply:
+    """A Failure ``RegistryResponse`` listing ``errors`` (traced as refused or as an error)."""
+    detail = "Failure " + ", ".join(sorted({e.error_code for e in errors}))
+    outcome = Outcome.REFUSED if refused else Outcome.ERROR
+    return Reply(build_registry_response(ResponseStatus.FAILURE, errors), detail=detail[:500], outcome=outcome)
+
+
+def _patient(ctx: RequestContext, submission: CheckedSubmission) -> str:
+    patient = ctx.store.get_patient(submission.patient.id)
+    if patient is None or patient.dmp_status is not DmpStatus.ACTIVE:
+        raise Refusal.one(Code.UNKNOWN_PATIENT, "Aucun DMP ouvert pour ce patient")
+    return patient.ins
+
+
+def _identical(ctx: RequestContext, submission: CheckedSubmission, ins: str) -> bool:
+    """Whether this submission set is already registered with exactly these documents (a lost answer)."""
+    existing = ctx.store.get_submission_set(submission.submission_set.unique_id)
+    if existing is None:
+        return False
+    stored = {
+        row.unique_id: row.hash
+        for row in ctx.store.find_documents(ins, statuses=_ALL_STATUSES)
+        if row.submission_set_id == existing.entry_uuid
+    }
+    sent = {
+        entry.unique_id: hashlib.sha1(submission.contents[entry.entry_uuid], usedforsecurity=False).hexdigest()
+        for entry in submission.clinical
+    }
+    signature_kept = submission.signature.unique_id in stored
+    stored.pop(submission.signature.unique_id, None)
+    if existing.patient_ins == ins and stored == sent and signature_kept:
+        return True
+    raise Refusal.one(
+        Code.DUPLICATE_IN_REGISTRY,
+        "uniqueId de lot déjà enregistré avec d'autres documents",
+        submission.submission_set.unique_id,
+    )
+
+
+def _not_registered(ctx: RequestContext, submission: CheckedSubmission) -> None:
+    taken = [entry.unique_id for entry in submission.entries if ctx.store.get_document(entry.unique_id) is not None]
+    if taken:
+        raise Refusal(
+            [
+                RegistryErrorItem(
+                    error_code=Code.DUPLICATE_IN_REGISTRY,
+                    code_context="uniqueId déjà enregistré par une autre soumission",
+                    location=unique_id,
+                )
+                for unique_id in taken
+            ]
+        )
+
+
+def _register(ctx: RequestContext, submission: CheckedSubmission, ins: str) -> None:
+    ids = {submission.submission_set.entry_uuid: f"urn:uuid:{ctx.new_id()}"}
+    ids |= {entry.entry_uuid: f"urn:uuid:{ctx.new_id()}" for entry in submission.entries}
+    documents = [
+        NewDocument(
+            ids[entry.entry_uuid], entry.unique_id, ins, metadata_record(entry), submission.contents[entry.entry_uuid]
+        )
+        for entry in submission.entries
+    ]
+    links = [
+        association_record(
+            link,
+            entry_uuid=f"urn:uuid:{ctx.new_id()}",
+            source=ids.get(link.source, link.source),
+            target=ids.get(link.target, link.target),
+        )
+        for link in submission.associations
+    ]
+    record = submission_set_record(
+        submission.submission_set, entry_uuid=ids[submission.submission_set.entry_uuid], patient_ins=ins
+    )
+    try:
+        ctx.store.add_submission(record, documents, links, now=ctx.now)
+    except StoreError as exc:  # the checks above make this a race or a bug; nothing was written
+        raise Refusal.one(Code.METADATA, f"Soumission refusée par le registre : {exc}") from None
+
+
+def _provide_and_register(ctx: RequestContext, *, verify_signature: bool) -> Reply:
+    try:
+        request = read_provide_and_register(ctx.body)
+        submission = check_submission(request, ctx.attachments, verify_signature=verify_signature)
+        ins = _patient(ctx, submission)
+        if _identical(ctx, submission, ins):
+            return Reply(build_registry_response(), detail="re-soumission identique : rien d'écrit")
+        _not_registered(ctx, submission)
+        check_replacements(submission.associations, submission.patient, ctx.store.get_document)
+        _register(ctx, submission, ins)
+    except Refusal as refusal:
+        return failure(refusal.errors)
+    except DmpProtocolError as exc:
+        return failure([RegistryErrorItem(error_code=Code.METADATA, code_context=exc.message)])
+    count = len(submission.clinical)
+    return Reply(
+        build_registry_response(),
+        detail=f"{count} document(s) : {', '.join(e.unique_id for e in submission.clinical)}"[:500],
+    )
+
+
+def routes(*, verify_signature: bool = True) -> tuple[Route, ...]:
+    """TD2.1, verifying the XAdES signature and its digests unless ``verify_signature`` is off (§5.4)."""
+    return (
+        Route(feeding.PROVIDE_AND_REGISTER, lambda ctx: _provide_and_register(ctx, verify_signature=verify_signature)),
+    )
+
+
+ROUTES: Final = routes()
