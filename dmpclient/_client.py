@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Final, Self, TypeVar, Unpack
 from lxml import etree
 
 from dmpclient._deadline import Deadline
+from dmpclient._feeding_shell import AsyncFeedingMethods, FeedingMethods
 from dmpclient._logging import logger, redact, redact_headers
 from dmpclient._prepare import Preparation
 from dmpclient.config import DmpConfig
@@ -38,6 +39,7 @@ from dmpclient.errors import (
 from dmpclient.hl7v3.patient_query import ExistenceAnswer
 from dmpclient.ids import InsOid
 from dmpclient.security.issuer import CallerIdentity, VihfIssuer
+from dmpclient.security.xades import SubmissionSigner
 from dmpclient.soap import mtom
 from dmpclient.soap.envelope import new_message_id
 from dmpclient.soap.request import PreparedRequest
@@ -85,8 +87,9 @@ class _Shell:
         clock: Callable[[], dt.datetime],
         issuer: VihfIssuer | None,
         headers: Callable[[], Any] | None,
+        submission_signer: SubmissionSigner | None = None,
     ) -> None:
-        self._prep = Preparation(config, clock, issuer)
+        self._prep = Preparation(config, clock, issuer, submission_signer)
         self._headers = headers
 
     @property
@@ -191,7 +194,7 @@ def _outcome(error: DmpError) -> str:
     return f"{type(error).__name__}" + (f" (HTTP {status})" if status else "")
 
 
-class DmpClient(_Shell):
+class DmpClient(FeedingMethods, _Shell):
     """Synchronous DMP client over mutual TLS (one pooled keep-alive connection set per client).
 
     Args:
@@ -205,6 +208,8 @@ class DmpClient(_Shell):
         headers: a function giving extra HTTP headers for each attempt, e.g. a Pro Santé Connect session's
             ``session.dmp_authorization_header`` (the exchanged ``Authorization: Bearer`` token, reference §11.5);
             on the async client it may be a coroutine function.
+        submission_signer: who signs the XAdES "signature du lot" of TD2.1 (default: the VIHF issuer's key,
+            with the ORG SIGN chain of the configuration; pass one for SHA-1, XAdES 1.3.2 or a card's chain).
     """
 
     def __init__(
@@ -216,8 +221,9 @@ class DmpClient(_Shell):
         clock: Callable[[], dt.datetime] = _utc_now,
         vihf_issuer: VihfIssuer | None = None,
         headers: Callable[[], Any] | None = None,
+        submission_signer: SubmissionSigner | None = None,
     ) -> None:
-        super().__init__(config, clock, vihf_issuer, headers)
+        super().__init__(config, clock, vihf_issuer, headers, submission_signer)
         if transport is None:
             from dmpclient.transport import HttpTransport  # noqa: PLC0415 - httpx only when a client is built
 
@@ -464,7 +470,7 @@ class DmpClient(_Shell):
         self.close()
 
 
-class AsyncDmpClient(_Shell):
+class AsyncDmpClient(AsyncFeedingMethods, _Shell):
     """Asynchronous twin of :class:`DmpClient` (same arguments and methods, awaited)."""
 
     def __init__(
@@ -476,8 +482,9 @@ class AsyncDmpClient(_Shell):
         clock: Callable[[], dt.datetime] = _utc_now,
         vihf_issuer: VihfIssuer | None = None,
         headers: Callable[[], Any] | None = None,
+        submission_signer: SubmissionSigner | None = None,
     ) -> None:
-        super().__init__(config, clock, vihf_issuer, headers)
+        super().__init__(config, clock, vihf_issuer, headers, submission_signer)
         if transport is None:
             from dmpclient.transport import AsyncHttpTransport  # noqa: PLC0415 - httpx only when a client is built
 

@@ -13,12 +13,15 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from cryptography import x509
+
 from dmpclient.config import DmpConfig
 from dmpclient.errors import DmpError, DmpRightsPrecheckError
 from dmpclient.hl7v3.wrapper import Device
 from dmpclient.ids import validate_oid
 from dmpclient.security.issuer import CallerIdentity, VihfIssuer
 from dmpclient.security.vihf import AuthMode, LpsIdentity, PatientId, SoftwareSigner, Structure
+from dmpclient.security.xades import SubmissionSigner
 from dmpclient.soap.envelope import MustUnderstandStyle
 from dmpclient.soap.request import PreparedRequest, prepare_request
 from dmpclient.transactions.context import CallContext
@@ -73,10 +76,18 @@ def precheck_decisions(op: Operation[Any], identity: CallerIdentity) -> list[Dec
 class Preparation:
     """Who calls, for which software, and what the matrices allow: a call up to its bytes, without a socket."""
 
-    def __init__(self, config: DmpConfig, clock: Callable[[], dt.datetime], issuer: VihfIssuer | None) -> None:
+    def __init__(
+        self,
+        config: DmpConfig,
+        clock: Callable[[], dt.datetime],
+        issuer: VihfIssuer | None,
+        submission_signer: SubmissionSigner | None = None,
+    ) -> None:
         self.config = config
         self.clock = clock
         self._issuer = issuer
+        self._issuer_from_config = issuer is None
+        self._submission_signer = submission_signer
         self._context: CallContext | None = None
 
     @property
@@ -86,11 +97,24 @@ class Preparation:
             self._issuer = issuer_from_config(self.config)
         return self._issuer
 
+    @property
+    def submission_signer(self) -> SubmissionSigner:
+        """The XAdES signer of submissions (§5.4): the VIHF's key; with the configured ORG SIGN, its chain."""
+        if self._submission_signer is None:
+            chain: tuple[x509.Certificate, ...] = ()
+            if self._issuer_from_config and self.config.credentials.signing is not None:
+                chain = self.config.load_signing_credential().chain
+            self._submission_signer = SubmissionSigner(self.issuer.signer, chain=chain)
+        return self._submission_signer
+
     def context(self) -> CallContext:
         """What operation builders need: the LPS device, the clock, ids, the HL7 processing code."""
         if self._context is None:
             self._context = CallContext(
-                self._lps_device(), clock=self.clock, processing_code=self.config.wire.hl7_processing_code
+                self._lps_device(),
+                clock=self.clock,
+                processing_code=self.config.wire.hl7_processing_code,
+                oid_root=self.config.lps.id,  # uniqueIds of submissions are minted under the software's OID
             )
         return self._context
 

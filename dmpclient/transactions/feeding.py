@@ -75,15 +75,18 @@ __all__ = [
     "PROVIDE_AND_REGISTER",
     "REFERENCE_LOOKUP",
     "FeedDocument",
+    "PreparedDocument",
     "SubmissionDraft",
     "SubmissionIds",
     "SubmissionOptions",
     "SubmissionResult",
     "SubmittedDocument",
+    "assemble",
     "draft_submission",
     "lookup_operation",
     "mint_unique_id",
     "outcome_unknown",
+    "read_documents",
     "submission_flow",
     "submission_patient",
 ]
@@ -393,6 +396,34 @@ def _explicit_entry(document: FeedDocument, entry: DocumentEntry, entry_id: str)
     return entry.model_copy(update=update)
 
 
+def read_documents(
+    ctx: CallContext,
+    documents: Sequence[FeedDocument],
+    options: SubmissionOptions | None = None,
+    *,
+    hash_name: str = "sha256",
+) -> tuple[PreparedDocument, ...]:
+    """Read each document once: derive (or take) and check its metadata, digest it for the manifest.
+
+    Args:
+        hash_name: the digest of the XAdES manifest (the signer's, ``sha256`` by default).
+
+    Raises:
+        DmpValidationError: a document's metadata is missing or outside the DMP value sets (the message names
+            the document, the field and the value set), two documents with the same uniqueId, or none.
+        DmpUnsafeXmlError / DmpProtocolError: a document is not a readable CDA.
+    """
+    if not documents:
+        raise DmpValidationError("a submission needs at least one document", field="documents")
+    options = options or SubmissionOptions()
+    prepared = tuple(
+        _read_document(doc, n, f"{ctx.new_id()}@urn:ihe:iti:xds-b:2007", options, hash_name)
+        for n, doc in enumerate(documents, start=1)
+    )
+    _check_unique(prepared)
+    return prepared
+
+
 def draft_submission(
     ctx: CallContext,
     documents: Sequence[FeedDocument],
@@ -401,30 +432,30 @@ def draft_submission(
     hash_name: str = "sha256",
     ids: SubmissionIds | None = None,
 ) -> SubmissionDraft:
-    """TD2.1 up to its signature: read, derive and check every document's metadata, build the objects.
+    """TD2.1 up to its signature: :func:`read_documents`, then :func:`assemble`."""
+    return assemble(ctx, read_documents(ctx, documents, options, hash_name=hash_name), options, ids=ids)
+
+
+def assemble(
+    ctx: CallContext,
+    prepared: Sequence[PreparedDocument],
+    options: SubmissionOptions | None = None,
+    *,
+    ids: SubmissionIds | None = None,
+) -> SubmissionDraft:
+    """The submission of documents already read: SubmissionSet, signature entry, ids.
 
     Args:
-        hash_name: the digest of the XAdES manifest (the signer's, ``sha256`` by default).
         ids: the ids of a submission sent before (to send it again identically); minted otherwise.
 
     Raises:
-        DmpValidationError: a document's metadata is missing or outside the DMP value sets (the message
-            names the document, the field and the value set), documents of several patients, two documents
-            with the same uniqueId, or no document.
-        DmpUnsafeXmlError / DmpProtocolError: a document is not a readable CDA.
+        DmpValidationError: documents of several patients or structures, or submission-set metadata outside
+            its value set.
     """
-    if not documents:
-        raise DmpValidationError("a submission needs at least one document", field="documents")
     options = options or SubmissionOptions()
     ids = ids or SubmissionIds(
         submission_set_unique_id=mint_unique_id(ctx), signature_unique_id=mint_unique_id(ctx), submission_time=ctx.now()
     )
-    content_ids = [f"{ctx.new_id()}@urn:ihe:iti:xds-b:2007" for _ in range(len(documents) + 1)]
-    prepared = [
-        _read_document(doc, n, cid, options, hash_name)
-        for n, (doc, cid) in enumerate(zip(documents, content_ids, strict=False), start=1)
-    ]
-    _check_unique(prepared)
     first = prepared[0].entry
     patient_id = first.patient_id
     if patient_id is None:  # pragma: no cover - check_document_entry requires it
@@ -459,7 +490,8 @@ def draft_submission(
         ),
         signature=True,
     )
-    return SubmissionDraft(patient, ids, submission_set, tuple(prepared), signature, content_ids[-1])
+    signature_content_id = f"{ctx.new_id()}@urn:ihe:iti:xds-b:2007"
+    return SubmissionDraft(patient, ids, submission_set, tuple(prepared), signature, signature_content_id)
 
 
 def _content_type(value: Code | str) -> Code:
@@ -521,11 +553,15 @@ def lookup_operation(ctx: CallContext, patient: PatientRef, unique_ids: Sequence
 Flow = Generator[Operation[Any], Any, SubmissionResult]
 
 
-def submission_flow(ctx: CallContext, draft: SubmissionDraft, signature: bytes, *, resend: int = 1) -> Flow:
+def submission_flow(
+    ctx: CallContext, draft: SubmissionDraft, signature: bytes, *, resend: int = 1, check_first: bool = False
+) -> Flow:
     """Send a signed draft; after an unknown outcome, ask the registry, then report or send it again.
 
     Args:
         resend: how many times the same submission may be sent again after the registry said it is absent.
+        check_first: ask the registry before the first sending (resuming a submission whose outcome a
+            previous run did not learn: same ids, sent only if its documents are absent).
 
     Raises:
         DmpRegistryError: the DMP refused the submission (nothing was registered).
@@ -534,6 +570,8 @@ def submission_flow(ctx: CallContext, draft: SubmissionDraft, signature: bytes, 
     """
     op = draft.operation(signature)
     attempts = 0
+    if check_first and (yield from _registered(ctx, draft, None)):
+        return draft.result(None, attempts=0, recovered=True)
     while True:
         attempts += 1
         try:
@@ -563,13 +601,16 @@ def _duplicate(error: DmpRegistryError) -> bool:
     return any(e.error_code == SubmissionErrorCode.DUPLICATE_IN_REGISTRY for e in error.errors)
 
 
-def _registered(ctx: CallContext, draft: SubmissionDraft, cause: DmpError) -> Generator[Operation[Any], Any, bool]:
+def _registered(
+    ctx: CallContext, draft: SubmissionDraft, cause: DmpError | None
+) -> Generator[Operation[Any], Any, bool]:
     """Whether every document of ``draft`` is in the registry (none: False; some only: a conflict)."""
     try:
         found: QueryResult = yield lookup_operation(ctx, draft.patient, draft.unique_ids)
     except DmpError as error:
         raise DmpSubmissionUnknownError(
-            f"{_TD}: the outcome of the submission is unknown ({type(cause).__name__}) and the registry could not "
+            f"{_TD}: the outcome of the submission is unknown ({type(cause).__name__ if cause else 'resumed'}) and "
+            "the registry could not "
             f"be asked ({type(error).__name__}); resume later: the same ids are sent again only if absent",
             unique_ids=draft.unique_ids,
             td=_TD,
