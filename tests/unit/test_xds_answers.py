@@ -116,7 +116,8 @@ def test_partial_retrieve_streams_the_document_to_disk_after_checking_it(tmp_pat
     response = _capture()
     assert response.attachments is not None
     spooled = next(iter(response.attachments.attachments.values())).path
-    assert spooled is not None and spooled.exists()
+    assert spooled is not None
+    assert spooled.exists()
     result = _decode(response, _entry(), out_dir=tmp_path)
     assert result.partial
     assert [e.error_code for e in result.errors] == ["XDSDocumentUniqueIdError"]
@@ -140,7 +141,8 @@ def test_a_document_differing_from_its_metadata_leaves_no_file(
     with pytest.raises(DmpIntegrityError, match=what):
         _decode(response, _entry(**change), out=out)
     assert list(tmp_path.iterdir()) == []
-    assert spooled is not None and not spooled.exists()
+    assert spooled is not None
+    assert not spooled.exists()
 
 
 def test_retrieve_to_memory_without_expectations() -> None:

@@ -203,7 +203,7 @@ def test_hostile_codes_round_trip(code: str, system: str) -> None:
 @pytest.mark.parametrize(
     ("build", "message"),
     [
-        (lambda: GetDocuments(), "exactly one of"),
+        (GetDocuments, "exactly one of"),
         (lambda: GetDocuments(unique_ids=["a"], entry_uuids=["b"]), "exactly one of"),
         (lambda: FindDocuments(patient_id=PATIENT, status=[]), "Status is required"),
         (lambda: FindDocuments(patient_id=PATIENT, class_codes=["99"]), "99 is not in JDV_J57"),

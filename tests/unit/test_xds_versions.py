@@ -42,7 +42,9 @@ CDA_V3 = b"""<?xml version="1.0" encoding="UTF-8"?>
     <id root="1.2.250.1.999.1.1.7898.9" extension="IPP12345"/>
   </patientRole></recordTarget>
   <relatedDocument typeCode="XFRM"><parentDocument><id root="9.9.9"/></parentDocument></relatedDocument>
-  <relatedDocument typeCode="RPLC"><parentDocument><id root="1.2.250.1.999.1.1.7898.4" extension="DOC-2"/></parentDocument></relatedDocument>
+  <relatedDocument typeCode="RPLC">
+    <parentDocument><id root="1.2.250.1.999.1.1.7898.4" extension="DOC-2"/></parentDocument>
+  </relatedDocument>
   <component><nonXMLBody><text mediaType="text/plain">x</text></nonXMLBody></component>
 </ClinicalDocument>"""
 
@@ -213,8 +215,11 @@ def test_the_plan_asks_once_for_every_patient_and_once_per_replaced_chain() -> N
     ]
     a1 = report.checks[0]
     assert [entry.unique_id for entry in a1.newer] == ["a2", "a3"]
-    assert a1.current is not None and a1.current.unique_id == "a3"
-    assert report.checks[2].current is not None and report.checks[2].current.entry_uuid == "C1b"
+    assert a1.current is not None
+    assert a1.current.unique_id == "a3"
+    c1 = report.checks[2].current
+    assert c1 is not None
+    assert c1.entry_uuid == "C1b"
     assert [check.known.unique_id for check in report.replaced] == ["a1", "a2"]
 
 
