@@ -16,6 +16,7 @@ symbolic one), so output is reproducible. Symbolic object ids (``Document01``) a
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Final
@@ -83,6 +84,14 @@ _XML_LANG: Final = f"{{{NS['xml']}}}lang"
 #: ``@classificationNode`` marking a RegistryPackage as a Folder (reference §4.3).
 FOLDER_NODE: Final = "urn:uuid:d9d542f3-6cc4-48b6-8870-ea235fbc94c2"
 _LONG_NAME: Final = 256
+#: Attributes typed anyURI / referenceURI in rim.xsd, and what libxml2 refuses in them.
+_URI_ATTRIBUTES: Final = frozenset(
+    {
+        "id", "lid", "home", "status", "objectType", "associationType", "sourceObject", "targetObject",
+        "classificationScheme", "classificationNode", "classifiedObject", "identificationScheme", "registryObject",
+    }
+)  # fmt: skip
+_NOT_URI: Final = re.compile(r"%(?![0-9A-Fa-f]{2})")
 _FREE_FORM: Final = 1024
 _LANG: Final = "fr-FR"
 _CHARSET: Final = "UTF-8"
@@ -133,37 +142,56 @@ def _localized(element: etree._Element) -> str | None:
     return None
 
 
-def _read_slot(element: etree._Element) -> Slot:
-    return Slot.model_construct(name=element.get("name", ""), values=_values(element))
+RawSlot = tuple[str, tuple[str, ...]]
 
 
-def _read_classification(element: etree._Element) -> Classification:
-    slots: list[Slot] = []
-    coding_scheme = display = None
-    for child in element:
-        tag = child.tag
-        if tag == _T_SLOT:
-            slot = _read_slot(child)
-            if slot.name == "codingScheme" and coding_scheme is None:
-                coding_scheme = slot.values[0] if slot.values else ""
-            else:
-                slots.append(slot)
-        elif tag == _T_NAME:
-            display = _localized(child)
-    return Classification.model_construct(
-        scheme=element.get("classificationScheme"),
-        node=element.get("classificationNode"),
-        code=element.get("nodeRepresentation"),
-        coding_scheme=coding_scheme,
-        display=display,
-        id=element.get("id"),
-        classified_object=element.get("classifiedObject"),
-        slots=tuple(slots),
-    )
+def _read_slot(element: etree._Element) -> RawSlot:
+    return element.get("name", ""), _values(element)
 
 
-def _code(classification: Classification) -> Code:
-    return Code(classification.code or "", classification.coding_scheme or "", classification.display or "")
+def _slot_model(slot: RawSlot) -> Slot:
+    return Slot.model_construct(name=slot[0], values=slot[1])
+
+
+class _Classification:
+    """A classification as read, before it becomes a field, an author, or a kept :class:`Classification`."""
+
+    __slots__ = ("classified_object", "code", "coding_scheme", "display", "id", "node", "scheme", "slots")
+
+    def __init__(self, element: etree._Element) -> None:
+        self.scheme = element.get("classificationScheme")
+        self.node = element.get("classificationNode")
+        self.code = element.get("nodeRepresentation")
+        self.id = element.get("id")
+        self.classified_object = element.get("classifiedObject")
+        self.coding_scheme: str | None = None
+        self.display: str | None = None
+        self.slots: list[RawSlot] = []
+        for child in element:
+            tag = child.tag
+            if tag == _T_SLOT:
+                slot = _read_slot(child)
+                if slot[0] == "codingScheme" and self.coding_scheme is None:
+                    self.coding_scheme = slot[1][0] if slot[1] else ""
+                else:
+                    self.slots.append(slot)
+            elif tag == _T_NAME:
+                self.display = _localized(child)
+
+    def code_value(self) -> Code:
+        return Code(self.code or "", self.coding_scheme or "", self.display or "")
+
+    def model(self) -> Classification:
+        return Classification.model_construct(
+            scheme=self.scheme,
+            node=self.node,
+            code=self.code,
+            coding_scheme=self.coding_scheme,
+            display=self.display,
+            id=self.id,
+            classified_object=self.classified_object,
+            slots=tuple(_slot_model(slot) for slot in self.slots),
+        )
 
 
 def _coded_value(value: str) -> Code:
@@ -175,14 +203,13 @@ def _coded_value(value: str) -> Code:
     return Code(unescape(padded[0]), unescape(padded[2]), unescape(padded[1]))
 
 
-def _author(classification: Classification) -> Author:
+def _author(classification: _Classification) -> Author:
     person: Xcn | None = None
     institutions: list[Xon] = []
     roles: list[Code] = []
     specialties: list[Code] = []
     telecoms: list[str] = []
-    for slot in classification.slots:
-        name, values = slot.name, slot.values
+    for name, values in classification.slots:
         if name == "authorPerson" and values and person is None:
             person = Xcn.parse(values[0])
         elif name == "authorInstitution":
@@ -202,18 +229,25 @@ def _author(classification: Classification) -> Author:
     )
 
 
-def _read_identifier(element: etree._Element) -> ExternalIdentifier:
-    name = None
-    for child in element:
-        if child.tag == _T_NAME:
-            name = _localized(child)
-    return ExternalIdentifier.model_construct(
-        scheme=element.get("identificationScheme", ""),
-        value=element.get("value", ""),
-        id=element.get("id"),
-        registry_object=element.get("registryObject"),
-        name=name,
-    )
+class _Identifier:
+    """An external identifier as read (most become a field; the others a kept :class:`ExternalIdentifier`)."""
+
+    __slots__ = ("id", "name", "registry_object", "scheme", "value")
+
+    def __init__(self, element: etree._Element) -> None:
+        self.scheme = element.get("identificationScheme", "")
+        self.value = element.get("value", "")
+        self.id = element.get("id")
+        self.registry_object = element.get("registryObject")
+        self.name: str | None = None
+        for child in element:
+            if child.tag == _T_NAME:
+                self.name = _localized(child)
+
+    def model(self) -> ExternalIdentifier:
+        return ExternalIdentifier.model_construct(
+            scheme=self.scheme, value=self.value, id=self.id, registry_object=self.registry_object, name=self.name
+        )
 
 
 class _Parts:
@@ -222,9 +256,9 @@ class _Parts:
     __slots__ = ("classifications", "description", "identifiers", "name", "slots", "version")
 
     def __init__(self) -> None:
-        self.slots: list[Slot] = []
-        self.classifications: list[Classification] = []
-        self.identifiers: list[ExternalIdentifier] = []
+        self.slots: list[RawSlot] = []
+        self.classifications: list[_Classification] = []
+        self.identifiers: list[_Identifier] = []
         self.name: str | None = None
         self.description: str | None = None
         self.version: str | None = None
@@ -237,9 +271,9 @@ def _parts(element: etree._Element) -> _Parts:
         if tag == _T_SLOT:
             parts.slots.append(_read_slot(child))
         elif tag == _T_CLASSIFICATION:
-            parts.classifications.append(_read_classification(child))
+            parts.classifications.append(_Classification(child))
         elif tag == _T_IDENTIFIER:
-            parts.identifiers.append(_read_identifier(child))
+            parts.identifiers.append(_Identifier(child))
         elif tag == _T_NAME:
             parts.name = _localized(child)
         elif tag == _T_DESCRIPTION:
@@ -304,10 +338,10 @@ _DOCUMENT_SLOTS: Final[dict[str, SlotReader]] = {
 def _document_slots(parts: _Parts, fields: dict[str, Any]) -> list[Slot]:
     extra: list[Slot] = []
     for slot in parts.slots:
-        reader = _DOCUMENT_SLOTS.get(slot.name)
-        found = reader(slot.values) if reader is not None else None
+        reader = _DOCUMENT_SLOTS.get(slot[0])
+        found = reader(slot[1]) if reader is not None else None
         if found is None:
-            extra.append(slot)
+            extra.append(_slot_model(slot))
         else:
             fields[found[0]] = found[1]
     return extra
@@ -354,13 +388,13 @@ def _document(element: etree._Element, parts: _Parts) -> DocumentEntry:
     for classification in parts.classifications:
         scheme = classification.scheme or ""
         if scheme in _CODE_FIELDS:
-            fields[_CODE_FIELDS[scheme]] = _code(classification)
+            fields[_CODE_FIELDS[scheme]] = classification.code_value()
         elif scheme in _CODE_LISTS:
-            lists[_CODE_LISTS[scheme]].append(_code(classification))
+            lists[_CODE_LISTS[scheme]].append(classification.code_value())
         elif scheme in _AUTHOR_SCHEMES:
             authors.append(_author(classification))
         else:
-            extra_classifications.append(classification)
+            extra_classifications.append(classification.model())
     fields["confidentiality_codes"] = tuple(lists["confidentiality_codes"])
     fields["event_codes"] = tuple(lists["event_codes"])
     fields["authors"] = tuple(authors)
@@ -372,7 +406,7 @@ def _document(element: etree._Element, parts: _Parts) -> DocumentEntry:
         elif identifier.scheme == DocumentEntryScheme.PATIENT_ID:
             fields["patient_id"] = Cx.parse(identifier.value)
         else:
-            extra_identifiers.append(identifier)
+            extra_identifiers.append(identifier.model())
     fields["extra_identifiers"] = tuple(extra_identifiers)
     return DocumentEntry.model_construct(**fields)
 
@@ -402,7 +436,7 @@ def _identifiers(
         elif source_scheme is not None and identifier.scheme == source_scheme:
             fields["source_id"] = identifier.value
         else:
-            extra.append(identifier)
+            extra.append(identifier.model())
     fields["extra_identifiers"] = tuple(extra)
 
 
@@ -411,23 +445,23 @@ def _submission_set(element: etree._Element, parts: _Parts) -> SubmissionSet:
     fields.update(patient_id=None, submission_time=None, source_id="", content_type_code=None)
     extra_slots: list[Slot] = []
     recipients: tuple[str, ...] = ()
-    for slot in parts.slots:
-        moment = parse_dtm(_first(slot.values)) if slot.name == "submissionTime" else None
+    for name, values in parts.slots:
+        moment = parse_dtm(_first(values)) if name == "submissionTime" else None
         if moment is not None:
             fields["submission_time"] = moment
-        elif slot.name == "intendedRecipient":
-            recipients = slot.values
+        elif name == "intendedRecipient":
+            recipients = values
         else:
-            extra_slots.append(slot)
+            extra_slots.append(_slot_model((name, values)))
     authors: list[Author] = []
     extra_classifications: list[Classification] = []
     for classification in parts.classifications:
         if classification.scheme == SubmissionSetScheme.CONTENT_TYPE_CODE:
-            fields["content_type_code"] = _code(classification)
+            fields["content_type_code"] = classification.code_value()
         elif classification.scheme in _AUTHOR_SCHEMES:
             authors.append(_author(classification))
         elif classification.node != SUBMISSION_SET_NODE:
-            extra_classifications.append(classification)
+            extra_classifications.append(classification.model())
     _identifiers(
         parts, SubmissionSetScheme.UNIQUE_ID, SubmissionSetScheme.PATIENT_ID, fields, SubmissionSetScheme.SOURCE_ID
     )
@@ -444,14 +478,14 @@ def _folder(element: etree._Element, parts: _Parts) -> Folder:
     fields = _package_common(element, parts)
     fields.update(patient_id=None, last_update_time=None)
     extra_slots: list[Slot] = []
-    for slot in parts.slots:
-        moment = parse_dtm(_first(slot.values)) if slot.name == "lastUpdateTime" else None
+    for name, values in parts.slots:
+        moment = parse_dtm(_first(values)) if name == "lastUpdateTime" else None
         if moment is not None:
             fields["last_update_time"] = moment
         else:
-            extra_slots.append(slot)
-    codes = [_code(c) for c in parts.classifications if c.scheme == FolderScheme.CODE_LIST]
-    others = [c for c in parts.classifications if c.scheme != FolderScheme.CODE_LIST and c.node != FOLDER_NODE]
+            extra_slots.append(_slot_model((name, values)))
+    codes = [c.code_value() for c in parts.classifications if c.scheme == FolderScheme.CODE_LIST]
+    others = [c.model() for c in parts.classifications if c.scheme != FolderScheme.CODE_LIST and c.node != FOLDER_NODE]
     _identifiers(parts, FolderScheme.UNIQUE_ID, FolderScheme.PATIENT_ID, fields)
     return Folder.model_construct(
         **fields, codes=tuple(codes), extra_slots=tuple(extra_slots), extra_classifications=tuple(others)
@@ -470,11 +504,11 @@ def _association(element: etree._Element, parts: _Parts) -> Association:
     kind = element.get("associationType", "")
     fields: dict[str, Any] = dict.fromkeys(_ASSOCIATION_SLOTS.values())
     extra: list[Slot] = []
-    for slot in parts.slots:
-        if slot.name in _ASSOCIATION_SLOTS and slot.values:
-            fields[_ASSOCIATION_SLOTS[slot.name]] = slot.values[0]
+    for name, values in parts.slots:
+        if name in _ASSOCIATION_SLOTS and values:
+            fields[_ASSOCIATION_SLOTS[name]] = values[0]
         else:
-            extra.append(slot)
+            extra.append(_slot_model((name, values)))
     return Association.model_construct(
         entry_uuid=element.get("id", ""),
         association_type=_ASSOCIATION_TYPES.get(kind, kind),
@@ -509,7 +543,7 @@ def read_registry_objects(container: etree._Element) -> RegistryObjects:
     packages: list[tuple[etree._Element, _Parts]] = []
     associations: list[Association] = []
     references: list[ObjectRef] = []
-    loose: list[Classification] = []
+    loose: list[_Classification] = []
     warnings: list[str] = []
     for element in object_list:
         tag = element.tag
@@ -524,7 +558,7 @@ def read_registry_objects(container: etree._Element) -> RegistryObjects:
                 ObjectRef.model_construct(id=element.get("id", ""), home_community_id=element.get("home"))
             )
         elif tag == _T_CLASSIFICATION:
-            loose.append(_read_classification(element))
+            loose.append(_Classification(element))
         elif isinstance(tag, str):
             warnings.append(f"skipped an unexpected {etree.QName(tag).localname} in RegistryObjectList")
     submission_sets, folders, unresolved = _packages(packages, loose, warnings)
@@ -540,7 +574,7 @@ def read_registry_objects(container: etree._Element) -> RegistryObjects:
 
 
 def _packages(
-    packages: list[tuple[etree._Element, _Parts]], loose: list[Classification], warnings: list[str]
+    packages: list[tuple[etree._Element, _Parts]], loose: list[_Classification], warnings: list[str]
 ) -> tuple[list[SubmissionSet], list[Folder], list[Classification]]:
     """Attach loose classifications to their package, then read each package as what its marker says."""
     by_id = {element.get("id", ""): parts for element, parts in packages}
@@ -548,7 +582,7 @@ def _packages(
     for classification in loose:
         target = by_id.get(classification.classified_object or "")
         if target is None:
-            unresolved.append(classification)
+            unresolved.append(classification.model())
         else:
             target.classifications.append(classification)
     submission_sets: list[SubmissionSet] = []
@@ -674,6 +708,8 @@ class _Writer:
 def _set(element: etree._Element, name: str, value: str, limit: int | None = None) -> None:
     if limit is not None and len(value) > limit:
         raise DmpValidationError(f"{name}: {len(value)} characters, ebRIM allows at most {limit}", field=name)
+    if name in _URI_ATTRIBUTES and _NOT_URI.search(value):
+        raise DmpValidationError(f"{name}: {value[:60]!r} is not a URI (a '%' must start a %XX escape)", field=name)
     try:
         element.set(name, value)
     except ValueError:

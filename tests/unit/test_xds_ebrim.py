@@ -187,6 +187,7 @@ def test_same_object_gives_the_same_bytes() -> None:
         ({"creation_time": dt.datetime(2024, 1, 1)}, "timezone-aware"),
         ({"unique_id": ""}, "unique_id: required"),
         ({"entry_uuid": ""}, "needs an id"),
+        ({"logical_id": "100%"}, "not a URI"),
     ],
 )
 def test_output_refuses_what_the_schema_or_xml_would_refuse(change: dict[str, Any], message: str) -> None:
@@ -245,7 +246,8 @@ ENTRIES = st.builds(
     unique_id=WORD,
     patient_id=st.none() | st.builds(Cx, id=NAMES, assigning_authority=NAMES, id_type=NAMES),
     status=st.none() | st.sampled_from(list(AvailabilityStatus)),
-    logical_id=OPTIONAL_WORD,
+    logical_id=st.none() | IDS,
+    home_community_id=st.none() | IDS,
     version=OPTIONAL_WORD,
     mime_type=WORD,
     title=st.none() | TEXT,
