@@ -63,7 +63,9 @@ OidOption = Annotated[str, typer.Option("--ins-oid", help="INS assigning authori
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
-def _identity(ps_id: str, name: str | None, profession: str, specialty: str | None, mode: Mode, purpose: str) -> Any:
+def _identity(
+    ps_id: str, name: str | None, profession: str, specialty: str | None, mode: Mode, purpose: str
+) -> CallerIdentity:
     actor = Actor.professional(ps_id, name=name, profession=profession, specialty=specialty)
     auth = AuthMode.AIR if mode is Mode.AIR else AuthMode.INDIRECTE
     return CallerIdentity(actor, mode=auth, purpose=PurposeOfUse(purpose))

@@ -42,6 +42,7 @@ from dmpclient.xds.retrieve import (
 
 __all__ = [
     "RETRIEVE",
+    "DocumentTarget",
     "RetrieveResult",
     "RetrievedDocument",
     "document_file_name",

@@ -319,14 +319,10 @@ def _stored_query(ctx: RequestContext, max_results: int) -> Reply:
             f"La recherche renvoie {len(found)} objets, au-delà de la limite de {max_results} : affinez-la",
         )
     objects: list[RegistryObject] = (
-        [ObjectRef(id=_id(item)) for item in found] if references else [_model(item, scope.oid) for item in found]
+        [ObjectRef(id=item.entry_uuid) for item in found] if references else [_model(item, scope.oid) for item in found]
     )
     detail = f"{request.query.name} {request.return_type.value} : {len(objects)} objet(s)"
     return Reply(build_query_response(objects), detail=detail)
-
-
-def _id(item: DocumentRow | SubmissionSet | Association) -> str:
-    return item.entry_uuid
 
 
 def routes(max_results: int = DEFAULT_MAX_RESULTS) -> tuple[Route, ...]:
