@@ -26,9 +26,11 @@ from dmpclient.ids import DMP_REPOSITORY_OID
 from dmpclient.security.credentials import load_pem
 from dmpclient.security.pki import TestPki
 from dmpclient.security.vihf import Actor, AuthMode, NonPsRole, PatientId, PurposeOfUse
+from dmpclient.soap import mtom
 from dmpclient.soap.envelope import read_soap
 from dmpclient.soap.response import Response
-from dmpclient.transactions import registry
+from dmpclient.transactions import registry, repository
+from dmpclient.transactions.operation import Operation
 from dmpclient.xds.codes import AssociationType, AvailabilityStatus
 from dmpclient.xds.identifiers import Cx
 from dmpclient.xds.models import ReturnType
@@ -58,6 +60,7 @@ from mock_server.runtime import MockRuntime
 from mock_server.store import Store
 from mock_server.store.records import DocumentRow, Outcome
 from tests.mock_server.conftest import AIR_DOCTOR, DOCTOR, PATB_QUATRE, TEST_OID, identity
+from tests.xsd import assert_valid
 
 ALL = tuple(AvailabilityStatus)
 APPROVED = AvailabilityStatus.APPROVED
@@ -396,3 +399,30 @@ def test_every_consultation_is_traced(client: DmpClient, mock_runtime: MockRunti
     assert entry.unique_id in (trace[1].detail or "")
     assert "XDSDocumentUniqueIdError" in (trace[0].detail or "")
     assert all(t.ps_id == DOCTOR.national_id and t.auth_mode == "INDIRECTE_RENFORCEE" for t in trace)
+
+
+def _raw_call(client: DmpClient, op: Operation[object]) -> Response:
+    patient = PatientId(ins=PATB_QUATRE, oid=TEST_OID)
+    assertion = client.vihf_issuer.issue(AIR_DOCTOR, patient, now=dt.datetime.now(dt.UTC))
+    spec = op.spec
+    return client.call(
+        spec.service, op.body, action=spec.request_action, td=spec.td, assertion=assertion, idempotent=True
+    )
+
+
+def test_the_mocks_real_answers_validate_against_the_xsds(client: DmpClient) -> None:
+    """Answers built from seeded data (extra slots, masked entries, several statuses), not only golden ones."""
+    query = registry.find_documents(client.context, PATB_QUATRE, TEST_OID, status=ALL)
+    with _raw_call(client, query) as answer:
+        assert answer.message.body is not None
+        assert len(answer.message.body.findall(".//{*}ExtrinsicObject")) > 20
+        assert_valid(answer.message.body, "ebrs30/query.xsd")
+    entries = client.find_documents(PATB_QUATRE, AIR_DOCTOR, ins_oid=TEST_OID).documents[:2]
+    retrieve = repository.retrieve(client.context, PATB_QUATRE, TEST_OID, [*entries, "1.2.250.1.999.404"])
+    with _raw_call(client, retrieve) as answer:
+        body = answer.message.body
+        assert body is not None
+        assert answer.attachments is not None
+        assert len(answer.attachments.attachments) == 2
+        mtom.inline_xop(body, answer.attachments)  # XOP-decoded: the form the schema describes
+        assert_valid(body, "ihe/XDS.b_DocumentRepository.xsd")
