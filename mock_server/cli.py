@@ -17,6 +17,7 @@ from rich.table import Table
 
 from dmpclient.config import SERVICES_PATH
 from dmpclient.errors import DmpError
+from mock_server.handlers.registry import DEFAULT_MAX_RESULTS
 from mock_server.injection import FaultInjector
 from mock_server.runtime import MockRuntime, prepare, write_client_config
 from mock_server.seed import seed as seed_store
@@ -74,6 +75,9 @@ def serve(
     no_check_ins_key: Annotated[
         bool, typer.Option("--no-check-ins-key", help="Do not verify INS control keys (reference §12.1 switch).")
     ] = False,
+    max_results: Annotated[
+        int, typer.Option("--max-results", min=1, help="TD3.1 answers larger than this are XDSTooManyResults.")
+    ] = DEFAULT_MAX_RESULTS,
 ) -> None:
     """Serve the mock DMP over HTTPS with a required client certificate (generates a PKI on first run)."""
     with _clear_errors():
@@ -85,6 +89,7 @@ def serve(
             faults=injector,
             require_signature=not allow_unsigned,
             check_ins_key=not no_check_ins_key,
+            max_query_results=max_results,
         )
     base_url = f"https://{_client_host(host)}:{port}{SERVICES_PATH}"
     config = write_client_config(runtime, base_url)

@@ -17,6 +17,7 @@ from dmpclient.security.verify import ReplayCache, VerificationPolicy
 from mock_server.app import MockDmp
 from mock_server.gate import Gate
 from mock_server.handlers import default_router
+from mock_server.handlers.registry import DEFAULT_MAX_RESULTS
 from mock_server.injection import FaultInjector
 from mock_server.seed import SeedSummary, seed
 from mock_server.store import Store, database_path
@@ -57,8 +58,13 @@ def prepare(
     require_signature: bool = True,
     check_ins_key: bool = True,
     now: dt.datetime | None = None,
+    max_query_results: int = DEFAULT_MAX_RESULTS,
 ) -> MockRuntime:
-    """Open (or create) the mock in ``data_dir``: PKI (generated on first run), store, seed data, app."""
+    """Open (or create) the mock in ``data_dir``: PKI (generated on first run), store, seed data, app.
+
+    Args:
+        max_query_results: objects a TD3.1 answer may hold before ``XDSTooManyResults``.
+    """
     data_dir.mkdir(parents=True, exist_ok=True)
     pki = _pki(data_dir, pki_dir)
     store = Store.open(database_path(data_dir))
@@ -71,7 +77,7 @@ def prepare(
         require_signature=require_signature,
         check_ins_key=check_ins_key,
     )
-    app = MockDmp(store, Gate(policy, store), default_router(), faults=faults)
+    app = MockDmp(store, Gate(policy, store), default_router(max_query_results=max_query_results), faults=faults)
     return MockRuntime(app, store, pki, data_dir, seeded)
 
 
