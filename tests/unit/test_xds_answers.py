@@ -14,6 +14,7 @@ from dmpclient.errors import (
     DmpProtocolError,
     DmpRegistryError,
     DmpTooManyResultsError,
+    DmpTransportError,
     RegistryErrorItem,
 )
 from dmpclient.ids import InsOid
@@ -181,3 +182,15 @@ def test_file_names_from_the_peer_cannot_leave_the_directory() -> None:
 def test_out_takes_one_document_only(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="out= takes one document"):
         repository.retrieve(frozen_context(), INS, InsOid.TEST, ["1", "2"], out=tmp_path / "x")
+
+
+def test_a_destination_that_cannot_be_written_is_a_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_bytes(b"")
+    response = _capture()
+    spooled = next(iter(response.attachments.attachments.values())).path if response.attachments else None
+    with pytest.raises(DmpTransportError, match="could not be written"):
+        _decode(response, _entry(), out=blocker / "doc.xml")  # its parent is a file
+    assert spooled is not None
+    assert not spooled.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]
