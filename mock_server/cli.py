@@ -76,10 +76,12 @@ def serve(
         bool, typer.Option("--no-check-ins-key", help="Do not verify INS control keys (reference §12.1 switch).")
     ] = False,
     max_results: Annotated[
-        int, typer.Option("--max-results", min=1, help="TD3.1 answers larger than this are XDSTooManyResults.")
+        int, typer.Option("--max-results", help="Objects a TD3.1 answer may hold (XDSTooManyResults).")
     ] = DEFAULT_MAX_RESULTS,
 ) -> None:
     """Serve the mock DMP over HTTPS with a required client certificate (generates a PKI on first run)."""
+    if max_results < 1:
+        raise typer.BadParameter("give at least 1", param_hint="--max-results")
     with _clear_errors():
         injector = FaultInjector.from_toml(faults) if faults else None
         runtime = prepare(
