@@ -135,7 +135,10 @@ def _dechunk(body: bytes) -> bytes:
     out, rest = bytearray(), body
     while rest:
         size_line, _, rest = rest.partition(b"\n")
-        size = int(size_line.split(b";")[0].strip() or b"0", 16)
+        try:
+            size = int(size_line.split(b";")[0].strip() or b"0", 16)
+        except ValueError:
+            raise DmpProtocolError("the chunked HTTP body is malformed (a chunk size is not hexadecimal)") from None
         if size == 0:
             break
         out += rest[:size]

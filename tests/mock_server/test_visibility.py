@@ -10,6 +10,7 @@ from dmpclient.codes import Code
 from dmpclient.transactions.rights import AccessMode, MatrixActor, RightsAction
 from dmpclient.xds.codes import AvailabilityStatus
 from mock_server.domain.visibility import Viewer, document_rows, may_read, may_reference
+from mock_server.handlers.registry import like
 from mock_server.store.records import Author, AuthorKind, DocumentMetadata, DocumentRow
 
 NOW = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
@@ -86,3 +87,26 @@ def test_reference_search_without_read_rights_sees_its_structure_only() -> None:
     assert not may_reference(viewer(MatrixActor.ES, auth=INDIRECT), row()).allowed
     assert not may_reference(viewer(MED), row(masked=True)).allowed  # a reader: the read rules apply
     assert may_reference(viewer(MED), row()).allowed
+
+
+@pytest.mark.parametrize(
+    ("pattern", "text", "matches"),
+    [
+        ("899900063480^%", "899900063480^LIBRE^MAX", True),
+        ("%LIBRE%", "899900063480^LIBRE^MAX", True),
+        ("%LIBRE", "899900063480^LIBRE^MAX", False),
+        ("8999000634_0^%", "899900063480^X", True),
+        ("", "", True),
+        ("%", "", True),
+        ("a%%b", "ab", True),
+        ("a_b", "ab", False),
+        ("100%", "100", True),
+        ("%a%b%c", "xaybzc", True),
+    ],
+)
+def test_author_person_patterns(pattern: str, text: str, matches: bool) -> None:
+    assert like(pattern, text) is matches
+
+
+def test_a_hostile_pattern_is_answered() -> None:
+    assert not like("%a" * 120 + "%b", "a" * 256)  # a backtracking regular expression would never return
