@@ -77,9 +77,13 @@ class Scope:
     documents: list[DocumentRow]
     submission_sets: list[SubmissionSet]
     _by_uuid: dict[str, DocumentRow] = field(init=False)
+    _by_unique_id: dict[str, DocumentRow] = field(init=False)
 
     def __post_init__(self) -> None:
         self._by_uuid = {row.entry_uuid: row for row in self.documents}
+        self._by_unique_id = {}
+        for row in sorted(self.documents, key=lambda row: row.version_name):  # the latest version wins
+            self._by_unique_id[row.unique_id] = row
 
     @property
     def object_ids(self) -> set[str]:
@@ -87,10 +91,7 @@ class Scope:
 
     def document(self, identifier: str) -> DocumentRow | None:
         """By entryUUID, or the latest metadata version of a uniqueId."""
-        if identifier in self._by_uuid:
-            return self._by_uuid[identifier]
-        versions = [row for row in self.documents if row.unique_id == identifier]
-        return max(versions, key=lambda row: row.version_name) if versions else None
+        return self._by_uuid.get(identifier) or self._by_unique_id.get(identifier)
 
     def submission_set(self, identifier: str) -> SubmissionSet | None:
         return next((s for s in self.submission_sets if identifier in (s.entry_uuid, s.unique_id)), None)
