@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Final
 
 from dmpclient.errors import RegistryErrorItem
@@ -85,9 +86,10 @@ class Scope:
         for row in sorted(self.documents, key=lambda row: row.version_name):  # the latest version wins
             self._by_unique_id[row.unique_id] = row
 
-    @property
-    def object_ids(self) -> set[str]:
-        return set(self._by_uuid) | {s.entry_uuid for s in self.submission_sets}
+    @cached_property
+    def object_ids(self) -> frozenset[str]:
+        """The entryUUIDs of everything the caller may see of this patient."""
+        return frozenset(self._by_uuid) | {s.entry_uuid for s in self.submission_sets}
 
     def document(self, identifier: str) -> DocumentRow | None:
         """By entryUUID, or the latest metadata version of a uniqueId."""
