@@ -40,6 +40,7 @@ from dmpclient.xds.queries import (
 )
 from dmpclient.xds.response import ErrorCode
 from dmpclient.xds.results import build_query_response
+from dmpclient.xds.rim import REFERENCE_ID_LIST
 from mock_server.context import Reply, RequestContext
 from mock_server.domain.metadata import association_model, author_model, document_model, submission_set_model
 from mock_server.domain.search import DocumentFilter
@@ -52,7 +53,6 @@ __all__ = ["DEFAULT_MAX_RESULTS", "ROUTES", "Scope", "like", "routes", "viewer_o
 #: Objects one answer may hold before the mock refuses with XDSTooManyResults (project design).
 DEFAULT_MAX_RESULTS: Final = 1000
 _ALL_STATUSES: Final = tuple(AvailabilityStatus)
-_REFERENCE_IDS: Final = "urn:ihe:iti:xds:2013:referenceIdList"
 
 
 def viewer_of(ctx: RequestContext, *, allows_masked_in_emergency: bool) -> Viewer:
@@ -182,7 +182,7 @@ def _find_documents(scope: Scope, q: FindDocuments) -> Found:
         if row.status.value in statuses
         and all(f.matches(row) for f in filters)
         and _author_matches(q.author_persons, scope, row)
-        and (wanted is None or bool(wanted & set(row.metadata.extra_slots.get(_REFERENCE_IDS, ()))))
+        and (wanted is None or bool(wanted & set(row.metadata.extra_slots.get(REFERENCE_ID_LIST, ()))))
     ]
 
 
