@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Final, TypedDict, TypeVar, Unpack
+from typing import Final, TypedDict, Unpack
 
 from lxml import etree
 
@@ -48,8 +48,6 @@ __all__ = [
     "get_submission_set_and_contents",
     "stored_query",
 ]
-
-Q = TypeVar("Q", bound=StoredQuery)
 
 _ACTION: Final = "urn:ihe:iti:2007:RegistryStoredQuery"
 _PATIENT_SLOTS: Final = frozenset(

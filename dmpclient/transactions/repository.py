@@ -22,7 +22,13 @@ from typing import BinaryIO, Final
 from pydantic import BaseModel, ConfigDict
 
 from dmpclient._xml import qname
-from dmpclient.errors import DmpIntegrityError, DmpProtocolError, DmpValidationError, RegistryErrorItem
+from dmpclient.errors import (
+    DmpIntegrityError,
+    DmpProtocolError,
+    DmpTransportError,
+    DmpValidationError,
+    RegistryErrorItem,
+)
 from dmpclient.ids import validate_ins, validate_oid
 from dmpclient.soap.mtom import Attachment, MtomDecoded
 from dmpclient.soap.response import Response
@@ -42,6 +48,7 @@ from dmpclient.xds.retrieve import (
 
 __all__ = [
     "RETRIEVE",
+    "DocumentTarget",
     "RetrieveResult",
     "RetrievedDocument",
     "document_file_name",
@@ -163,6 +170,21 @@ def _write_atomically(destination: Path, write: Callable[[Path], object]) -> Non
         raise
 
 
+def _save(unique_id: str, destination: Path, attachment: Attachment | None, data: bytes) -> None:
+    """Write one document to its destination, or say clearly why the disk refused."""
+    try:
+        if attachment is None:
+            _write_atomically(destination, lambda path: path.write_bytes(data))
+        else:
+            _write_atomically(destination, attachment.save_to)
+    except OSError as exc:
+        raise DmpTransportError(
+            f"TD3.2: document {unique_id} could not be written to {destination} ({exc.strerror or type(exc).__name__}):"
+            " check that the directory can be created and written and that the disk has room",
+            td="TD3.2",
+        ) from exc
+
+
 def _take(
     part: DocumentPart,
     attachments: MtomDecoded | None,
@@ -172,9 +194,9 @@ def _take(
     unique_id = part.request.document_unique_id
     inline = part.location.inline
     attachment = None if inline is not None else _attachment(part, attachments)
+    data = inline or b""
     try:
         if attachment is None:
-            data = inline or b""
             size, digest = len(data), hashlib.sha1(data, usedforsecurity=False).hexdigest()
         else:
             with attachment.open() as stream:
@@ -183,10 +205,8 @@ def _take(
         content: bytes | None = None
         if destination is None:
             content = data if attachment is None else attachment.read_bytes()
-        elif attachment is None:
-            _write_atomically(destination, lambda path: path.write_bytes(data))
         else:
-            _write_atomically(destination, attachment.save_to)
+            _save(unique_id, destination, attachment, data)
     finally:
         if attachment is not None:
             attachment.close()  # a spooled part not moved out is deleted now, not at the end of the call

@@ -15,7 +15,6 @@ Three identities of a document, not to be confused (reference §3.16, §4.4):
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from enum import StrEnum
 from typing import Final
 
@@ -165,11 +164,11 @@ class Author(BaseModel):
         return cls(person=person, institutions=(institution,), specialties=(specialty,) if specialty else ())
 
 
-class DocumentEntry(BaseModel):
-    """An XDS DocumentEntry (``rim:ExtrinsicObject``) as the DMP registry stores it (reference §4.3–§4.7, §5.2).
+class _RegistryEntry(BaseModel):
+    """What document entries, submission sets and folders share: identities, status, versioning, texts.
 
     ``entry_uuid`` may be a symbolic id (``Document01``) in a submission; the registry answers with
-    ``urn:uuid:`` ids. Unknown slots, classifications and identifiers are kept in the ``extra_*`` fields.
+    ``urn:uuid:`` ids; ``logical_id`` and ``version`` are the ebRIM ``lid`` and ``VersionInfo``.
     """
 
     model_config = _FROZEN
@@ -180,11 +179,19 @@ class DocumentEntry(BaseModel):
     status: AvailabilityStatus | str | None = None
     logical_id: str | None = None
     version: str | None = None
-    mime_type: str = "text/xml"
-    object_type: str = DOCUMENT_ENTRY_OBJECT_TYPE
     home_community_id: str | None = None
     title: str | None = None
     comments: str | None = None
+
+
+class DocumentEntry(_RegistryEntry):
+    """An XDS DocumentEntry (``rim:ExtrinsicObject``) as the DMP registry stores it (reference §4.3–§4.7, §5.2).
+
+    Unknown slots, classifications and identifiers are kept in the ``extra_*`` fields.
+    """
+
+    mime_type: str = "text/xml"
+    object_type: str = DOCUMENT_ENTRY_OBJECT_TYPE
     class_code: Code | None = None
     type_code: Code | None = None
     format_code: Code | None = None
@@ -250,46 +257,24 @@ class DocumentEntry(BaseModel):
             return None
 
 
-class SubmissionSet(BaseModel):
+class SubmissionSet(_RegistryEntry):
     """An XDS SubmissionSet (``rim:RegistryPackage`` with the submission-set marker, reference §4.3, §5.2)."""
 
-    model_config = _FROZEN
-
-    entry_uuid: str
-    unique_id: str
     source_id: str
-    patient_id: Cx | None = None
     submission_time: dt.datetime | None = None
-    status: AvailabilityStatus | str | None = None
-    title: str | None = None
-    comments: str | None = None
     content_type_code: Code | None = None
     authors: tuple[Author, ...] = ()
     intended_recipients: tuple[str, ...] = ()
-    home_community_id: str | None = None
-    logical_id: str | None = None
-    version: str | None = None
     extra_slots: tuple[Slot, ...] = ()
     extra_classifications: tuple[Classification, ...] = ()
     extra_identifiers: tuple[ExternalIdentifier, ...] = ()
 
 
-class Folder(BaseModel):
+class Folder(_RegistryEntry):
     """An XDS Folder (``rim:RegistryPackage`` with the folder marker); no DMP source uses folders (§4.3)."""
 
-    model_config = _FROZEN
-
-    entry_uuid: str
-    unique_id: str
-    patient_id: Cx | None = None
-    status: AvailabilityStatus | str | None = None
-    title: str | None = None
-    comments: str | None = None
     codes: tuple[Code, ...] = ()
     last_update_time: dt.datetime | None = None
-    home_community_id: str | None = None
-    logical_id: str | None = None
-    version: str | None = None
     extra_slots: tuple[Slot, ...] = ()
     extra_classifications: tuple[Classification, ...] = ()
     extra_identifiers: tuple[ExternalIdentifier, ...] = ()
@@ -346,10 +331,6 @@ class RegistryObjects(BaseModel):
     references: tuple[ObjectRef, ...] = ()
     classifications: tuple[Classification, ...] = ()
     warnings: tuple[str, ...] = ()
-
-    def by_entry_uuid(self) -> Mapping[str, DocumentEntry]:
-        """The document entries keyed by entryUUID."""
-        return {doc.entry_uuid: doc for doc in self.documents}
 
     def __len__(self) -> int:
         return (

@@ -564,8 +564,10 @@ QUERIES: Final[dict[str, type[StoredQuery]]] = {
 
 @dataclass(frozen=True, slots=True)
 class QueryRequest:
-    """A read ``AdhocQueryRequest``: the typed query and the response options."""
+    """A read ``AdhocQueryRequest``: which stored query (name and id), its parameters, the response options."""
 
+    name: str
+    query_id: str
     query: StoredQuery
     return_type: ReturnType
     return_composed_objects: bool = True
@@ -621,7 +623,8 @@ def read_query_request(root: etree._Element) -> QueryRequest:
     for slot in adhoc.iterchildren(_T_SLOT):
         texts = [value.text or "" for value in slot.iter(_T_VALUE)]
         slots.setdefault(slot.get("name", ""), []).append(texts)
-    return QueryRequest(_read_query(query_class, slots), return_type, composed)
+    query = _read_query(query_class, slots)
+    return QueryRequest(query.name, query.QUERY_ID, query, return_type, composed)
 
 
 def _read_query(query_class: type[StoredQuery], slots: dict[str, list[list[str]]]) -> StoredQuery:

@@ -17,12 +17,13 @@ from dmpclient.xds.models import Association as XdsAssociation
 from dmpclient.xds.models import Author as XdsAuthor
 from dmpclient.xds.models import DocumentEntry, Slot
 from dmpclient.xds.models import SubmissionSet as XdsSubmissionSet
+from dmpclient.xds.rim import REFERENCE_ID_LIST
 from mock_server.store.records import Association, Author, AuthorKind, DocumentRow, SubmissionSet
 
 __all__ = ["association_model", "author_model", "document_model", "submission_set_model"]
 
 #: Slots the model reads into fields; the others are echoed as received.
-_KNOWN_SLOTS: Final = frozenset({"legalAuthenticator", "sourcePatientId", "sourcePatientInfo"})
+_KNOWN_SLOTS: Final = frozenset({"legalAuthenticator", "sourcePatientId", "sourcePatientInfo", REFERENCE_ID_LIST})
 
 
 def author_model(author: Author, patient_oid: str) -> XdsAuthor:
@@ -100,12 +101,8 @@ def document_model(row: DocumentRow, patient_oid: str) -> DocumentEntry:
         repository_unique_id=DMP_REPOSITORY_OID,
         source_patient_id=Cx.parse(source[0]) if source else None,
         source_patient_info=slots.get("sourcePatientInfo", ()),
-        reference_ids=slots.get("urn:ihe:iti:xds:2013:referenceIdList", ()),
-        extra_slots=tuple(
-            Slot(name=name, values=values)
-            for name, values in slots.items()
-            if name not in _KNOWN_SLOTS and name != "urn:ihe:iti:xds:2013:referenceIdList"
-        ),
+        reference_ids=slots.get(REFERENCE_ID_LIST, ()),
+        extra_slots=tuple(Slot(name=name, values=values) for name, values in slots.items() if name not in _KNOWN_SLOTS),
         extra_classifications=(),
         extra_identifiers=(),
     )

@@ -9,9 +9,9 @@ than the configured limit is refused with ``XDSTooManyResults`` (the DMP's limit
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Final
 
 from dmpclient.errors import RegistryErrorItem
@@ -40,6 +40,7 @@ from dmpclient.xds.queries import (
 )
 from dmpclient.xds.response import ErrorCode
 from dmpclient.xds.results import build_query_response
+from dmpclient.xds.rim import REFERENCE_ID_LIST
 from mock_server.context import Reply, RequestContext
 from mock_server.domain.metadata import association_model, author_model, document_model, submission_set_model
 from mock_server.domain.search import DocumentFilter
@@ -47,12 +48,11 @@ from mock_server.domain.visibility import Viewer, visible
 from mock_server.routing import Route
 from mock_server.store.records import Association, DocumentRow, Outcome, SubmissionSet
 
-__all__ = ["DEFAULT_MAX_RESULTS", "ROUTES", "Scope", "routes", "viewer_of"]
+__all__ = ["DEFAULT_MAX_RESULTS", "ROUTES", "Scope", "like", "routes", "viewer_of"]
 
 #: Objects one answer may hold before the mock refuses with XDSTooManyResults (project design).
 DEFAULT_MAX_RESULTS: Final = 1000
 _ALL_STATUSES: Final = tuple(AvailabilityStatus)
-_REFERENCE_IDS: Final = "urn:ihe:iti:xds:2013:referenceIdList"
 
 
 def viewer_of(ctx: RequestContext, *, allows_masked_in_emergency: bool) -> Viewer:
@@ -78,20 +78,22 @@ class Scope:
     documents: list[DocumentRow]
     submission_sets: list[SubmissionSet]
     _by_uuid: dict[str, DocumentRow] = field(init=False)
+    _by_unique_id: dict[str, DocumentRow] = field(init=False)
 
     def __post_init__(self) -> None:
         self._by_uuid = {row.entry_uuid: row for row in self.documents}
+        self._by_unique_id = {}
+        for row in sorted(self.documents, key=lambda row: row.version_name):  # the latest version wins
+            self._by_unique_id[row.unique_id] = row
 
-    @property
-    def object_ids(self) -> set[str]:
-        return set(self._by_uuid) | {s.entry_uuid for s in self.submission_sets}
+    @cached_property
+    def object_ids(self) -> frozenset[str]:
+        """The entryUUIDs of everything the caller may see of this patient."""
+        return frozenset(self._by_uuid) | {s.entry_uuid for s in self.submission_sets}
 
     def document(self, identifier: str) -> DocumentRow | None:
         """By entryUUID, or the latest metadata version of a uniqueId."""
-        if identifier in self._by_uuid:
-            return self._by_uuid[identifier]
-        versions = [row for row in self.documents if row.unique_id == identifier]
-        return max(versions, key=lambda row: row.version_name) if versions else None
+        return self._by_uuid.get(identifier) or self._by_unique_id.get(identifier)
 
     def submission_set(self, identifier: str) -> SubmissionSet | None:
         return next((s for s in self.submission_sets if identifier in (s.entry_uuid, s.unique_id)), None)
@@ -111,9 +113,25 @@ def _statuses(values: Sequence[AvailabilityStatus | str]) -> set[str]:
     return {str(value) for value in values}
 
 
-def _like(pattern: str) -> re.Pattern[str]:
-    """An ITI-18 AuthorPerson pattern: ``%`` any run, ``_`` one character, the rest literal."""
-    return re.compile("".join(".*" if c == "%" else "." if c == "_" else re.escape(c) for c in pattern), re.DOTALL)
+def like(pattern: str, text: str) -> bool:
+    """An ITI-18 AuthorPerson pattern match: ``%`` any run, ``_`` one character, the rest literal.
+
+    Two pointers with one back-tracking point (no regular expression): linear in practice and at worst
+    ``len(pattern) × len(text)``, whatever ``%`` a hostile request piles up.
+    """
+    p = t = 0
+    star, mark = -1, 0
+    while t < len(text):
+        if p < len(pattern) and pattern[p] in ("_", text[t]) and pattern[p] != "%":
+            p, t = p + 1, t + 1
+        elif p < len(pattern) and pattern[p] == "%":
+            star, mark, p = p, t, p + 1
+        elif star >= 0:
+            mark += 1
+            p, t = star + 1, mark
+        else:
+            return False
+    return all(c == "%" for c in pattern[p:])
 
 
 def _author_matches(patterns: Sequence[str], scope: Scope, row: DocumentRow | SubmissionSet) -> bool:
@@ -122,7 +140,7 @@ def _author_matches(patterns: Sequence[str], scope: Scope, row: DocumentRow | Su
     author = row.metadata.author if isinstance(row, DocumentRow) else row.author
     person = author_model(author, scope.oid).person
     text = str(person) if person else ""
-    return any(_like(pattern).fullmatch(text) for pattern in patterns)
+    return any(like(pattern, text) for pattern in patterns)
 
 
 def _stable(object_types: Sequence[str]) -> bool:
@@ -164,7 +182,7 @@ def _find_documents(scope: Scope, q: FindDocuments) -> Found:
         if row.status.value in statuses
         and all(f.matches(row) for f in filters)
         and _author_matches(q.author_persons, scope, row)
-        and (wanted is None or bool(wanted & set(row.metadata.extra_slots.get(_REFERENCE_IDS, ()))))
+        and (wanted is None or bool(wanted & set(row.metadata.extra_slots.get(REFERENCE_ID_LIST, ()))))
     ]
 
 
@@ -319,14 +337,10 @@ def _stored_query(ctx: RequestContext, max_results: int) -> Reply:
             f"La recherche renvoie {len(found)} objets, au-delà de la limite de {max_results} : affinez-la",
         )
     objects: list[RegistryObject] = (
-        [ObjectRef(id=_id(item)) for item in found] if references else [_model(item, scope.oid) for item in found]
+        [ObjectRef(id=item.entry_uuid) for item in found] if references else [_model(item, scope.oid) for item in found]
     )
     detail = f"{request.query.name} {request.return_type.value} : {len(objects)} objet(s)"
     return Reply(build_query_response(objects), detail=detail)
-
-
-def _id(item: DocumentRow | SubmissionSet | Association) -> str:
-    return item.entry_uuid
 
 
 def routes(max_results: int = DEFAULT_MAX_RESULTS) -> tuple[Route, ...]:
