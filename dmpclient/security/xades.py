@@ -36,6 +36,7 @@ import base64
 import binascii
 import datetime as dt
 import hashlib
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -49,7 +50,7 @@ from lxml import etree
 
 from dmpclient._xml import parse_untrusted
 from dmpclient.errors import DmpSecurityError, DmpValidationError
-from dmpclient.security.xmldsig import DS, DigestAlgorithm, SignatureAlgorithm, Signer
+from dmpclient.security.xmldsig import DS, DigestAlgorithm, LegacyAlgorithmWarning, SignatureAlgorithm, Signer
 
 __all__ = [
     "C14N_WITH_COMMENTS",
@@ -186,6 +187,9 @@ class SubmissionSigner:
             raise DmpValidationError("a submission signature needs at least one document", field="documents")
         if signing_time.tzinfo is None:
             raise DmpValidationError("signing_time: give an aware datetime (UTC)", field="signing_time")
+        if SignatureAlgorithm.RSA_SHA1 is self.signature_algorithm or DigestAlgorithm.SHA1 is self.digest_algorithm:
+            message = "SHA-1 submission signature requested (the DMP example's profile; SHA-256 is the default)"
+            warnings.warn(message, LegacyAlgorithmWarning, stacklevel=2)
         signature = etree.Element(f"{{{DS}}}Signature", Id=signature_id, nsmap={"ds": DS})
         signed_info = _ds(signature, "SignedInfo")
         _ds(signed_info, "CanonicalizationMethod", Algorithm=C14N_WITH_COMMENTS)
