@@ -32,8 +32,10 @@ def test_every_value_of_a_hand_written_cda_header() -> None:
     assert meta.language_code == "fr-FR"
     assert meta.event_codes == (Code("E11", "2.16.840.1.113883.6.3", "Diabète de type 2"),)
     assert meta.practice_setting_code == Code("AMBULATOIRE", "1.2.250.1.213.1.1.4.9", "Ambulatoire")
-    assert meta.healthcare_facility_type_code is not None and meta.healthcare_facility_type_code.code == "SA29"
-    assert meta.format_code is not None and meta.format_code.code == "urn:ihe:iti:xds-sd:text:2008"
+    assert meta.healthcare_facility_type_code is not None
+    assert meta.healthcare_facility_type_code.code == "SA29"
+    assert meta.format_code is not None
+    assert meta.format_code.code == "urn:ihe:iti:xds-sd:text:2008"
     assert meta.patient_id == Cx(id="207058575627097", assigning_authority="1.2.250.1.213.1.4.10", id_type="NH")
     assert str(meta.source_patient_id) == "IPP-1234^^^&1.2.250.1.999.777.2&ISO^PI"
     assert meta.source_patient_info == ("PID-5|PATB-QUATRE^LAURENCE^^^^^L", "PID-7|19700520", "PID-8|F")
@@ -45,13 +47,15 @@ def test_every_value_of_a_hand_written_cda_header() -> None:
 
 def test_the_entry_follows_the_header_and_is_valid_for_the_dmp() -> None:
     entry = check_document_entry(document_entry(read_cda(LAB).metadata, entry_id="Document01"))
-    assert entry.class_code is not None and entry.class_code.code == "10"  # typeCode 11502-2 → classCode 10 (ASS_X04)
+    assert entry.class_code is not None
+    assert entry.class_code.code == "10"
     assert entry.confidentiality_codes == (Code("N", "2.16.840.1.113883.5.25", "Normal"),)
     assert entry.practice_setting_code == Code("AMBULATOIRE", "1.2.250.1.213.1.1.4.9", "Ambulatoire")
     assert entry.healthcare_facility_type_code is not None
     assert (
-        entry.healthcare_facility_type_code.display == load_value_set(ValueSetId.SECTEUR_ACTIVITE).get("SA29").display
-    )  # type: ignore[union-attr]
+        entry.healthcare_facility_type_code.display
+        == load_value_set(ValueSetId.SECTEUR_ACTIVITE).require("SA29").display
+    )
     assert entry.mime_type == "text/xml"
 
 
@@ -65,7 +69,8 @@ def test_overrides_win_and_defaults_only_fill_gaps() -> None:
     )
     entry = document_entry(meta, entry_id="D1", overrides=overrides, defaults=defaults)
     assert (entry.title, entry.creation_time, entry.event_codes) == ("Biologie (corrigé)", when, ())
-    assert entry.practice_setting_code is not None and entry.practice_setting_code.code == "AMBULATOIRE"
+    assert entry.practice_setting_code is not None
+    assert entry.practice_setting_code.code == "AMBULATOIRE"
     assert entry.comments == "Envoi automatique"
 
 
@@ -111,7 +116,8 @@ def test_a_code_outside_its_value_set_is_refused_naming_the_field_and_the_set(
     entry = document_entry(read_cda(LAB).metadata, entry_id="D1", overrides=overrides)
     with pytest.raises(DmpValidationError) as caught:
         check_document_entry(entry)
-    assert field in caught.value.message and value_set in caught.value.message
+    assert field in caught.value.message
+    assert value_set in caught.value.message
     assert "207058575627097" not in caught.value.message  # never the INS
 
 
@@ -162,4 +168,5 @@ def test_who_is_at_the_origin_follows_dmp_conf_12() -> None:
 def test_any_type_code_outside_j66_is_refused(code: str) -> None:
     with pytest.raises(DmpValidationError) as caught:
         checked_code(Code(code, "2.16.840.1.113883.6.1"), ValueSetId.TYPE_CODE, "typeCode")
-    assert caught.value.message.startswith("typeCode:") and "JDV_J66" in caught.value.message
+    assert caught.value.message.startswith("typeCode:")
+    assert "JDV_J66" in caught.value.message

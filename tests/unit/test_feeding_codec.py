@@ -80,7 +80,8 @@ def test_the_mtom_request_streams_files_and_validates_after_xop_decoding(tmp_pat
         attachments=op.attachments,
     )
     assert request.mtom is not None
-    assert b"%PDF" not in request.envelope and b"ClinicalDocument" not in request.envelope
+    assert b"%PDF" not in request.envelope
+    assert b"ClinicalDocument" not in request.envelope
     with decode(request.headers["Content-Type"], request.iter_content(1000)) as decoded:
         body = etree.fromstring(decoded.root_xml).find(f".//{PNR}")
         assert body is not None
@@ -119,9 +120,9 @@ def test_unique_ids_are_minted_under_the_software_oid_within_64_characters() -> 
     minted = {feeding.mint_unique_id(ctx) for _ in range(1000)}
     assert len(minted) == 1000
     assert all(uid.startswith("1.2.250.1.999.888.2.1.") and len(uid) <= 64 for uid in minted)
-    with pytest.raises(DmpConfigError, match="lps.id"):
+    with pytest.raises(DmpConfigError, match=r"lps\.id"):
         feeding.mint_unique_id(CallContext(None, oid_root=""))
-    with pytest.raises(DmpConfigError, match="lps.id"):
+    with pytest.raises(DmpConfigError, match=r"lps\.id"):
         feeding.mint_unique_id(CallContext(None, oid_root="1." + "2" * 60))
 
 
@@ -159,8 +160,10 @@ def test_the_ehealth_suisse_iti41_request_decodes() -> None:
         (entry,) = read.objects.documents
         (submission_set,) = read.objects.submission_sets
         (member,) = read.objects.associations
-        assert entry.mime_type == "application/fhir+json" and entry.unique_id
-        assert submission_set.unique_id and submission_set.patient_id is not None
+        assert entry.mime_type == "application/fhir+json"
+        assert entry.unique_id
+        assert submission_set.unique_id
+        assert submission_set.patient_id is not None
         assert member.association_type == AssociationType.HAS_MEMBER
         assert (member.source, member.target) == (submission_set.entry_uuid, entry.entry_uuid)
         (location,) = read.documents.values()

@@ -70,7 +70,8 @@ def test_an_answer_lost_after_registration_is_recovered_by_asking_the_registry()
     flow, draft = _flow()
     seen, result = _play(flow, [DmpTimeoutError("read timeout"), PRESENT])
     assert seen == ["TD2.1", "TD3.1 lookup"]
-    assert result.recovered and result.documents == draft.submitted()
+    assert result.recovered
+    assert result.documents == draft.submitted()
 
 
 def test_an_absent_submission_is_sent_again_identically() -> None:
@@ -85,7 +86,8 @@ def test_an_absent_submission_is_sent_again_identically() -> None:
         feeding.REFERENCE_LOOKUP,
         feeding.PROVIDE_AND_REGISTER,
     ]
-    assert ops[2].body is ops[0].body and ops[2].attachments == ops[0].attachments  # the very same submission
+    assert ops[2].body is ops[0].body
+    assert ops[2].attachments == ops[0].attachments
     assert done.value.value.attempts == 2
 
 
@@ -93,7 +95,8 @@ def test_a_duplicate_after_a_resend_is_checked_not_reported() -> None:
     flow, _ = _flow()
     seen, result = _play(flow, [DmpHttpError("502", status_code=502), ABSENT, DUPLICATE, PRESENT])
     assert seen == ["TD2.1", "TD3.1 lookup", "TD2.1", "TD3.1 lookup"]
-    assert result.recovered and result.attempts == 2
+    assert result.recovered
+    assert result.attempts == 2
 
 
 def test_a_duplicate_on_the_first_sending_is_a_refusal() -> None:
@@ -136,10 +139,13 @@ def test_a_partial_presence_is_a_conflict() -> None:
 def test_resuming_asks_the_registry_before_sending() -> None:
     flow, _ = _flow(check_first=True)
     seen, result = _play(flow, [PRESENT])
-    assert seen == ["TD3.1 lookup"] and result.recovered and result.attempts == 0
+    assert seen == ["TD3.1 lookup"]
+    assert result.recovered
+    assert result.attempts == 0
     flow, _ = _flow(check_first=True)
     seen, result = _play(flow, [ABSENT, SUCCESS])
-    assert seen == ["TD3.1 lookup", "TD2.1"] and not result.recovered
+    assert seen == ["TD3.1 lookup", "TD2.1"]
+    assert not result.recovered
 
 
 @pytest.mark.parametrize(

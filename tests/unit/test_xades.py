@@ -148,7 +148,9 @@ def test_the_1_1_1_form_differs_from_1_3_2_only_by_its_namespace_and_cert_digest
             )
             element.tag = f"{{{DS if in_cert_digest else v132}}}{qname.localname}"
     etree.cleanup_namespaces(root)
-    assert_valid(root.find(f".//{{{v132}}}QualifyingProperties"), "xades/XAdES.xsd")
+    qualifying = root.find(f".//{{{v132}}}QualifyingProperties")
+    assert qualifying is not None
+    assert_valid(qualifying, "xades/XAdES.xsd")
 
 
 def test_the_structure_of_the_dmp_profile(pki: TestPki, tmp_path: Path) -> None:
@@ -156,10 +158,8 @@ def test_the_structure_of_the_dmp_profile(pki: TestPki, tmp_path: Path) -> None:
     signed_info = root.find(f"{{{DS}}}SignedInfo")
     assert signed_info is not None
     canonical = signed_info.find(f"{{{DS}}}CanonicalizationMethod")
-    assert (
-        canonical is not None
-        and canonical.get("Algorithm") == "http://www.w3.org/TR/2001/REC-xml-c14n-20010315#WithComments"
-    )
+    assert canonical is not None
+    assert canonical.get("Algorithm") == "http://www.w3.org/TR/2001/REC-xml-c14n-20010315#WithComments"
     types = [reference.get("Type") for reference in signed_info.iter(f"{{{DS}}}Reference")]
     assert types == ["http://www.w3.org/2000/09/xmldsig#Manifest", "http://uri.etsi.org/01903/v1.1.1#SignedProperties"]
     manifest_uris = [r.get("URI") for r in root.iterfind(f".//{{{DS}}}Manifest/{{{DS}}}Reference")]
@@ -169,7 +169,8 @@ def test_the_structure_of_the_dmp_profile(pki: TestPki, tmp_path: Path) -> None:
         "urn:oid:1.2.250.1.999.777.1.43",
     ]
     purpose = root.find(".//SignatureProperty")
-    assert purpose is not None and (purpose.get("Id"), purpose.text) == (
+    assert purpose is not None
+    assert (purpose.get("Id"), purpose.text) == (
         "purposeOfSignature",
         "1.2.840.10065.1.12.1.14",
     )
@@ -181,7 +182,8 @@ def test_the_structure_of_the_dmp_profile(pki: TestPki, tmp_path: Path) -> None:
 def test_our_verifier_reads_and_rejects_tampering(pki: TestPki, tmp_path: Path) -> None:
     signed = _sign(_signer(pki), _documents(tmp_path))
     verified = verify_submission_signature(signed)
-    assert verified.verified and verified.manifest_unique_ids() >= {"1.2.250.1.999.777.1.42", "1.2.250.1.999.777.1.43"}
+    assert verified.verified
+    assert verified.manifest_unique_ids() >= {"1.2.250.1.999.777.1.42", "1.2.250.1.999.777.1.43"}
     assert read_submission_signature(signed).signing_time == "2026-01-15T09:30:00Z"
     for before, after in (
         (b"urn:oid:1.2.250.1.999.777.1.43", b"urn:oid:1.2.250.1.999.777.1.44"),  # manifest changed
