@@ -15,6 +15,7 @@ import typer
 
 from dmpclient.cli import config as config_cli
 from dmpclient.cli import consult as consult_cli
+from dmpclient.cli import feed as feed_cli
 from dmpclient.cli import inspect as inspect_cli
 from dmpclient.cli import pki as pki_cli
 from dmpclient.cli import psc as psc_cli
@@ -25,7 +26,7 @@ __all__ = ["app", "main"]
 
 app = typer.Typer(
     name="dmp",
-    help="DMP (Mon espace santé) client toolkit: test PKI, configuration, VIHF, consultation, inspect, mock DMP.",
+    help="DMP (Mon espace santé) toolkit: test PKI, configuration, VIHF, consultation, feeding, inspect, mock DMP.",
     no_args_is_help=True,
     add_completion=False,
 )
@@ -37,6 +38,10 @@ app.command("find")(consult_cli.find)
 app.command("get")(consult_cli.get)
 app.command("versions")(consult_cli.versions)
 app.command("inspect")(inspect_cli.inspect)
+app.command("feed")(feed_cli.feed)
+app.command("replace")(feed_cli.replace)
+for _name, _command in feed_cli.LIFECYCLE_COMMANDS.items():
+    app.command(_name)(_command)
 
 
 def _register_plugins() -> None:
