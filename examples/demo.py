@@ -12,7 +12,10 @@
 8. consult in AIR (TD3.1, TD3.2): search a patient's DMP, list the documents, download one (checked
    against its size and hash), detect that a document integrated earlier has a newer version, and decide
    its integration with the versioning rules;
-9. print the access trace the mock recorded ("historique des accès").
+9. feed the DMP (TD2.1, INDIRECTE, sent by the integration platform's mailbox): a generated CDA, signed
+   (XAdES "signature du lot") and sent in MTOM; publish a new version (RPLC, CDA versioning checked); find it
+   with ``find_new_versions`` from the consultation side; archive (TD3.3d);
+10. print the access trace the mock recorded ("historique des accès").
 """
 
 from __future__ import annotations
@@ -37,14 +40,17 @@ from dmpclient import (
     InsOid,
     PurposeOfUse,
 )
+from dmpclient.codes import Code
 from dmpclient.psc import PscClient
 from dmpclient.psc.profile import PscDmpProfile, TokenExchangeSettings
 from dmpclient.security.pki import MANIFEST_NAME, TestPki, init_test_pki, load_test_pki
 from dmpclient.security.verify import VerificationPolicy, verify_vihf
-from dmpclient.security.vihf import PatientId
+from dmpclient.security.vihf import NonPsRole, PatientId
 from dmpclient.transactions import patients
+from dmpclient.transactions.feeding import SubmissionOptions
 from dmpclient.transactions.repository import document_file_name
 from dmpclient.xds.cda import read_cda_header
+from dmpclient.xds.cda_metadata import MetadataOverrides
 from dmpclient.xds.codes import AvailabilityStatus
 from dmpclient.xds.models import DocumentEntry
 from dmpclient.xds.versions import KnownDocument, decide_import
@@ -52,6 +58,7 @@ from mock_server.psc import prepare_psc
 from mock_server.psc.bearer import gate_check
 from mock_server.psc.provider import ProviderSettings
 from mock_server.runtime import MockRuntime, prepare, write_client_config
+from mock_server.seed.cda import CdaAuthor, CdaDocument, CdaPatient, NonXmlBody, build_cda, minimal_pdf
 from mock_server.server import start_in_thread
 from mock_server.store.records import TraceEntry
 
@@ -132,6 +139,7 @@ def main() -> int:
             )
         with DmpClient(config) as client:
             run_consultation(client, DEMO_DIR / "downloads")
+            run_feeding(client, pki)
         print_trace([e for e in runtime.store.access_trace(limit=50) if e.at >= run_start])
     finally:
         server.stop()
@@ -299,6 +307,84 @@ def print_documents(documents: Sequence[DocumentEntry]) -> None:
             entry.unique_id,
         )
     console.print(table)
+
+
+PLATFORM = CallerIdentity(
+    Actor.device(DOCTOR.national_id, name="PFI DEMO, v1, BAL applicative", kind=NonPsRole.AUTOMATE),
+    mode=AuthMode.INDIRECTE,
+)  # no professional sends: the integration platform's application mailbox, for the structure (DMP-CONF 12)
+FEED_OPTIONS = SubmissionOptions(
+    content_type_code="03",  # hospitalisation complète (JDV_J59)
+    defaults=MetadataOverrides(practice_setting_code=Code("ETABLISSEMENT", "1.2.250.1.213.1.1.4.9")),
+)
+
+
+def demo_cda(pki: TestPki, document_id: str, set_id: str, version: int, replaces: str | None, text: str) -> bytes:
+    """A discharge letter (CDA level 1, PDF body) of PATB-QUATRE written by the demo physician."""
+    author = CdaAuthor(
+        DOCTOR.national_id,
+        "LIBRE",
+        "MAX",
+        pki.structure_id,
+        "CENTRE HOSPITALIER DE TEST DMPCLIENT",
+        Code("G15_10/SM26", "1.2.250.1.213.1.1.4.5", "Médecin - Qualifié en Médecine Générale (SM)"),
+    )
+    patient = CdaPatient(PATB_QUATRE, InsOid.TEST, "PATB-QUATRE", "LAURENCE", "F", dt.date(1970, 5, 20))
+    return build_cda(
+        CdaDocument(
+            document_id=document_id,
+            set_id=set_id,
+            version=version,
+            type_code=Code("11490-0", "2.16.840.1.113883.6.1", "Lettre de liaison à la sortie"),
+            title="Lettre de liaison à la sortie",
+            effective_time=dt.datetime.now(dt.UTC),
+            patient=patient,
+            author=author,
+            body=NonXmlBody("application/pdf", minimal_pdf([text], title="Lettre de liaison")),
+            replaces=replaces,
+            facility_type=Code("SA01", "1.2.250.1.71.4.2.4"),
+        )
+    )
+
+
+def run_feeding(client: DmpClient, pki: TestPki) -> None:
+    """TD2.1 (a new document, then a new version), the consultation side sees it, TD3.3d."""
+    step("TD2.1: feed a generated CDA (INDIRECTE, XAdES signature du lot, MTOM)")
+    root = f"1.2.250.1.999.1.9.{time.time_ns()}"  # fresh ids: the demo's mock keeps its data between runs
+    first, second, set_id = f"{root}.1", f"{root}.2", f"{root}.0"
+    v1 = demo_cda(pki, first, set_id, 1, None, "Sortie le 14/01 ; traitement inchangé.")
+    fed = client.feed([v1], PLATFORM, options=FEED_OPTIONS)
+    (document,) = fed.documents
+    console.print(f"  sent by a device ({PLATFORM.actor.subject_id}) for structure {client.config.structure.id}")
+    console.print(f"  {document.unique_id}: {document.title}, author {document.author_id} ({document.author_kind})")
+    console.print(f"  submission {fed.submission_set_unique_id}, signature entry {fed.signature_unique_id}")
+
+    step("TD2.1 + RPLC: a new version (same setId, versionNumber 2, relatedDocument RPLC)")
+    v2 = demo_cda(pki, second, set_id, 2, first, "Sortie le 14/01 ; posologie corrigée.")
+    expect_refusal(
+        "a 'new version' with another setId (checked locally, nothing sent)",
+        lambda: client.replace(
+            first, demo_cda(pki, second, f"{root}.9", 2, first, "x"), PLATFORM, previous_cda=v1, options=FEED_OPTIONS
+        ),
+    )
+    new = client.replace(first, v2, PLATFORM, previous_cda=v1, options=FEED_OPTIONS)
+    console.print(f"  {new.documents[0].unique_id} replaces {first} (version {new.documents[0].version_number})")
+
+    step("Consultation side (AIR): the integrated version has a newer one")
+    report = client.find_new_versions(PATB_QUATRE, AIR_DOCTOR, [KnownDocument(unique_id=first)], ins_oid=InsOid.TEST)
+    for check in report.checks:
+        current = check.current.unique_id if check.current else "-"
+        console.print(
+            f"  {check.known.unique_id}: {check.state.value} → current {current} ({report.round_trips} round trips)"
+        )
+
+    step("TD3.3d: archive")
+    expect_refusal(
+        "archiving the replaced version (Deprecated: not a DMP transition)",
+        lambda: client.archive(PATB_QUATRE, first, AIR_DOCTOR, ins_oid=InsOid.TEST),
+    )
+    archived = client.archive(PATB_QUATRE, second, AIR_DOCTOR, ins_oid=InsOid.TEST)
+    console.print(f"  {second} → {archived.status.value if archived.status else ''}")
 
 
 def print_trace(entries: list[TraceEntry]) -> None:

@@ -236,7 +236,14 @@ def feed(
         if handle is not None:
             handle.close()
     if as_json:
-        typer.echo(json.dumps({"ok": summary.ok, "seconds": summary.seconds, "counts": to_jsonable(summary.counts)}))
+        problems = [to_jsonable(outcome) for outcome in sink.problems]
+        document = {
+            "ok": summary.ok,
+            "seconds": summary.seconds,
+            "counts": to_jsonable(summary.counts),
+            "problems": problems,
+        }
+        typer.echo(json.dumps(document, ensure_ascii=False))
     else:
         _summary(summary, sink.problems)
     if not summary.ok:

@@ -332,6 +332,8 @@ def document_entry(
         for name in MetadataOverrides.model_fields
         if name not in ("unique_id", "confidentiality_code", "mime_type")
     }
+    for name in ("event_codes", "authors", "source_patient_info"):  # lists: empty, never None
+        values[name] = values[name] or ()
     type_code = values["type_code"]
     class_code = values["class_code"]
     if class_code is None and isinstance(type_code, Code):

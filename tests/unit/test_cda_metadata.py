@@ -74,6 +74,13 @@ def test_overrides_win_and_defaults_only_fill_gaps() -> None:
     assert entry.comments == "Envoi automatique"
 
 
+def test_a_header_without_service_event_gives_empty_lists() -> None:
+    bare = LAB.replace(b'<code code="E11"', b'<!-- no code --><foo code="E11"')
+    entry = document_entry(read_cda(bare).metadata, entry_id="D1")
+    assert entry.event_codes == ()
+    assert check_document_entry(entry).event_codes == ()
+
+
 def test_masking_and_invisibility_are_explicit_choices() -> None:
     meta = read_cda(LAB).metadata
     entry = document_entry(
