@@ -28,6 +28,7 @@ from dmpclient.errors import (
     DmpRightsPrecheckError,
     DmpSecurityError,
     DmpSoapFault,
+    DmpSubmissionUnknownError,
     DmpTimeoutError,
     DmpTlsError,
     DmpTransportError,
@@ -36,19 +37,25 @@ from dmpclient.errors import (
     DmpValidationError,
     RegistryErrorItem,
 )
+from dmpclient.feeding import FeedJournal, FeedOutcome, FeedReport, FeedStatus
 from dmpclient.hl7v3.patient_query import AuthorizationStatus, DmpStatus, ExistenceAnswer, PatientIdentity
 from dmpclient.ids import InsOid
 from dmpclient.security.issuer import CallerIdentity, VihfIssuer
 from dmpclient.security.vihf import Actor, AuthMode, NonPsRole, PurposeOfUse, Structure
+from dmpclient.security.xades import SubmissionSigner, XadesVersion
 from dmpclient.soap.response import Response
 from dmpclient.transactions.context import CallContext
+from dmpclient.transactions.feeding import FeedDocument, SubmissionOptions, SubmissionResult
+from dmpclient.transactions.lifecycle import Audience, LifecycleResult
 from dmpclient.transactions.operation import Operation, PatientRef
+from dmpclient.xds.cda_metadata import MetadataOverrides, Visibility
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Actor",
     "AsyncDmpClient",
+    "Audience",
     "AuthMode",
     "AuthorizationStatus",
     "CallContext",
@@ -69,6 +76,7 @@ __all__ = [
     "DmpSecurityError",
     "DmpSoapFault",
     "DmpStatus",
+    "DmpSubmissionUnknownError",
     "DmpTimeoutError",
     "DmpTlsError",
     "DmpTransportError",
@@ -76,7 +84,14 @@ __all__ = [
     "DmpUsageError",
     "DmpValidationError",
     "ExistenceAnswer",
+    "FeedDocument",
+    "FeedJournal",
+    "FeedOutcome",
+    "FeedReport",
+    "FeedStatus",
     "InsOid",
+    "LifecycleResult",
+    "MetadataOverrides",
     "NonPsRole",
     "Operation",
     "PatientIdentity",
@@ -85,7 +100,12 @@ __all__ = [
     "RegistryErrorItem",
     "Response",
     "Structure",
+    "SubmissionOptions",
+    "SubmissionResult",
+    "SubmissionSigner",
     "VihfIssuer",
+    "Visibility",
+    "XadesVersion",
     "__version__",
     "issuer_from_config",
     "parse_untrusted",

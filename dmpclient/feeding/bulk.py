@@ -16,7 +16,6 @@ outcomes are handed to ``on_outcome`` as they come: memory does not grow with th
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import hashlib
 import time
@@ -314,6 +313,8 @@ async def afeed_many(
     clock: Callable[[], dt.datetime] = _utc_now,
 ) -> FeedReport:
     """:func:`feed_many` on an event loop (``concurrency`` submissions in flight)."""
+    import asyncio  # noqa: PLC0415 - only async clients need it (import time of the SDK)
+
     if concurrency < 1:
         raise ValueError("concurrency: at least 1")
     started, counts = time.perf_counter(), Counter[FeedStatus]()
@@ -338,7 +339,7 @@ async def afeed_many(
         finally:
             slots.release()
 
-    tasks: set[asyncio.Task[None]] = set()
+    tasks: set[asyncio.Task[None]] = set()  # strong references until done
     index = 0
     async for item in _aiter(documents):
         index += 1

@@ -115,7 +115,7 @@ class FeedDocument(BaseModel):
         replaces: the entryUUID of the version this document replaces (RPLC, §5.6); see ``DmpClient.replace``.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     content: Path | bytes
     overrides: MetadataOverrides = MetadataOverrides()

@@ -199,7 +199,7 @@ def update_operation(
     author: Author,
     audience: Audience = Audience.PATIENT,
     content_type: Code | None = None,
-) -> tuple[Operation[RegistryAnswer], SubmissionSet, LifecycleResult]:
+) -> tuple[Operation[RegistryAnswer], LifecycleResult]:
     """The ITI-57 operation for ``action`` on ``entry`` (a registry entry; its status is the current one).
 
     Raises:
@@ -224,7 +224,7 @@ def update_operation(
         objects = metadata_update(submission_set, entry, codes)
         outcome = LifecycleResult(entry_uuid=entry.entry_uuid, confidentiality_codes=codes, **result)
     op = UPDATE_DOCUMENT_SET.operation(build_update_request(objects), patient=patient)
-    return op, submission_set, outcome
+    return op, outcome
 
 
 #: A flow: yields operations, is sent their results, returns its own result.
@@ -274,7 +274,7 @@ def lifecycle_flow(
             lookup = get_documents(ctx, ins, ins_oid, unique_ids=[unique_id], return_type=ReturnType.OBJECT_REF)
             refs: QueryResult = yield Operation(REFERENCE_LOOKUP, lookup.body, lookup.patient)
             entry = _reference(refs, unique_id, action, current_status)
-    op, _, outcome = update_operation(ctx, patient, action, entry, author=author, audience=audience)
+    op, outcome = update_operation(ctx, patient, action, entry, author=author, audience=audience)
     answer: RegistryAnswer = yield op
     return outcome.model_copy(update={"warnings": answer.warnings})
 

@@ -29,7 +29,7 @@ from mock_server.store.records import DocumentRow
 
 __all__ = ["CheckedSubmission", "Refusal", "check_submission"]
 
-Code = SubmissionErrorCode
+Error = SubmissionErrorCode
 _ALLOWED_LINKS: Final = frozenset({AssociationType.HAS_MEMBER, AssociationType.SIGNS, AssociationType.RPLC})
 
 
@@ -62,7 +62,7 @@ class CheckedSubmission:
 
 def _contents(request: ProvideAndRegister, attachments: MtomDecoded | None) -> dict[str, bytes]:
     if attachments is None:
-        raise Refusal.one(Code.METADATA, "La soumission TD2.1 doit être MTOM (xop:Include, §1.5)")
+        raise Refusal.one(Error.METADATA, "La soumission TD2.1 doit être MTOM (xop:Include, §1.5)")
     contents: dict[str, bytes] = {}
     for identifier, location in request.documents.items():
         if location.inline is not None:
@@ -71,7 +71,9 @@ def _contents(request: ProvideAndRegister, attachments: MtomDecoded | None) -> d
         try:
             contents[identifier] = attachments.attachment_for_href(location.href or "").read_bytes()
         except DmpError:
-            raise Refusal.one(Code.MISSING_DOCUMENT, f"Partie MTOM introuvable pour le document {identifier}") from None
+            raise Refusal.one(
+                Error.MISSING_DOCUMENT, f"Partie MTOM introuvable pour le document {identifier}"
+            ) from None
     return contents
 
 
@@ -81,32 +83,32 @@ def _pair_documents(entries: Sequence[DocumentEntry], contents: dict[str, bytes]
     if missing:
         raise Refusal(
             [
-                RegistryErrorItem(error_code=Code.MISSING_DOCUMENT, code_context="Document absent", location=uid)
+                RegistryErrorItem(error_code=Error.MISSING_DOCUMENT, code_context="Document absent", location=uid)
                 for uid in missing
             ]
         )
     orphans = sorted(set(contents) - set(ids))
     if orphans:
-        raise Refusal.one(Code.MISSING_METADATA, f"Document sans métadonnées : {', '.join(orphans)}")
+        raise Refusal.one(Error.MISSING_METADATA, f"Document sans métadonnées : {', '.join(orphans)}")
 
 
 def _one_submission_set(request: ProvideAndRegister) -> SubmissionSet:
     sets = request.objects.submission_sets
     if len(sets) != 1 or request.objects.folders:
         raise Refusal.one(
-            Code.METADATA, f"Une soumission contient un lot (SubmissionSet) et aucun classeur ({len(sets)})"
+            Error.METADATA, f"Une soumission contient un lot (SubmissionSet) et aucun classeur ({len(sets)})"
         )
     try:
         return check_submission_set(sets[0])
     except DmpValidationError as exc:
-        raise Refusal.one(Code.METADATA, exc.message) from None
+        raise Refusal.one(Error.METADATA, exc.message) from None
 
 
 def _same_patient(patient: Cx, entries: Sequence[DocumentEntry]) -> None:
     for entry in entries:
         if entry.patient_id is None or not entry.patient_id.same_identity(patient):
             raise Refusal.one(
-                Code.PATIENT_MISMATCH, "Le patient d'un document diffère de celui du lot", entry.unique_id
+                Error.PATIENT_MISMATCH, "Le patient d'un document diffère de celui du lot", entry.unique_id
             )
 
 
@@ -118,7 +120,7 @@ def _checked_entries(entries: Sequence[DocumentEntry]) -> list[DocumentEntry]:
             checked.append(check_document_entry(entry, signature=entry.is_signature))
         except DmpValidationError as exc:
             errors.append(
-                RegistryErrorItem(error_code=Code.METADATA, code_context=exc.message, location=entry.unique_id)
+                RegistryErrorItem(error_code=Error.METADATA, code_context=exc.message, location=entry.unique_id)
             )
     if errors:
         raise Refusal(errors)
@@ -130,7 +132,7 @@ def _unique_in_message(entries: Sequence[DocumentEntry], submission_set: Submiss
     for entry in entries:
         if entry.unique_id in seen:
             raise Refusal.one(
-                Code.DUPLICATE_IN_MESSAGE, "uniqueId présent deux fois dans la soumission", entry.unique_id
+                Error.DUPLICATE_IN_MESSAGE, "uniqueId présent deux fois dans la soumission", entry.unique_id
             )
         seen.add(entry.unique_id)
 
@@ -139,9 +141,9 @@ def _hash_and_size(entries: Sequence[DocumentEntry], contents: dict[str, bytes])
     for entry in entries:
         data = contents[entry.entry_uuid]
         if entry.size is not None and entry.size != len(data):
-            raise Refusal.one(Code.NON_IDENTICAL_SIZE, f"size {entry.size} ≠ {len(data)}", entry.unique_id)
+            raise Refusal.one(Error.NON_IDENTICAL_SIZE, f"size {entry.size} ≠ {len(data)}", entry.unique_id)
         if entry.hash and entry.hash.lower() != hashlib.sha1(data, usedforsecurity=False).hexdigest():
-            raise Refusal.one(Code.NON_IDENTICAL_HASH, "hash différent du document reçu", entry.unique_id)
+            raise Refusal.one(Error.NON_IDENTICAL_HASH, "hash différent du document reçu", entry.unique_id)
 
 
 def _signature(
@@ -150,7 +152,7 @@ def _signature(
     """The one signature entry: HasMember and ``signs``, a XAdES manifest covering every document (§5.3, §5.4)."""
     signatures = [entry for entry in entries if entry.is_signature]
     if len(signatures) != 1:
-        raise Refusal.one(Code.METADATA, f"Une soumission DMP contient une entrée de signature ({len(signatures)})")
+        raise Refusal.one(Error.METADATA, f"Une soumission DMP contient une entrée de signature ({len(signatures)})")
     signature = signatures[0]
     submission_set = request.objects.submission_sets[0].entry_uuid
     links = {(str(a.association_type), a.source, a.target) for a in request.objects.associations}
@@ -159,22 +161,22 @@ def _signature(
         signature.entry_uuid,
         submission_set,
     ) not in links:
-        raise Refusal.one(Code.METADATA, "Entrée de signature sans association HasMember et signs avec le lot")
+        raise Refusal.one(Error.METADATA, "Entrée de signature sans association HasMember et signs avec le lot")
     data = contents[signature.entry_uuid]
     try:
         read = verify_submission_signature(data) if verify else read_submission_signature(data)
     except DmpError as exc:
-        raise Refusal.one(Code.METADATA, f"Signature du lot invalide : {exc.message}", signature.unique_id) from None
+        raise Refusal.one(Error.METADATA, f"Signature du lot invalide : {exc.message}", signature.unique_id) from None
     named = read.manifest_unique_ids()
     by_uri = {entry.uri: entry for entry in read.manifest}
     for entry in entries:
         if entry.is_signature:
             continue
         if entry.unique_id not in named:
-            raise Refusal.one(Code.METADATA, "Document absent du manifeste de la signature du lot", entry.unique_id)
+            raise Refusal.one(Error.METADATA, "Document absent du manifeste de la signature du lot", entry.unique_id)
         reference = by_uri[f"urn:oid:{entry.unique_id}"]
         if verify and not _digest_matches(reference.hash_name, reference.digest, contents[entry.entry_uuid], entry):
-            raise Refusal.one(Code.METADATA, "Empreinte du document différente de celle du manifeste", entry.unique_id)
+            raise Refusal.one(Error.METADATA, "Empreinte du document différente de celle du manifeste", entry.unique_id)
     return signature
 
 
@@ -194,12 +196,12 @@ def _associations(request: ProvideAndRegister, submission_set: str, new_ids: set
         if a.association_type == AssociationType.HAS_MEMBER and a.source == submission_set
     }
     if new_ids - members:
-        raise Refusal.one(Code.METADATA, "Chaque document doit être lié au lot par une association HasMember")
+        raise Refusal.one(Error.METADATA, "Chaque document doit être lié au lot par une association HasMember")
     for link in request.objects.associations:
         if link.association_type not in _ALLOWED_LINKS:
-            raise Refusal.one(Code.METADATA, f"Association non admise par le DMP : {link.association_type}")
+            raise Refusal.one(Error.METADATA, f"Association non admise par le DMP : {link.association_type}")
         if link.association_type == AssociationType.RPLC and link.source not in new_ids:
-            raise Refusal.one(Code.METADATA, "RPLC : la source doit être un nouveau document de la soumission")
+            raise Refusal.one(Error.METADATA, "RPLC : la source doit être un nouveau document de la soumission")
     return request.objects.associations
 
 
@@ -212,14 +214,14 @@ def check_replacements(
             continue
         target = find(link.target)
         if target is None:
-            raise Refusal.one(Code.UNRESOLVED_REFERENCE, f"Document remplacé inconnu : {link.target}")
+            raise Refusal.one(Error.UNRESOLVED_REFERENCE, f"Document remplacé inconnu : {link.target}")
         if target.patient_ins != patient.id:
             raise Refusal.one(
-                Code.PATIENT_MISMATCH, "Le document remplacé appartient à un autre patient", target.unique_id
+                Error.PATIENT_MISMATCH, "Le document remplacé appartient à un autre patient", target.unique_id
             )
         if target.status is not AvailabilityStatus.APPROVED:
             raise Refusal.one(
-                Code.DEPRECATED_TARGET,
+                Error.DEPRECATED_TARGET,
                 f"Le document remplacé n'est pas Approved ({target.status.value})",
                 target.unique_id,
             )
@@ -242,7 +244,7 @@ def check_submission(
     _pair_documents(entries, contents)
     submission_set = _one_submission_set(request)
     if submission_set.patient_id is None:  # pragma: no cover - check_submission_set requires it
-        raise Refusal.one(Code.METADATA, "patientId absent du lot")
+        raise Refusal.one(Error.METADATA, "patientId absent du lot")
     _same_patient(submission_set.patient_id, entries)
     _unique_in_message(entries, submission_set)
     checked = _checked_entries(entries)

@@ -28,7 +28,7 @@ from mock_server.store.records import NewDocument, Outcome, StoreError
 
 __all__ = ["ROUTES", "routes"]
 
-Code = SubmissionErrorCode
+Error = SubmissionErrorCode
 _ALL_STATUSES: Final = tuple(AvailabilityStatus)
 
 
@@ -42,7 +42,7 @@ def failure(errors: list[RegistryErrorItem], *, refused: bool = False) -> Reply:
 def _patient(ctx: RequestContext, submission: CheckedSubmission) -> str:
     patient = ctx.store.get_patient(submission.patient.id)
     if patient is None or patient.dmp_status is not DmpStatus.ACTIVE:
-        raise Refusal.one(Code.UNKNOWN_PATIENT, "Aucun DMP ouvert pour ce patient")
+        raise Refusal.one(Error.UNKNOWN_PATIENT, "Aucun DMP ouvert pour ce patient")
     return patient.ins
 
 
@@ -65,7 +65,7 @@ def _identical(ctx: RequestContext, submission: CheckedSubmission, ins: str) -> 
     if existing.patient_ins == ins and stored == sent and signature_kept:
         return True
     raise Refusal.one(
-        Code.DUPLICATE_IN_REGISTRY,
+        Error.DUPLICATE_IN_REGISTRY,
         "uniqueId de lot déjà enregistré avec d'autres documents",
         submission.submission_set.unique_id,
     )
@@ -77,7 +77,7 @@ def _not_registered(ctx: RequestContext, submission: CheckedSubmission) -> None:
         raise Refusal(
             [
                 RegistryErrorItem(
-                    error_code=Code.DUPLICATE_IN_REGISTRY,
+                    error_code=Error.DUPLICATE_IN_REGISTRY,
                     code_context="uniqueId déjà enregistré par une autre soumission",
                     location=unique_id,
                 )
@@ -110,7 +110,7 @@ def _register(ctx: RequestContext, submission: CheckedSubmission, ins: str) -> N
     try:
         ctx.store.add_submission(record, documents, links, now=ctx.now)
     except StoreError as exc:  # the checks above make this a race or a bug; nothing was written
-        raise Refusal.one(Code.METADATA, f"Soumission refusée par le registre : {exc}") from None
+        raise Refusal.one(Error.METADATA, f"Soumission refusée par le registre : {exc}") from None
 
 
 def _provide_and_register(ctx: RequestContext, *, verify_signature: bool) -> Reply:
@@ -126,7 +126,7 @@ def _provide_and_register(ctx: RequestContext, *, verify_signature: bool) -> Rep
     except Refusal as refusal:
         return failure(refusal.errors)
     except DmpProtocolError as exc:
-        return failure([RegistryErrorItem(error_code=Code.METADATA, code_context=exc.message)])
+        return failure([RegistryErrorItem(error_code=Error.METADATA, code_context=exc.message)])
     count = len(submission.clinical)
     return Reply(
         build_registry_response(),

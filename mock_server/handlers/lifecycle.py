@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Final
 
+from dmpclient.codes import Code
 from dmpclient.errors import DmpProtocolError, DmpValidationError, RegistryErrorItem
 from dmpclient.transactions import lifecycle
 from dmpclient.transactions.rights import MatrixActor, NoteCondition, RightsAction, decide
@@ -37,7 +38,7 @@ from mock_server.store.records import AuthorKind, DocumentRow, StoreError
 
 __all__ = ["ROUTES"]
 
-Code = SubmissionErrorCode
+Error = SubmissionErrorCode
 _TRANSITIONS: Final = {
     (AvailabilityStatus.APPROVED, AvailabilityStatus.ARCHIVED): RightsAction.TD3_3D_ARCHIVER,
     (AvailabilityStatus.ARCHIVED, AvailabilityStatus.APPROVED): RightsAction.TD3_3D_DESARCHIVER,
@@ -81,9 +82,9 @@ def _target(ctx: RequestContext, identifier: str) -> DocumentRow:
     document = ctx.store.get_document(identifier) if identifier.startswith("urn:uuid:") else None
     patient = ctx.caller.patient
     if document is None or patient is None:
-        raise Refusal.one(Code.UNRESOLVED_REFERENCE, f"Document inconnu : {identifier}")
+        raise Refusal.one(Error.UNRESOLVED_REFERENCE, f"Document inconnu : {identifier}")
     if document.patient_ins != patient.ins:
-        raise Refusal.one(Code.PATIENT_MISMATCH, "Le document appartient à un autre patient", document.unique_id)
+        raise Refusal.one(Error.PATIENT_MISMATCH, "Le document appartient à un autre patient", document.unique_id)
     return document
 
 
@@ -98,10 +99,10 @@ def _change_status(ctx: RequestContext, change: StatusChange) -> tuple[str, Asso
     document = _target(ctx, change.target)
     original, new = _status(change.original), _status(change.new)
     if original is not document.status:
-        raise Refusal.one(Code.UPDATE, f"OriginalStatus ≠ statut actuel ({document.status.value})", document.unique_id)
+        raise Refusal.one(Error.UPDATE, f"OriginalStatus ≠ statut actuel ({document.status.value})", document.unique_id)
     action = _TRANSITIONS.get((document.status, new)) if new else None
     if action is None:
-        raise Refusal.one(Code.UPDATE, f"Changement de statut non prévu par le DMP : {change.new}", document.unique_id)
+        raise Refusal.one(Error.UPDATE, f"Changement de statut non prévu par le DMP : {change.new}", document.unique_id)
     _allowed(ctx.caller, action, document)
     link = Association(
         entry_uuid="UpdateStatus",
@@ -114,8 +115,8 @@ def _change_status(ctx: RequestContext, change: StatusChange) -> tuple[str, Asso
     return f"{action.value} {document.unique_id}", link
 
 
-def _flags(codes: Sequence[object]) -> tuple[bool, bool, bool]:
-    present = {getattr(code, "code", None) for code in codes}
+def _flags(codes: Sequence[Code]) -> tuple[bool, bool, bool]:
+    present = {code.code for code in codes}
     masked, patient, legal = (flag.value in present for flag in _FLAGS)
     return masked, patient, legal
 
@@ -123,24 +124,26 @@ def _flags(codes: Sequence[object]) -> tuple[bool, bool, bool]:
 def _update_metadata(ctx: RequestContext, entry: DocumentEntry, previous: str | None, set_uuid: str) -> str:
     versions = ctx.store.document_versions(entry.logical_id or "") if entry.logical_id else []
     if not versions:
-        raise Refusal.one(Code.UNRESOLVED_REFERENCE, f"lid inconnu : {entry.logical_id}", entry.unique_id)
+        raise Refusal.one(Error.UNRESOLVED_REFERENCE, f"lid inconnu : {entry.logical_id}", entry.unique_id)
     current = versions[-1]
     if current.patient_ins != (ctx.caller.patient.ins if ctx.caller.patient else None):
-        raise Refusal.one(Code.PATIENT_MISMATCH, "Le document appartient à un autre patient", current.unique_id)
+        raise Refusal.one(Error.PATIENT_MISMATCH, "Le document appartient à un autre patient", current.unique_id)
     if entry.unique_id != current.unique_id:
-        raise Refusal.one(Code.IDENTIFIER, "uniqueId différent de celui du lid", entry.unique_id)
+        raise Refusal.one(Error.IDENTIFIER, "uniqueId différent de celui du lid", entry.unique_id)
     if previous != str(current.version_name) or current.status in (
         AvailabilityStatus.DEPRECATED,
         AvailabilityStatus.DELETED,
     ):
-        raise Refusal.one(Code.VERSION, f"PreviousVersion ≠ version courante ({current.version_name})", entry.unique_id)
+        raise Refusal.one(
+            Error.VERSION, f"PreviousVersion ≠ version courante ({current.version_name})", entry.unique_id
+        )
     old = (current.masked_to_ps, current.invisible_to_patient, current.invisible_to_legal_reps)
     new = _flags(entry.confidentiality_codes)
     if old == new:
-        raise Refusal.one(Code.UPDATE, "Aucun changement de confidentialité", entry.unique_id)
+        raise Refusal.one(Error.UPDATE, "Aucun changement de confidentialité", entry.unique_id)
     if (not old[1] and new[1]) or (not old[2] and new[2]):
         raise Refusal.one(
-            Code.UPDATE, "Rendre invisible un document publié n'est pas une action du DMP", entry.unique_id
+            Error.UPDATE, "Rendre invisible un document publié n'est pas une action du DMP", entry.unique_id
         )
     if old[0] != new[0]:
         _allowed(ctx.caller, RightsAction.TD3_3A_MASQUER if new[0] else RightsAction.TD3_3A_DEMASQUER, current)
@@ -160,18 +163,18 @@ def _update_metadata(ctx: RequestContext, entry: DocumentEntry, previous: str | 
 
 def _submission_set(request: UpdateRequest) -> SubmissionSet:
     if request.submission_set is None:
-        raise Refusal.one(Code.METADATA, "Une mise à jour ITI-57 contient un lot (SubmissionSet)")
+        raise Refusal.one(Error.METADATA, "Une mise à jour ITI-57 contient un lot (SubmissionSet)")
     try:
         return check_submission_set(request.submission_set)
     except DmpValidationError as exc:
-        raise Refusal.one(Code.METADATA, exc.message) from None
+        raise Refusal.one(Error.METADATA, exc.message) from None
 
 
 def _apply(ctx: RequestContext, request: UpdateRequest) -> str:
     submission_set = _submission_set(request)
     patient = ctx.caller.patient
     if patient is None or submission_set.patient_id is None:  # pragma: no cover - the gate matched the patient
-        raise Refusal.one(Code.PATIENT_MISMATCH, "Patient absent")
+        raise Refusal.one(Error.PATIENT_MISMATCH, "Patient absent")
     set_uuid = f"urn:uuid:{ctx.new_id()}"
     record = submission_set_record(submission_set, entry_uuid=set_uuid, patient_ins=patient.ins)
     if request.is_status_change and len(request.status_changes) == 1:
@@ -190,12 +193,12 @@ def _apply(ctx: RequestContext, request: UpdateRequest) -> str:
         )
         detail = f"métadonnées {entry.unique_id}"
     else:
-        raise Refusal.one(Code.METADATA, "Une mise à jour porte sur un seul changement de statut ou une seule entrée")
+        raise Refusal.one(Error.METADATA, "Une mise à jour porte sur un seul changement de statut ou une seule entrée")
     stored = association_record(link, entry_uuid=f"urn:uuid:{ctx.new_id()}", source=set_uuid, target=link.target)
     try:  # UpdateAvailabilityStatus changes the target's status in the same transaction
         ctx.store.add_submission(record, [], [stored], now=ctx.now)
     except StoreError as exc:
-        raise Refusal.one(Code.UPDATE, f"Mise à jour refusée par le registre : {exc}") from None
+        raise Refusal.one(Error.UPDATE, f"Mise à jour refusée par le registre : {exc}") from None
     return detail
 
 
@@ -204,10 +207,10 @@ def _update(ctx: RequestContext) -> Reply:
         with ctx.store.transaction():  # a savepoint: a refusal after a write undoes it
             detail = _apply(ctx, read_update_request(ctx.body))
     except Refusal as refusal:
-        refused = any(e.error_code == Code.POLICY for e in refusal.errors)
+        refused = any(e.error_code == Error.POLICY for e in refusal.errors)
         return failure(refusal.errors, refused=refused)
     except DmpProtocolError as exc:
-        return failure([RegistryErrorItem(error_code=Code.METADATA, code_context=exc.message)])
+        return failure([RegistryErrorItem(error_code=Error.METADATA, code_context=exc.message)])
     return Reply(build_registry_response(), detail=detail[:500])
 
 

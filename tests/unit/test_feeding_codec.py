@@ -190,7 +190,7 @@ def test_the_ehealth_suisse_iti41_responses_decode(name: str) -> None:
 
 def _update(action: lifecycle.LifecycleAction, **changes: object) -> etree._Element:
     entry = NEW_VERSION.model_copy(update=changes)
-    op, _, _ = lifecycle.update_operation(
+    op, _ = lifecycle.update_operation(
         frozen_context(), PatientRef("207058575627097", InsOid.TEST), action, entry, author=AUTHOR
     )
     return op.body
