@@ -41,6 +41,7 @@ from dmpclient.errors import (
     DmpSubmissionUnknownError,
     DmpTlsError,
     DmpTransportError,
+    DmpUnsafeXmlError,
     DmpValidationError,
     RegistryErrorItem,
 )
@@ -53,7 +54,7 @@ from dmpclient.transactions.registry import STORED_QUERY, stored_query
 from dmpclient.transactions.rights import RightsAction
 from dmpclient.transactions.spec import FEEDING_MODE, Service, TransactionSpec
 from dmpclient.xds.cda import CdaHeader
-from dmpclient.xds.cda_metadata import MetadataOverrides, Visibility, document_entry, read_cda
+from dmpclient.xds.cda_metadata import CdaDocument, MetadataOverrides, Visibility, document_entry, read_cda
 from dmpclient.xds.checks import check_document_entry, check_same_patient, check_submission_set
 from dmpclient.xds.codes import AssociationType, SubmissionSetScheme
 from dmpclient.xds.identifiers import Cx
@@ -87,6 +88,7 @@ __all__ = [
     "mint_unique_id",
     "outcome_unknown",
     "read_documents",
+    "registry_answer",
     "submission_flow",
     "submission_patient",
 ]
@@ -214,11 +216,12 @@ def submission_patient(body: etree._Element) -> PatientRef | None:
     return None
 
 
-def _decode(response: Response) -> RegistryAnswer:
+def registry_answer(response: Response, td: str = _TD) -> RegistryAnswer:
+    """The ``rs:RegistryResponse`` of an ITI-41 / ITI-57 answer (a Failure raises ``DmpRegistryError``)."""
     body = response.message.body
     if body is None:
-        raise DmpProtocolError(f"{_TD}: the answer has no body", td=_TD)
-    return read_registry_response(body, td=_TD)
+        raise DmpProtocolError(f"{td}: the answer has no body", td=td)
+    return read_registry_response(body, td=td)
 
 
 PROVIDE_AND_REGISTER: Final = TransactionSpec(
@@ -228,7 +231,7 @@ PROVIDE_AND_REGISTER: Final = TransactionSpec(
     request_root=f"{{{NS['xdsb']}}}ProvideAndRegisterDocumentSetRequest",
     request_action=_ACTION,
     response_action=f"{_ACTION}Response",
-    decode=_decode,
+    decode=registry_answer,
     rights=(RightsAction.TD2_1_ALIMENTATION,),
     idempotent=False,
     forced_mode=FEEDING_MODE,
@@ -363,10 +366,10 @@ def _read_document(
     """Read one document (once), derive or take its metadata, check it, digest it for the manifest."""
     entry_id = f"Document{number:02d}"
     content = document.content
-    data = content.read_bytes() if isinstance(content, Path) else content
     header = None
     if document.entry is None:
-        cda = read_cda(data)
+        data = content.read_bytes() if isinstance(content, Path) else content
+        cda = _read_cda(data)
         header = cda.header
         entry = document_entry(
             cda.metadata,
@@ -380,6 +383,19 @@ def _read_document(
         entry = _explicit_entry(document, document.entry, entry_id)
         digest = document_digest(content, xml=entry.mime_type.endswith("xml"), algorithm=hash_name)
     return PreparedDocument(check_document_entry(entry), content, content_id, digest, header, document.replaces)
+
+
+def _read_cda(data: bytes) -> CdaDocument:
+    try:
+        return read_cda(data)
+    except DmpUnsafeXmlError as exc:
+        if "Text node too long" not in exc.message:
+            raise
+        raise DmpValidationError(
+            "content: this CDA holds a text node over 10 MB (an embedded document over about 7.5 MB); the hardened "
+            "XML parser refuses such trees (libxml2 huge-tree limit): reduce the embedded document",
+            field="content",
+        ) from None
 
 
 def _explicit_entry(document: FeedDocument, entry: DocumentEntry, entry_id: str) -> DocumentEntry:

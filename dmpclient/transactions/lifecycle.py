@@ -23,11 +23,11 @@ from pydantic import BaseModel, ConfigDict
 
 from dmpclient._xml import NS
 from dmpclient.codes import Code, ValueSetId, load_value_set
-from dmpclient.errors import DmpProtocolError, DmpRightsPrecheckError, DmpValidationError, RegistryErrorItem
+from dmpclient.errors import DmpRightsPrecheckError, DmpValidationError, RegistryErrorItem
 from dmpclient.ids import validate_ins, validate_oid
 from dmpclient.soap.response import Response
 from dmpclient.transactions.context import CallContext
-from dmpclient.transactions.feeding import REFERENCE_LOOKUP, mint_unique_id, submission_patient
+from dmpclient.transactions.feeding import REFERENCE_LOOKUP, mint_unique_id, registry_answer, submission_patient
 from dmpclient.transactions.operation import Operation, PatientRef
 from dmpclient.transactions.registry import get_documents
 from dmpclient.transactions.rights import RightsAction
@@ -36,7 +36,7 @@ from dmpclient.xds.codes import AssociationType, AvailabilityStatus, Confidentia
 from dmpclient.xds.identifiers import Cx
 from dmpclient.xds.models import Author, DocumentEntry, ReturnType, SubmissionSet
 from dmpclient.xds.results import QueryResult
-from dmpclient.xds.submission import RegistryAnswer, read_registry_response
+from dmpclient.xds.submission import RegistryAnswer
 from dmpclient.xds.update import build_update_request, metadata_update, read_update_request, status_change
 
 __all__ = [
@@ -126,10 +126,7 @@ def rights_row(body: etree._Element) -> RightsAction:
 
 
 def _decode(response: Response) -> RegistryAnswer:
-    body = response.message.body
-    if body is None:
-        raise DmpProtocolError(f"{_TD}: the answer has no body", td=_TD)
-    return read_registry_response(body, td=_TD)
+    return registry_answer(response, _TD)
 
 
 UPDATE_DOCUMENT_SET: Final = TransactionSpec(

@@ -25,7 +25,10 @@ from dmpclient.xds.cda_metadata import Visibility
 from dmpclient.xds.codes import AssociationType, AvailabilityStatus
 from dmpclient.xds.models import ResponseStatus
 from dmpclient.xds.submission import read_provide_and_register, read_registry_response
-from tests.feed_samples import OPTIONS, cda, document_id
+from mock_server.seed.cda import CdaDocument, NonXmlBody, build_cda
+from tests.conftest import FIXTURES
+from tests.feed_samples import AUTHOR as CDA_AUTHOR
+from tests.feed_samples import CONSULTATION, OPTIONS, PATIENT, WHEN, cda, document_id
 from tests.golden import frozen_context
 from tests.unit.test_mtom_fixtures import capture, recover
 from tests.xds_samples import AUTHOR, NEW_VERSION
@@ -100,8 +103,6 @@ def test_a_new_version_carries_rplc_to_the_previous_entry(tmp_path: Path) -> Non
 
 
 def test_one_submission_one_patient_and_unique_documents() -> None:
-    from tests.feed_samples import PATIENT  # noqa: PLC0415
-
     other = PATIENT.__class__("248039263001064", InsOid.TEST, "DUPONT", "JEAN", "M", dt.date(1948, 3, 9))
     with pytest.raises(DmpValidationError, match="patient differs"):
         feeding.draft_submission(
@@ -113,6 +114,15 @@ def test_one_submission_one_patient_and_unique_documents() -> None:
         feeding.draft_submission(frozen_context(), [feeding.FeedDocument(content=cda(1))] * 2, OPTIONS)
     with pytest.raises(DmpValidationError, match="at least one"):
         feeding.draft_submission(frozen_context(), [], OPTIONS)
+
+
+def test_a_cda_embedding_a_document_over_the_parser_limit_is_refused_clearly() -> None:
+    huge = build_cda(
+        CdaDocument(document_id(9), document_id(9), 1, CONSULTATION, "PDF", WHEN, PATIENT, CDA_AUTHOR,
+                    NonXmlBody("application/pdf", b"%PDF" * 2_000_000))
+    )  # fmt: skip
+    with pytest.raises(DmpValidationError, match="10 MB"):
+        feeding.draft_submission(frozen_context(), [feeding.FeedDocument(content=huge)], OPTIONS)
 
 
 def test_unique_ids_are_minted_under_the_software_oid_within_64_characters() -> None:
@@ -172,8 +182,6 @@ def test_the_ehealth_suisse_iti41_request_decodes() -> None:
 
 @pytest.mark.parametrize("name", ["ITI-41_response.xml", "ITI-41_response_raw.xml"])
 def test_the_ehealth_suisse_iti41_responses_decode(name: str) -> None:
-    from tests.conftest import FIXTURES  # noqa: PLC0415
-
     if name.endswith("_raw.xml"):
         content_type, body = capture(name)
         with decode(content_type, body) as decoded:
