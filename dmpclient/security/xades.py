@@ -351,7 +351,8 @@ def _by_id(root: etree._Element, identifier: str) -> etree._Element:
     return found[0]
 
 
-def _check_reference(root: etree._Element, reference: etree._Element) -> str:
+def _check_reference(root: etree._Element, reference: etree._Element) -> tuple[str, str]:
+    """Check one SignedInfo reference's digest; return its ``(URI, Type)``."""
     uri = reference.get("URI", "")
     if not uri.startswith("#"):
         raise SubmissionSignatureError("a SignedInfo reference points outside the signature")
@@ -365,7 +366,7 @@ def _check_reference(root: etree._Element, reference: etree._Element) -> str:
     hash_name, expected = _digest_of(reference)
     if hash_name is None or hashlib.new(hash_name, _c14n(target, algorithm)).digest() != expected:
         raise SubmissionSignatureError(f"the digest of {uri} does not match (the signed content was modified)")
-    return reference.get("Type", "")
+    return uri, reference.get("Type", "")
 
 
 def verify_submission_signature(data: bytes) -> SubmissionSignature:
@@ -392,8 +393,9 @@ def verify_submission_signature(data: bytes) -> SubmissionSignature:
         raise SubmissionSignatureError("unknown SignatureMethod") from None
     if canonicalization not in _CANONICAL:
         raise SubmissionSignatureError("unknown CanonicalizationMethod")
-    types = {_check_reference(root, reference) for reference in signed_info.iterchildren(f"{{{DS}}}Reference")}
-    if MANIFEST_TYPE not in types or not any(t.endswith("#SignedProperties") for t in types):
+    signed = {_check_reference(root, reference) for reference in signed_info.iterchildren(f"{{{DS}}}Reference")}
+    manifest_signed = (f"#{IHE_MANIFEST_ID}", MANIFEST_TYPE) in signed  # the very manifest read, not another one
+    if not manifest_signed or not any(kind.endswith("#SignedProperties") for _, kind in signed):
         raise SubmissionSignatureError("SignedInfo must reference the IHE manifest and the SignedProperties")
     public_key = read.certificate.public_key()
     if not isinstance(public_key, rsa.RSAPublicKey):

@@ -189,6 +189,7 @@ def test_our_verifier_reads_and_rejects_tampering(pki: TestPki, tmp_path: Path) 
         (b"urn:oid:1.2.250.1.999.777.1.43", b"urn:oid:1.2.250.1.999.777.1.44"),  # manifest changed
         (b"2026-01-15T09:30:00Z", b"2026-01-16T09:30:00Z"),  # signed properties changed
         (b"<ds:SignatureValue>", b"<ds:SignatureValue>AAAA"),  # signature value changed
+        (b'URI="#IHEManifest"', b'URI="#sig-1"'),  # SignedInfo signs something else than the manifest read
     ):
         with pytest.raises(SubmissionSignatureError):
             verify_submission_signature(signed.replace(before, after, 1))
