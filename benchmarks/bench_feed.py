@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import hashlib
 import socket
 import statistics
@@ -210,8 +211,11 @@ def _feed(client: DmpClient, root: Path, first: int, count: int) -> tuple[float,
     return count / report.seconds, seconds
 
 
-def _peak(client: DmpClient, root: Path, first: int, count: int) -> int:
+def _memory(client: DmpClient, root: Path, first: int, count: int) -> tuple[int, int]:
+    """Peak and retained (after the feed) Python memory of a feed of ``count`` documents, in bytes."""
+    gc.collect()
     tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
     report = client.feed_many(
         _files(root / f"in-{first}", first, count),
         STRUCTURE,
@@ -219,11 +223,12 @@ def _peak(client: DmpClient, root: Path, first: int, count: int) -> int:
         journal=root / "m.sqlite3",
         concurrency=8,
     )
-    peak = tracemalloc.get_traced_memory()[1]
+    gc.collect()
+    retained, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     if not report.ok:
         raise RuntimeError(f"the feed failed: {report.counts}")
-    return peak
+    return peak - before, retained - before
 
 
 def _td02_rate(client: DmpClient, count: int) -> float:
@@ -245,8 +250,8 @@ def _bulk(pki: TestPki, root: Path, quick: bool) -> list[Result]:
             _feed(client, root, 1, 16)  # warm-up: connections, caches
             rate, seconds = _feed(client, root, 1000, documents)
             td02 = _td02_rate(client, documents)
-            peak_small = _peak(client, root, 100_000, small)
-            peak_large = _peak(client, root, 200_000, large)
+            peak_small, kept_small = _memory(client, root, 100_000, small)
+            peak_large, kept_large = _memory(client, root, 200_000, large)
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -263,6 +268,13 @@ def _bulk(pki: TestPki, root: Path, quick: bool) -> list[Result]:
             f"{small} documents",
             peak_small / 1e6,
             "ratio ≈ 1 (flat)",
+        ),
+        Result(
+            f"bulk feed Python memory retained after {large} documents",
+            kept_large / 1e3,
+            "KB",
+            f"{small} documents",
+            kept_small / 1e3,
         ),
     ]
 
