@@ -31,7 +31,7 @@ from dmpclient.cli.consult import (
     PsIdOption,
     SpecialtyOption,
 )
-from dmpclient.codes import ValueSetId, load_value_set
+from dmpclient.codes import Code, ValueSetId, load_value_set
 from dmpclient.feeding import FeedJournal, FeedOutcome, FeedReport
 from dmpclient.inspection import to_jsonable
 from dmpclient.security.vihf import NonPsRole
@@ -108,19 +108,15 @@ def _run(action: Callable[[], T]) -> T:
         raise _fail(str(exc)) from None
 
 
+def _code(value_set: ValueSetId, code: str | None, option: str) -> Code | None:
+    return load_value_set(value_set).require(code, field=option) if code else None
+
+
 def _options(content_type: str, practice: str | None, facility: str | None) -> SubmissionOptions:
     try:
         defaults = MetadataOverrides(
-            practice_setting_code=load_value_set(ValueSetId.PRACTICE_SETTING_CODE).require(
-                practice, field="--practice-setting"
-            )
-            if practice
-            else None,
-            healthcare_facility_type_code=load_value_set(ValueSetId.HEALTHCARE_FACILITY_TYPE_CODE).require(
-                facility, field="--facility-type"
-            )
-            if facility
-            else None,
+            practice_setting_code=_code(ValueSetId.PRACTICE_SETTING_CODE, practice, "--practice-setting"),
+            healthcare_facility_type_code=_code(ValueSetId.HEALTHCARE_FACILITY_TYPE_CODE, facility, "--facility-type"),
         )
         return SubmissionOptions(content_type_code=content_type, defaults=defaults)
     except DmpError as exc:

@@ -8,6 +8,8 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lxml import etree
 
 from dmpclient._xml import NS
@@ -21,7 +23,7 @@ from dmpclient.transactions.operation import PatientRef
 from dmpclient.transactions.replacement import check_new_version
 from dmpclient.transactions.rights import RightsAction
 from dmpclient.xds.cda import read_cda_header
-from dmpclient.xds.cda_metadata import Visibility
+from dmpclient.xds.cda_metadata import MetadataOverrides, Visibility
 from dmpclient.xds.codes import AssociationType, AvailabilityStatus
 from dmpclient.xds.models import ResponseStatus
 from dmpclient.xds.submission import read_provide_and_register, read_registry_response
@@ -254,3 +256,26 @@ def test_the_cda_versioning_rules_of_a_new_version() -> None:
     for rule, new in cases.items():
         with pytest.raises(DmpValidationError, match=rule):
             check_new_version(read_cda_header(new), document_id(10), previous)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    title=st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=80),
+    masked=st.booleans(),
+    invisible=st.booleans(),
+    count=st.integers(min_value=1, max_value=3),
+)
+def test_any_submission_reads_back_as_built(title: str, masked: bool, invisible: bool, count: int) -> None:
+    """The ITI-41 body round trip: what the builder writes, the mock's reader reads (titles with any text)."""
+    visibility = Visibility(masked=masked, invisible_to_patient=invisible)
+    documents = [
+        feeding.FeedDocument(content=cda(n), overrides=MetadataOverrides(title=f"{title} {n}"), visibility=visibility)
+        for n in range(1, count + 1)
+    ]
+    draft = feeding.draft_submission(frozen_context(), documents, OPTIONS)
+    read = read_provide_and_register(draft.operation(b"<s/>").body).objects
+    clinical = [d for d in read.documents if not d.is_signature]
+    assert [d.title for d in clinical] == [f"{title} {n}" for n in range(1, count + 1)]
+    expected = ["N", *(["MASQUE_PS"] if masked else []), *(["INVISIBLE_PATIENT"] if invisible else [])]
+    assert all([c.code for c in d.confidentiality_codes] == expected for d in clinical)
+    assert [d.unique_id for d in clinical] == list(draft.unique_ids)
