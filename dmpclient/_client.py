@@ -16,9 +16,10 @@ import inspect
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Self, TypeVar, Unpack
 
 from lxml import etree
 
@@ -41,9 +42,16 @@ from dmpclient.soap import mtom
 from dmpclient.soap.envelope import new_message_id
 from dmpclient.soap.request import PreparedRequest
 from dmpclient.soap.response import Response, ResponseReader, read_response
-from dmpclient.transactions import patients
+from dmpclient.transactions import consultation, patients, registry, repository
 from dmpclient.transactions.context import CallContext
-from dmpclient.transactions.operation import Operation
+from dmpclient.transactions.operation import Operation, PatientRef
+from dmpclient.transactions.registry import DocumentFilters
+from dmpclient.transactions.repository import DocumentTarget, RetrievedDocument, RetrieveResult
+from dmpclient.xds.codes import AssociationType
+from dmpclient.xds.models import ReturnType
+from dmpclient.xds.queries import StoredQuery
+from dmpclient.xds.results import QueryResult
+from dmpclient.xds.versions import KnownDocument, NewVersionsReport
 
 if TYPE_CHECKING:
     from dmpclient.transport import AsyncTransport, Transport
@@ -126,6 +134,18 @@ class _Shell:
         cap = min(policy.backoff_max, policy.backoff_initial * 2 ** (attempt - 1))
         delay = random.uniform(0, cap)  # noqa: S311 - jitter, not cryptography
         return delay if delay < deadline.remaining() else None
+
+    def _query_op(
+        self, query: StoredQuery, ins: str | None, ins_oid: str, return_type: ReturnType
+    ) -> Operation[QueryResult]:
+        patient = PatientRef(ins, ins_oid) if ins is not None else None
+        return registry.stored_query(self.context, query, return_type=return_type, patient=patient)
+
+    @staticmethod
+    def _single(result: RetrieveResult) -> RetrievedDocument:
+        if len(result.documents) != 1:
+            raise DmpProtocolError(f"TD3.2: asked for one document, the DMP returned {len(result.documents)}")
+        return result.documents[0]
 
     @staticmethod
     def _parse(op: Operation[T], response: Response) -> T:
@@ -295,6 +315,142 @@ class DmpClient(_Shell):
         """TD1.3a: the patient's administrative data and oppositions recorded in the DMP."""
         return self.execute(patients.administrative_data(self.context, ins, ins_oid), identity)
 
+    def find_documents(
+        self,
+        ins: str,
+        identity: CallerIdentity,
+        *,
+        ins_oid: str = InsOid.NIR,
+        return_type: ReturnType = ReturnType.LEAF_CLASS,
+        **filters: Unpack[DocumentFilters],
+    ) -> QueryResult:
+        """TD3.1a FindDocuments: the patient's documents (Approved by default) matching the filters (§4.8).
+
+        Raises:
+            DmpTooManyResultsError: the DMP refused a search this broad; narrow it (dates, codes).
+            DmpRegistryError: another registry Failure.
+        """
+        return self.execute(
+            registry.find_documents(self.context, ins, ins_oid, return_type=return_type, **filters), identity
+        )
+
+    def get_documents(
+        self,
+        ins: str,
+        identity: CallerIdentity,
+        *,
+        ins_oid: str = InsOid.NIR,
+        unique_ids: Sequence[str] = (),
+        entry_uuids: Sequence[str] = (),
+        return_type: ReturnType = ReturnType.LEAF_CLASS,
+    ) -> QueryResult:
+        """TD3.1 GetDocuments by uniqueIds or entryUUIDs (ObjectRef for a reference search, TD3.1b)."""
+        op = registry.get_documents(
+            self.context, ins, ins_oid, unique_ids=unique_ids, entry_uuids=entry_uuids, return_type=return_type
+        )
+        return self.execute(op, identity)
+
+    def get_related_documents(
+        self,
+        ins: str,
+        identity: CallerIdentity,
+        *,
+        ins_oid: str = InsOid.NIR,
+        unique_id: str | None = None,
+        entry_uuid: str | None = None,
+        association_types: Sequence[AssociationType | str] = (AssociationType.RPLC,),
+        return_type: ReturnType = ReturnType.LEAF_CLASS,
+    ) -> QueryResult:
+        """TD3.1 GetRelatedDocuments: a document's replacement chain (RPLC) and its associations."""
+        op = registry.get_related_documents(
+            self.context,
+            ins,
+            ins_oid,
+            unique_id=unique_id,
+            entry_uuid=entry_uuid,
+            association_types=association_types,
+            return_type=return_type,
+        )
+        return self.execute(op, identity)
+
+    def get_submission_set_and_contents(
+        self,
+        ins: str,
+        identity: CallerIdentity,
+        *,
+        ins_oid: str = InsOid.NIR,
+        unique_id: str | None = None,
+        entry_uuid: str | None = None,
+        return_type: ReturnType = ReturnType.LEAF_CLASS,
+    ) -> QueryResult:
+        """TD3.1 GetSubmissionSetAndContents: a submission set with its documents and associations."""
+        op = registry.get_submission_set_and_contents(
+            self.context, ins, ins_oid, unique_id=unique_id, entry_uuid=entry_uuid, return_type=return_type
+        )
+        return self.execute(op, identity)
+
+    def query(
+        self,
+        query: StoredQuery,
+        identity: CallerIdentity,
+        *,
+        ins: str | None = None,
+        ins_oid: str = InsOid.NIR,
+        return_type: ReturnType = ReturnType.LEAF_CLASS,
+    ) -> QueryResult:
+        """TD3.1: any of the fourteen stored queries (``ins`` is needed when the query names no patient)."""
+        return self.execute(self._query_op(query, ins, ins_oid, return_type), identity)
+
+    def retrieve_documents(
+        self,
+        ins: str,
+        identity: CallerIdentity,
+        documents: Sequence[DocumentTarget],
+        *,
+        ins_oid: str = InsOid.NIR,
+        out_dir: Path | None = None,
+    ) -> RetrieveResult:
+        """TD3.2: several documents in one call, in memory or written to ``out_dir`` (checked against the size
+        and hash of the document entries given).
+
+        Raises:
+            DmpIntegrityError: a document differs from its registry size or hash (no file is left).
+            DmpRegistryError: the DMP returned none of them.
+        """
+        return self.execute(repository.retrieve(self.context, ins, ins_oid, documents, out_dir=out_dir), identity)
+
+    def retrieve_document(
+        self,
+        ins: str,
+        identity: CallerIdentity,
+        document: DocumentTarget,
+        *,
+        ins_oid: str = InsOid.NIR,
+        out: Path | None = None,
+    ) -> RetrievedDocument:
+        """TD3.2: one document, in memory or streamed to ``out`` (never held in memory whole).
+
+        Raises:
+            DmpIntegrityError: the document differs from its registry size or hash (no file is left).
+            DmpRegistryError: the DMP did not return it (unknown uniqueId, rights).
+        """
+        result = self.execute(repository.retrieve(self.context, ins, ins_oid, [document], out=out), identity)
+        return self._single(result)
+
+    def find_new_versions(
+        self, ins: str, identity: CallerIdentity, known: Sequence[KnownDocument], *, ins_oid: str = InsOid.NIR
+    ) -> NewVersionsReport:
+        """Which integrated documents have a newer version in the DMP: one FindDocuments for the patient,
+        plus one GetRelatedDocuments per replaced document chain only (reference §7.3)."""
+        flow = consultation.new_versions(self.context, ins, ins_oid, known)
+        try:
+            op = next(flow)
+            while True:
+                op = flow.send(self.execute(op, identity))
+        except StopIteration as done:
+            report: NewVersionsReport = done.value
+            return report
+
     def close(self) -> None:
         """Close the pooled connections (only those of a transport this client created)."""
         self._transport.close()
@@ -425,6 +581,137 @@ class AsyncDmpClient(_Shell):
     ) -> ExistenceAnswer:
         """TD1.3a: the patient's administrative data and oppositions recorded in the DMP."""
         return await self.execute(patients.administrative_data(self.context, ins, ins_oid), identity)
+
+    async def find_documents(
+        self,
+        ins: str,
+        identity: CallerIdentity,
+        *,
+        ins_oid: str = InsOid.NIR,
+        return_type: ReturnType = ReturnType.LEAF_CLASS,
+        **filters: Unpack[DocumentFilters],
+    ) -> QueryResult:
+        """See :meth:`DmpClient.find_documents`."""
+        return await self.execute(
+            registry.find_documents(self.context, ins, ins_oid, return_type=return_type, **filters), identity
+        )
+
+    async def get_documents(
+        self,
+        ins: str,
+        identity: CallerIdentity,
+        *,
+        ins_oid: str = InsOid.NIR,
+        unique_ids: Sequence[str] = (),
+        entry_uuids: Sequence[str] = (),
+        return_type: ReturnType = ReturnType.LEAF_CLASS,
+    ) -> QueryResult:
+        """TD3.1 GetDocuments by uniqueIds or entryUUIDs (ObjectRef for a reference search, TD3.1b)."""
+        op = registry.get_documents(
+            self.context, ins, ins_oid, unique_ids=unique_ids, entry_uuids=entry_uuids, return_type=return_type
+        )
+        return await self.execute(op, identity)
+
+    async def get_related_documents(
+        self,
+        ins: str,
+        identity: CallerIdentity,
+        *,
+        ins_oid: str = InsOid.NIR,
+        unique_id: str | None = None,
+        entry_uuid: str | None = None,
+        association_types: Sequence[AssociationType | str] = (AssociationType.RPLC,),
+        return_type: ReturnType = ReturnType.LEAF_CLASS,
+    ) -> QueryResult:
+        """TD3.1 GetRelatedDocuments: a document's replacement chain (RPLC) and its associations."""
+        op = registry.get_related_documents(
+            self.context,
+            ins,
+            ins_oid,
+            unique_id=unique_id,
+            entry_uuid=entry_uuid,
+            association_types=association_types,
+            return_type=return_type,
+        )
+        return await self.execute(op, identity)
+
+    async def get_submission_set_and_contents(
+        self,
+        ins: str,
+        identity: CallerIdentity,
+        *,
+        ins_oid: str = InsOid.NIR,
+        unique_id: str | None = None,
+        entry_uuid: str | None = None,
+        return_type: ReturnType = ReturnType.LEAF_CLASS,
+    ) -> QueryResult:
+        """TD3.1 GetSubmissionSetAndContents: a submission set with its documents and associations."""
+        op = registry.get_submission_set_and_contents(
+            self.context, ins, ins_oid, unique_id=unique_id, entry_uuid=entry_uuid, return_type=return_type
+        )
+        return await self.execute(op, identity)
+
+    async def query(
+        self,
+        query: StoredQuery,
+        identity: CallerIdentity,
+        *,
+        ins: str | None = None,
+        ins_oid: str = InsOid.NIR,
+        return_type: ReturnType = ReturnType.LEAF_CLASS,
+    ) -> QueryResult:
+        """TD3.1: any of the fourteen stored queries (``ins`` is needed when the query names no patient)."""
+        return await self.execute(self._query_op(query, ins, ins_oid, return_type), identity)
+
+    async def retrieve_documents(
+        self,
+        ins: str,
+        identity: CallerIdentity,
+        documents: Sequence[DocumentTarget],
+        *,
+        ins_oid: str = InsOid.NIR,
+        out_dir: Path | None = None,
+    ) -> RetrieveResult:
+        """TD3.2: several documents in one call, in memory or written to ``out_dir`` (checked against the size
+        and hash of the document entries given).
+
+        Raises:
+            DmpIntegrityError: a document differs from its registry size or hash (no file is left).
+            DmpRegistryError: the DMP returned none of them.
+        """
+        return await self.execute(repository.retrieve(self.context, ins, ins_oid, documents, out_dir=out_dir), identity)
+
+    async def retrieve_document(
+        self,
+        ins: str,
+        identity: CallerIdentity,
+        document: DocumentTarget,
+        *,
+        ins_oid: str = InsOid.NIR,
+        out: Path | None = None,
+    ) -> RetrievedDocument:
+        """TD3.2: one document, in memory or streamed to ``out`` (never held in memory whole).
+
+        Raises:
+            DmpIntegrityError: the document differs from its registry size or hash (no file is left).
+            DmpRegistryError: the DMP did not return it (unknown uniqueId, rights).
+        """
+        result = await self.execute(repository.retrieve(self.context, ins, ins_oid, [document], out=out), identity)
+        return self._single(result)
+
+    async def find_new_versions(
+        self, ins: str, identity: CallerIdentity, known: Sequence[KnownDocument], *, ins_oid: str = InsOid.NIR
+    ) -> NewVersionsReport:
+        """Which integrated documents have a newer version in the DMP: one FindDocuments for the patient,
+        plus one GetRelatedDocuments per replaced document chain only (reference §7.3)."""
+        flow = consultation.new_versions(self.context, ins, ins_oid, known)
+        try:
+            op = next(flow)
+            while True:
+                op = flow.send(await self.execute(op, identity))
+        except StopIteration as done:
+            report: NewVersionsReport = done.value
+            return report
 
     async def aclose(self) -> None:
         """Close the pooled connections (only those of a transport this client created)."""

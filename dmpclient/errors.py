@@ -12,11 +12,13 @@
     │   ├── DmpTlsError               TLS handshake failed (certificate, CA, protocol)
     │   └── DmpTimeoutError           connect/read/write/pool timeout
     ├── DmpProtocolError              the peer sent something we cannot read
-    │   └── DmpUnsafeXmlError         the XML was refused by the hardened parser (DTD, entity, size)
+    │   ├── DmpUnsafeXmlError         the XML was refused by the hardened parser (DTD, entity, size)
+    │   └── DmpIntegrityError         a retrieved document differs from its registry size / hash (TD3.2)
     ├── DmpHttpError                  HTTP error status without a SOAP envelope
     ├── DmpSoapFault                  SOAP 1.2 fault (code, DMP subcode, French reason)
     │   └── DmpRightsError            fault meaning "refused by the rights service"
     ├── DmpRegistryError              XDS RegistryResponse with status Failure and a RegistryErrorList
+    │   └── DmpTooManyResultsError    XDSTooManyResults: the query must be narrowed
     ├── DmpBusinessError              business status: custom `status` ≠ DMPOk, HL7v3 ack ≠ AA
     │   └── DmpNotFoundError          no DMP where one is required (TD0.2 reports it as DmpStatus.NONE instead)
     └── DmpSecurityError              a security check failed (VIHF signature, chain, replay, …)
@@ -36,6 +38,7 @@ __all__ = [
     "DmpConnectError",
     "DmpError",
     "DmpHttpError",
+    "DmpIntegrityError",
     "DmpNotFoundError",
     "DmpProtocolError",
     "DmpRegistryError",
@@ -45,6 +48,7 @@ __all__ = [
     "DmpSoapFault",
     "DmpTimeoutError",
     "DmpTlsError",
+    "DmpTooManyResultsError",
     "DmpTransportError",
     "DmpUnsafeXmlError",
     "DmpUsageError",
@@ -151,6 +155,10 @@ class DmpUnsafeXmlError(DmpProtocolError):
     """Received XML refused by the hardened parser (DTD, entity declaration, too large, malformed)."""
 
 
+class DmpIntegrityError(DmpProtocolError):
+    """A retrieved document's size or SHA-1 differs from the registry metadata; nothing was kept (TD3.2)."""
+
+
 class DmpHttpError(DmpError):
     """The server answered an HTTP error status without a SOAP envelope.
 
@@ -218,6 +226,10 @@ class DmpRegistryError(DmpError):
     ) -> None:
         super().__init__(message, td=td, message_id=message_id)
         self.errors: tuple[RegistryErrorItem, ...] = tuple(errors)
+
+
+class DmpTooManyResultsError(DmpRegistryError):
+    """The registry refused a query matching more entries than it returns (``XDSTooManyResults``, §4.8)."""
 
 
 class DmpBusinessError(DmpError):

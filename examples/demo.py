@@ -7,18 +7,20 @@
 5. run the transactions implemented so far (TD0.2, TD1.3a) through the real client;
 6. show what the DMP refuses: replayed AIR token, tampered VIHF, foreign client certificate,
    break-glass on a patient who opposed it, a call the rights matrices forbid (refused locally);
-7. sign a professional in with Pro Santé Connect (CIBA, at the mock provider) and call TD0.2 in PSC mode,
+7. consult in AIR (TD3.1, TD3.2): search a patient's DMP, list the documents, download one (checked
+   against its size and hash), detect that a document integrated earlier has a newer version, and decide
+   its integration with the versioning rules;
+8. sign a professional in with Pro Santé Connect (CIBA, at the mock provider) and call TD0.2 and TD3.1 in PSC mode,
    with the exchanged Bearer token next to the VIHF;
-8. print the access trace the mock recorded ("historique des accès").
+9. print the access trace the mock recorded ("historique des accès").
 """
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from rich.console import Console
@@ -33,7 +35,6 @@ from dmpclient import (
     DmpError,
     ExistenceAnswer,
     InsOid,
-    Operation,
     PurposeOfUse,
 )
 from dmpclient.psc import PscClient
@@ -42,7 +43,11 @@ from dmpclient.security.pki import MANIFEST_NAME, TestPki, init_test_pki, load_t
 from dmpclient.security.verify import VerificationPolicy, verify_vihf
 from dmpclient.security.vihf import PatientId
 from dmpclient.transactions import patients
-from dmpclient.transactions.rights import RightsAction
+from dmpclient.transactions.repository import document_file_name
+from dmpclient.xds.cda import read_cda_header
+from dmpclient.xds.codes import AvailabilityStatus
+from dmpclient.xds.models import DocumentEntry
+from dmpclient.xds.versions import KnownDocument, decide_import
 from mock_server.psc import prepare_psc
 from mock_server.psc.bearer import gate_check
 from mock_server.psc.provider import ProviderSettings
@@ -116,6 +121,7 @@ def main() -> int:
         console.print(f"  structure {config.structure.id}, LPS {config.lps.nom} {config.lps.version}")
         with DmpClient(config) as client:
             run_scenarios(client, pki)
+            run_consultation(client, DEMO_DIR / "downloads")
         psc_scenario(runtime, pki, server.services_url)
         foreign = DmpConfig.for_test_pki(rogue, base_url=server.services_url).model_copy(
             update={"ca_bundle": pki.ca_bundle}
@@ -182,18 +188,17 @@ def run_scenarios(client: DmpClient, pki: TestPki) -> None:
         "bris de glace on a patient who opposed it",
         lambda: client.test_existence(OPPOSES_BRIS_DE_GLACE, break_glass, ins_oid=InsOid.TEST),
     )
-    metadata_search: Operation[ExistenceAnswer] = dataclasses.replace(
-        op, spec=dataclasses.replace(op.spec, td="TD3.1", rights=(RightsAction.TD3_1_RECHERCHE_METADONNEES,))
-    )
     expect_refusal(
         "TD3.1 metadata search with an establishment certificate (526: non), refused before sending",
-        lambda: client.execute(metadata_search, CallerIdentity(DOCTOR, mode=AuthMode.INDIRECTE)),
+        lambda: client.find_documents(
+            PATB_QUATRE, CallerIdentity(DOCTOR, mode=AuthMode.INDIRECTE), ins_oid=InsOid.TEST
+        ),
     )
 
 
 def psc_scenario(runtime: MockRuntime, pki: TestPki, services_url: str) -> None:
     """Pro Santé Connect (reference §11): CIBA sign-in at the mock provider, then a DMP call in PSC mode."""
-    step("Pro Santé Connect: CIBA sign-in, then TD0.2 in PSC mode")
+    step("Pro Santé Connect: CIBA sign-in, then TD0.2 and TD3.1 in PSC mode")
     psc = prepare_psc(DEMO_DIR / "psc", pki, settings=ProviderSettings(ciba_auto_approve_after=1))
     server = start_in_thread(
         psc.app,
@@ -224,11 +229,78 @@ def psc_scenario(runtime: MockRuntime, pki: TestPki, services_url: str) -> None:
             identity = session.identity
             console.print(f"  signed in: {identity.display_name} ({identity.national_id})")
             with DmpClient(config, headers=session.dmp_authorization_header) as dmp:
-                answer = dmp.test_existence(PATB_QUATRE, session.caller_identity(), ins_oid=InsOid.TEST)
-            console.print(f"  TD0.2 in PSC mode (VIHF from UserInfo + exchanged Bearer) → {describe(answer)}")
+                caller = session.caller_identity()
+                answer = dmp.test_existence(PATB_QUATRE, caller, ins_oid=InsOid.TEST)
+                console.print(f"  TD0.2 in PSC mode (VIHF from UserInfo + exchanged Bearer) → {describe(answer)}")
+                found = dmp.find_documents(PATB_QUATRE, caller, ins_oid=InsOid.TEST)
+                console.print(f"  TD3.1 in PSC mode → {len(found.documents)} documents")
     finally:
         runtime.app.gate.bearer_check = None
         server.stop()
+
+
+def run_consultation(client: DmpClient, downloads: Path) -> None:
+    """TD3.1 search, TD3.2 download, new versions (reference §7), all in AIR."""
+    step("TD3.1 search of a patient's DMP (AIR)")
+    found = client.find_documents(PATB_QUATRE, AIR_DOCTOR, ins_oid=InsOid.TEST)
+    print_documents(found.documents)
+    step("TD3.2 download of a document, checked against its registry size and SHA-1")
+    entry = found.documents[0]
+    document = client.retrieve_document(
+        PATB_QUATRE,
+        AIR_DOCTOR,
+        entry,
+        ins_oid=InsOid.TEST,
+        out=downloads / document_file_name(entry.unique_id, entry.mime_type),
+    )
+    console.print(f"  {entry.title}: {document.size} bytes, SHA-1 {document.hash} → {document.path}")
+    header = read_cda_header(document.path.read_bytes()) if document.path else None
+    if header is not None:
+        console.print(f"  CDA id {header.id}, setId {header.set_id}, version {header.version_number}")
+    detect_new_version(client, downloads, {entry.unique_id for entry in found.documents})
+
+
+def detect_new_version(client: DmpClient, downloads: Path, current: set[str]) -> None:
+    """A document integrated earlier has been replaced in the DMP since (RPLC, reference §7.3)."""
+    step("A newer version of a document integrated earlier (one search + one chain query)")
+    deprecated = client.find_documents(
+        PATB_QUATRE, AIR_DOCTOR, ins_oid=InsOid.TEST, status=[AvailabilityStatus.DEPRECATED]
+    ).documents
+    old = [entry for entry in deprecated if entry.unique_id not in current]  # replaced, not only re-tagged
+    integrated = [client.retrieve_document(PATB_QUATRE, AIR_DOCTOR, entry, ins_oid=InsOid.TEST) for entry in old[:1]]
+    known = [KnownDocument.of(entry) for entry in old[:1]]
+    report = client.find_new_versions(PATB_QUATRE, AIR_DOCTOR, known, ins_oid=InsOid.TEST)
+    console.print(f"  {len(known)} integrated document(s) checked in {report.round_trips} round trip(s)")
+    for check in report.replaced:
+        assert check.current is not None
+        console.print(
+            f"  {check.known.unique_id} was replaced; current version {check.current.unique_id} ({check.current.title})"
+        )
+        newest = client.retrieve_document(
+            PATB_QUATRE,
+            AIR_DOCTOR,
+            check.current,
+            ins_oid=InsOid.TEST,
+            out=downloads / document_file_name(check.current.unique_id, check.current.mime_type),
+        )
+        stored = [read_cda_header(d.content) for d in integrated if d.content]
+        decision = decide_import(read_cda_header(newest.path.read_bytes()) if newest.path else stored[0], stored)
+        console.print(f"  integration: {decision.action.value} ({decision.rule.value}: {decision.explanation})")
+
+
+def print_documents(documents: Sequence[DocumentEntry]) -> None:
+    table = Table("created", "title", "class", "status", "flags", "uniqueId")
+    for entry in documents:
+        flags = ("masqué " if entry.is_masked else "") + ("" if entry.is_visible_to_patient else "invisible patient")
+        table.add_row(
+            entry.creation_time.strftime("%Y-%m-%d") if entry.creation_time else "",
+            entry.title or "",
+            entry.class_code.display if entry.class_code else "",
+            str(entry.status).rsplit(":", 1)[-1],
+            flags,
+            entry.unique_id,
+        )
+    console.print(table)
 
 
 def print_trace(entries: list[TraceEntry]) -> None:

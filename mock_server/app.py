@@ -282,7 +282,7 @@ class MockDmp:
         with self._write_lock, self.store.transaction():
             reply = route.handler(context)
             self.gate.trace(
-                caller, route.td, now, outcome=Outcome.ALLOWED, detail=reply.detail, message_id=message.message_id
+                caller, route.td, now, outcome=reply.outcome, detail=reply.detail, message_id=message.message_id
             )
         return self._reply(reply, route, message)
 

@@ -17,6 +17,7 @@ from rich.table import Table
 
 from dmpclient.config import SERVICES_PATH
 from dmpclient.errors import DmpError
+from mock_server.handlers.registry import DEFAULT_MAX_RESULTS
 from mock_server.injection import FaultInjector
 from mock_server.psc import prepare_psc
 from mock_server.psc.bearer import gate_check
@@ -86,8 +87,13 @@ def serve(
     psc_ciba_auto_approve: Annotated[
         float | None, typer.Option(help="Approve CIBA sign-ins by themselves after this many seconds.")
     ] = None,
+    max_results: Annotated[
+        int, typer.Option("--max-results", help="Objects a TD3.1 answer may hold (XDSTooManyResults).")
+    ] = DEFAULT_MAX_RESULTS,
 ) -> None:
     """Serve the mock DMP over HTTPS with a required client certificate (generates a PKI on first run)."""
+    if max_results < 1:
+        raise typer.BadParameter("give at least 1", param_hint="--max-results")
     with _clear_errors():
         injector = FaultInjector.from_toml(faults) if faults else None
         runtime = prepare(
@@ -98,6 +104,7 @@ def serve(
             require_signature=not allow_unsigned,
             check_ins_key=not no_check_ins_key,
             accept_any_action=accept_any_action,
+            max_query_results=max_results,
         )
     base_url = f"https://{_client_host(host)}:{port}{SERVICES_PATH}"
     psc = _start_psc(runtime, host, psc_port, psc_ciba_auto_approve) if psc_port else None

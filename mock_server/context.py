@@ -15,6 +15,7 @@ from dmpclient.transactions.operation import PatientRef
 from dmpclient.transactions.rights import AccessMode, Decision, MatrixActor
 from dmpclient.transactions.spec import TransactionSpec
 from mock_server.store import Store
+from mock_server.store.records import Outcome
 
 __all__ = ["Caller", "Reply", "RequestContext"]
 
@@ -81,9 +82,14 @@ class RequestContext:
 
 @dataclass(frozen=True, slots=True)
 class Reply:
-    """A handler's answer: the response body element, MTOM parts if any, and a trace detail."""
+    """A handler's answer: the response body element, MTOM parts if any, and a trace detail.
+
+    ``outcome`` is what the access trace records: allowed by default; a handler answering an error in its
+    body (an XDS Failure) or refusing some documents says so.
+    """
 
     body: etree._Element
     attachments: tuple[OutgoingPart, ...] = ()
     detail: str = ""
     extra: dict[str, str] = field(default_factory=dict)
+    outcome: Outcome = Outcome.ALLOWED

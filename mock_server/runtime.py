@@ -17,6 +17,7 @@ from dmpclient.security.verify import ReplayCache, VerificationPolicy
 from mock_server.app import MockDmp
 from mock_server.gate import Gate
 from mock_server.handlers import default_router
+from mock_server.handlers.registry import DEFAULT_MAX_RESULTS
 from mock_server.injection import FaultInjector
 from mock_server.psc import MOCK_CLIENT_ID
 from mock_server.seed import SeedSummary, seed
@@ -59,8 +60,13 @@ def prepare(
     check_ins_key: bool = True,
     accept_any_action: bool = False,
     now: dt.datetime | None = None,
+    max_query_results: int = DEFAULT_MAX_RESULTS,
 ) -> MockRuntime:
-    """Open (or create) the mock in ``data_dir``: PKI (generated on first run), store, seed data, app."""
+    """Open (or create) the mock in ``data_dir``: PKI (generated on first run), store, seed data, app.
+
+    Args:
+        max_query_results: objects a TD3.1 answer may hold before ``XDSTooManyResults``.
+    """
     data_dir.mkdir(parents=True, exist_ok=True)
     pki = _pki(data_dir, pki_dir)
     store = Store.open(database_path(data_dir))
@@ -73,7 +79,7 @@ def prepare(
         require_signature=require_signature,
         check_ins_key=check_ins_key,
     )
-    router = default_router()
+    router = default_router(max_query_results=max_query_results)
     router.accept_any_action = accept_any_action
     app = MockDmp(store, Gate(policy, store), router, faults=faults)
     return MockRuntime(app, store, pki, data_dir, seeded)

@@ -22,11 +22,16 @@ from dmpclient.hl7v3.patient_query import (
     parse_patient_query,
 )
 from dmpclient.ids import InsOid
-from dmpclient.transactions import patients
+from dmpclient.transactions import patients, registry, repository
 from dmpclient.transactions.context import CallContext
 from dmpclient.transactions.operation import Operation
 from dmpclient.transactions.spec import TransactionSpec
+from dmpclient.xds.codes import AvailabilityStatus
+from dmpclient.xds.models import ObjectRef, ReturnType
+from dmpclient.xds.results import build_query_response
+from dmpclient.xds.retrieve import DocumentLocation, DocumentPart, build_retrieve_response, read_retrieve_request
 from tests.golden import GOLDEN_NOW
+from tests.xds_samples import ENTRY, HAS_MEMBER, NEW_VERSION, REPLACES, SUBMISSION_SET
 
 __all__ = ["CASES", "GoldenCase"]
 
@@ -64,6 +69,17 @@ _PATIENT: Final = PatientIdentity(
     birth_date=dt.date(1970, 5, 20),
 )
 
+_QUERY_XSD: Final = ("ebrs30/query.xsd",)
+_REPOSITORY_XSD: Final = ("ihe/XDS.b_DocumentRepository.xsd",)
+
+
+def _retrieved(op: Operation[Any]) -> etree._Element:
+    """The ITI-43 answer with the document inline (XOP-decoded form: what the XSD validates)."""
+    request = read_retrieve_request(op.body)[0]
+    return build_retrieve_response([DocumentPart(request, "text/xml", DocumentLocation(inline=b"<cda>1</cda>"))])
+
+
+#: The main case of each transaction, keyed by TD; variants (other stored queries, return types) by name.
 CASES: Final[dict[str, GoldenCase]] = {
     case.spec.td: case
     for case in (
@@ -93,5 +109,49 @@ CASES: Final[dict[str, GoldenCase]] = {
                 ),
             ),
         ),
+        GoldenCase(
+            registry.STORED_QUERY,
+            lambda ctx: registry.find_documents(
+                ctx,
+                PATB_QUATRE,
+                InsOid.TEST,
+                status=(AvailabilityStatus.APPROVED, AvailabilityStatus.DEPRECATED),
+                class_codes=["10"],
+                created_from=dt.datetime(2025, 1, 1, tzinfo=dt.UTC),
+            ),
+            lambda op: build_query_response([ENTRY, NEW_VERSION]),
+            _QUERY_XSD,
+        ),
+        GoldenCase(
+            repository.RETRIEVE,
+            lambda ctx: repository.retrieve(ctx, PATB_QUATRE, InsOid.TEST, [ENTRY.unique_id]),
+            _retrieved,
+            _REPOSITORY_XSD,
+        ),
     )
+}
+
+CASES |= {
+    "TD3.1-GetDocuments-ObjectRef": GoldenCase(
+        registry.STORED_QUERY,
+        lambda ctx: registry.get_documents(
+            ctx, PATB_QUATRE, InsOid.TEST, unique_ids=[ENTRY.unique_id], return_type=ReturnType.OBJECT_REF
+        ),
+        lambda op: build_query_response([ObjectRef(id=ENTRY.entry_uuid)]),
+        _QUERY_XSD,
+    ),
+    "TD3.1-GetRelatedDocuments": GoldenCase(
+        registry.STORED_QUERY,
+        lambda ctx: registry.get_related_documents(ctx, PATB_QUATRE, InsOid.TEST, unique_id=ENTRY.unique_id),
+        lambda op: build_query_response([ENTRY, NEW_VERSION, REPLACES]),
+        _QUERY_XSD,
+    ),
+    "TD3.1-GetSubmissionSetAndContents": GoldenCase(
+        registry.STORED_QUERY,
+        lambda ctx: registry.get_submission_set_and_contents(
+            ctx, PATB_QUATRE, InsOid.TEST, unique_id=SUBMISSION_SET.unique_id
+        ),
+        lambda op: build_query_response([SUBMISSION_SET, ENTRY, HAS_MEMBER]),
+        _QUERY_XSD,
+    ),
 }

@@ -14,6 +14,8 @@ from importlib.metadata import entry_points
 import typer
 
 from dmpclient.cli import config as config_cli
+from dmpclient.cli import consult as consult_cli
+from dmpclient.cli import inspect as inspect_cli
 from dmpclient.cli import pki as pki_cli
 from dmpclient.cli import psc as psc_cli
 from dmpclient.cli import vihf as vihf_cli
@@ -23,7 +25,7 @@ __all__ = ["app", "main"]
 
 app = typer.Typer(
     name="dmp",
-    help="DMP (Mon espace santé) client toolkit: test PKI, configuration, VIHF, mock DMP.",
+    help="DMP (Mon espace santé) client toolkit: test PKI, configuration, VIHF, consultation, inspect, mock DMP.",
     no_args_is_help=True,
     add_completion=False,
 )
@@ -31,6 +33,10 @@ app.add_typer(pki_cli.app, name="pki")
 app.add_typer(config_cli.app, name="config")
 app.add_typer(vihf_cli.app, name="vihf")
 app.add_typer(psc_cli.app, name="psc")
+app.command("find")(consult_cli.find)
+app.command("get")(consult_cli.get)
+app.command("versions")(consult_cli.versions)
+app.command("inspect")(inspect_cli.inspect)
 
 
 def _register_plugins() -> None:

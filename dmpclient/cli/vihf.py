@@ -24,6 +24,7 @@ from dmpclient import parse_untrusted
 from dmpclient.codes import display_name
 from dmpclient.errors import DmpConfigError, DmpSecurityError, DmpUnsafeXmlError, DmpValidationError
 from dmpclient.ids import InsOid
+from dmpclient.inspection import to_jsonable
 from dmpclient.security.credentials import Credential, load_pem, load_pkcs12
 from dmpclient.security.verify import VerificationPolicy, verify_vihf
 from dmpclient.security.vihf import (
@@ -244,10 +245,35 @@ def _rows(raw: RawAssertion) -> list[tuple[str, str]]:
     return rows
 
 
+def _show_json(assertion: etree._Element) -> None:
+    """The assertion's fields, attributes (resource-id masked) and signature, as JSON."""
+    data = to_jsonable(read_assertion(assertion))
+    resource = data["attributes"].get(VihfAttribute.RESOURCE_ID.value)
+    if resource:
+        data["attributes"][VihfAttribute.RESOURCE_ID.value] = [_mask(v) if isinstance(v, str) else v for v in resource]
+    info = signature_info(assertion)
+    data["signature"] = (
+        {
+            "signature_algorithm": info.signature_algorithm,
+            "digest_algorithm": info.digest_algorithm,
+            "certificate": certificate_dn(info.certificate) if info.certificate else None,
+        }
+        if info is not None
+        else None
+    )
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
 @app.command("show")
-def show(file: Annotated[Path, typer.Argument(help="A VIHF (or a SOAP message holding one).")]) -> None:
+def show(
+    file: Annotated[Path, typer.Argument(help="A VIHF (or a SOAP message holding one).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
     """Readable view of a VIHF (does not verify it; see ``dmp vihf verify``)."""
     assertion = _read(file)
+    if as_json:
+        _show_json(assertion)
+        return
     table = Table(title=f"VIHF {assertion.get('ID', '')}", show_header=False)
     for label, value in _rows(read_assertion(assertion)):
         table.add_row(label, value)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from dmpclient.transactions import patients
+from dmpclient.transactions import patients, registry, repository
 from dmpclient.transactions.spec import TransactionSpec
 
 __all__ = ["SPECS", "by_td", "resolve"]
@@ -17,6 +17,8 @@ __all__ = ["SPECS", "by_td", "resolve"]
 SPECS: Final[tuple[TransactionSpec[Any], ...]] = (
     patients.TEST_EXISTENCE,
     patients.ADMINISTRATIVE_DATA,
+    registry.STORED_QUERY,
+    repository.RETRIEVE,
 )
 
 

@@ -7,6 +7,7 @@ send it and decode the answer with ``spec.decode`` (architecture: sans-I/O).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Generic, TypeVar
 
@@ -43,17 +44,21 @@ class Operation(Generic[T]):
         body: the SOAP body element.
         patient: the patient addressed, if any (VIHF ``resource-id``).
         attachments: MTOM parts (TD2.1).
+        decoder: this call's own decoder, when the result depends on the call (TD3.2 streams each document
+            to a path chosen by the caller and checks it against the expected size and hash); by default
+            the spec's.
     """
 
     spec: TransactionSpec[T]
     body: etree._Element
     patient: PatientRef | None = None
     attachments: tuple[OutgoingPart, ...] = ()
+    decoder: Callable[[Response], T] | None = None
 
     @property
     def td(self) -> str:
         return self.spec.td
 
     def parse(self, response: Response) -> T:
-        """The typed result of the answer (the decoder of the spec)."""
-        return self.spec.decode(response)
+        """The typed result of the answer (the operation's decoder, else the spec's)."""
+        return (self.decoder or self.spec.decode)(response)

@@ -126,6 +126,7 @@ class TransactionSpec(Generic[T]):
         *,
         patient: PatientRef | None = None,
         attachments: Sequence[OutgoingPart] = (),
+        decoder: Callable[[Response], T] | None = None,
     ) -> Operation[T]:
         """A ready-to-send :class:`~.operation.Operation` of this transaction.
 
@@ -136,4 +137,4 @@ class TransactionSpec(Generic[T]):
             raise DmpProtocolError(f"{self.td}: built a {body.tag} body, expected {self.request_root}", td=self.td)
         if self.patient is not PatientBlock.NONE and patient is None:
             raise DmpProtocolError(f"{self.td}: the operation names no patient (VIHF resource-id)", td=self.td)
-        return Operation(self, body, patient, tuple(attachments))
+        return Operation(self, body, patient, tuple(attachments), decoder)

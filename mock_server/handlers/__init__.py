@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from mock_server.handlers import patients
+from mock_server.handlers import patients, registry, repository
 from mock_server.routing import Router
 
 __all__ = ["default_router"]
 
 
-def default_router() -> Router:
-    """A router answering every transaction the mock implements so far."""
+def default_router(*, max_query_results: int = registry.DEFAULT_MAX_RESULTS) -> Router:
+    """A router answering every transaction the mock implements so far.
+
+    Args:
+        max_query_results: objects a TD3.1 answer may hold before ``XDSTooManyResults``.
+    """
     router = Router()
     router.extend(patients.ROUTES)
+    router.extend(registry.routes(max_query_results))
+    router.extend(repository.ROUTES)
     return router

@@ -288,6 +288,25 @@ class RegistryStore(PatientStore):
         )
         return _rows.submission_set(rows[0]) if rows else None
 
+    def find_submission_sets(
+        self, ins: str, *, statuses: Collection[AvailabilityStatus] = (AvailabilityStatus.APPROVED,)
+    ) -> list[SubmissionSet]:
+        """FindSubmissionSets (TD3.1): the patient's submission sets with one of ``statuses``, oldest first."""
+        rows = self._query(
+            "SELECT * FROM submission_sets WHERE patient_ins = ? AND status IN (SELECT value FROM json_each(?)) "
+            "ORDER BY submission_time, entry_uuid",
+            (ins, json.dumps([s.value for s in statuses])),
+        )
+        return [_rows.submission_set(row) for row in rows]
+
+    def submission_set_documents(self, entry_uuid: str) -> list[DocumentRow]:
+        """The document entries a submission set registered (GetSubmissionSetAndContents), oldest first."""
+        rows = self._query(
+            f"{_DOCUMENT_SELECT} WHERE d.submission_set_id = ? ORDER BY d.created_at, d.entry_uuid",
+            (entry_uuid,),
+        )
+        return [_rows.document(row) for row in rows]
+
 
 _DEPRECATED: Final = AvailabilityStatus.DEPRECATED.value
 _FINAL: Final = frozenset({AvailabilityStatus.DEPRECATED, AvailabilityStatus.DELETED})

@@ -60,23 +60,29 @@ def test_every_rights_row_exists_in_a_matrix(spec: TransactionSpec[Any]) -> None
     assert (spec.patient is PatientBlock.BODY) == (spec.body_patient is not None)
 
 
-@pytest.mark.parametrize("spec", SPECS, ids=IDS)
-def test_golden_request_and_answer(spec: TransactionSpec[Any]) -> None:
-    case = CASES[spec.td]
+def test_every_transaction_has_a_golden_case() -> None:
+    assert set(IDS) <= set(CASES)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_golden_request_and_answer(name: str) -> None:
+    case = CASES[name]
+    spec = case.spec
     op = case.request(frozen_context())
     assert op.spec is spec
     assert resolve(spec.service.value, op.body.tag, op.body.findtext("*/{*}reasonCode") or spec.reason_code) is spec
     assert default_router().resolve(spec.service.value, op.body, spec.request_action).spec is spec
     answer = case.response(op)
-    assert_golden(f"{spec.td}.request", op.body)
-    assert_golden(f"{spec.td}.response", answer)
+    assert_golden(f"{name}.request", op.body)
+    assert_golden(f"{name}.response", answer)
     for schema in case.schemas:
         assert_valid(op.body, schema)
         assert_valid(answer, schema)
     envelope = build_response(answer, action=spec.response_action, relates_to="urn:uuid:1", message_id=None)
     assert spec.decode(Response(read_soap(envelope), None, 200)) is not None
-    if spec.patient is PatientBlock.BODY:
-        assert spec.patient_of(op.body) == op.patient
+    if spec.patient is PatientBlock.BODY:  # a variant may name its patient only in the VIHF (GetDocuments…)
+        named = spec.patient_of(op.body)
+        assert named == op.patient or (named is None and name != spec.td)
     assert spec.read_request is not None
     assert spec.read_request(op.body) is not None
 
