@@ -104,7 +104,7 @@ def browser() -> Iterator[WebDriver]:
     driver.quit()
 
 
-def test_sign_in_in_the_browser_then_td02_in_psc_mode(webapp: str, browser: WebDriver) -> None:
+def test_sign_in_in_the_browser_then_td02_and_td31_in_psc_mode(webapp: str, browser: WebDriver) -> None:
     driver = browser
     driver.get(webapp)
     driver.find_element(By.ID, "login").click()
@@ -116,5 +116,8 @@ def test_sign_in_in_the_browser_then_td02_in_psc_mode(webapp: str, browser: WebD
     td02 = driver.find_element(By.ID, "td02").text
     assert "TD0.2 : DMP" in td02
     assert "médecin traitant : oui" in td02  # the seed makes the test doctor her médecin traitant
+    td31 = driver.find_element(By.ID, "td31").text
+    assert int(td31.removeprefix("TD3.1 : ").split()[0]) > 0  # her documents, searched in PSC mode
+    assert driver.find_elements(By.CSS_SELECTOR, "#documents li")
     driver.find_element(By.ID, "logout").click()
     assert driver.find_element(By.ID, "bye").text == "Déconnecté."
