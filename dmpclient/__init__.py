@@ -14,16 +14,21 @@ from dmpclient._client import AsyncDmpClient, DmpClient
 from dmpclient._xml import parse_untrusted
 from dmpclient.config import DmpConfig
 from dmpclient.errors import (
+    DmpAuthorizationError,
     DmpBusinessError,
+    DmpClosedError,
     DmpConfigError,
     DmpConnectError,
     DmpError,
     DmpHttpError,
     DmpNotFoundError,
+    DmpPatientOppositionError,
+    DmpProfessionalBlockedError,
     DmpProtocolError,
     DmpRegistryError,
     DmpRightsError,
     DmpRightsPrecheckError,
+    DmpSecretConnectionError,
     DmpSecurityError,
     DmpSoapFault,
     DmpTimeoutError,
@@ -34,7 +39,14 @@ from dmpclient.errors import (
     DmpValidationError,
     RegistryErrorItem,
 )
-from dmpclient.hl7v3.patient_query import AuthorizationStatus, DmpStatus, ExistenceAnswer, PatientIdentity
+from dmpclient.hl7v3.patient_query import (
+    AdministrativeRecord,
+    AuthorizationStatus,
+    DmpStatus,
+    ExistenceAnswer,
+    PatientIdentity,
+)
+from dmpclient.hl7v3.person import Address, LegalRepresentative, Observation, PersonTraits, Telecom, TelecomKind
 from dmpclient.ids import InsOid
 from dmpclient.security.issuer import CallerIdentity, VihfIssuer
 from dmpclient.security.vihf import Actor, AuthMode, NonPsRole, PurposeOfUse, Structure
@@ -44,22 +56,29 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Actor",
+    "Address",
+    "AdministrativeRecord",
     "AsyncDmpClient",
     "AuthMode",
     "AuthorizationStatus",
     "CallerIdentity",
+    "DmpAuthorizationError",
     "DmpBusinessError",
     "DmpClient",
+    "DmpClosedError",
     "DmpConfig",
     "DmpConfigError",
     "DmpConnectError",
     "DmpError",
     "DmpHttpError",
     "DmpNotFoundError",
+    "DmpPatientOppositionError",
+    "DmpProfessionalBlockedError",
     "DmpProtocolError",
     "DmpRegistryError",
     "DmpRightsError",
     "DmpRightsPrecheckError",
+    "DmpSecretConnectionError",
     "DmpSecurityError",
     "DmpSoapFault",
     "DmpStatus",
@@ -71,13 +90,18 @@ __all__ = [
     "DmpValidationError",
     "ExistenceAnswer",
     "InsOid",
+    "LegalRepresentative",
     "NonPsRole",
+    "Observation",
     "Operation",
     "PatientIdentity",
     "PatientRef",
+    "PersonTraits",
     "PurposeOfUse",
     "RegistryErrorItem",
     "Structure",
+    "Telecom",
+    "TelecomKind",
     "VihfIssuer",
     "__version__",
     "parse_untrusted",

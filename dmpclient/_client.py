@@ -34,7 +34,7 @@ from dmpclient.errors import (
     DmpTimeoutError,
     DmpTransportError,
 )
-from dmpclient.hl7v3.patient_query import ExistenceAnswer
+from dmpclient.hl7v3.patient_query import AdministrativeRecord, ExistenceAnswer
 from dmpclient.ids import InsOid
 from dmpclient.security.issuer import CallerIdentity, VihfIssuer
 from dmpclient.soap import mtom
@@ -275,8 +275,11 @@ class DmpClient(_Shell):
         """TD0.2: does a DMP exist for this INS, is it open, is the caller authorised / médecin traitant?"""
         return self.execute(patients.test_existence(self.context, ins, ins_oid), identity)
 
-    def administrative_data(self, ins: str, identity: CallerIdentity, *, ins_oid: str = InsOid.NIR) -> ExistenceAnswer:
-        """TD1.3a: the patient's administrative data and oppositions recorded in the DMP."""
+    def administrative_data(
+        self, ins: str, identity: CallerIdentity, *, ins_oid: str = InsOid.NIR
+    ) -> AdministrativeRecord:
+        """TD1.3a: the patient's administrative record (identity, addresses, telecoms, legal representatives,
+        oppositions); :class:`~dmpclient.errors.DmpNotFoundError` when there is no DMP."""
         return self.execute(patients.administrative_data(self.context, ins, ins_oid), identity)
 
     def close(self) -> None:
@@ -384,8 +387,8 @@ class AsyncDmpClient(_Shell):
 
     async def administrative_data(
         self, ins: str, identity: CallerIdentity, *, ins_oid: str = InsOid.NIR
-    ) -> ExistenceAnswer:
-        """TD1.3a: the patient's administrative data and oppositions recorded in the DMP."""
+    ) -> AdministrativeRecord:
+        """TD1.3a: see :meth:`DmpClient.administrative_data`."""
         return await self.execute(patients.administrative_data(self.context, ins, ins_oid), identity)
 
     async def aclose(self) -> None:

@@ -143,8 +143,11 @@ def run_scenarios(client: DmpClient, pki: TestPki) -> None:
     step("TD0.2 test d'existence / TD1.3a données administratives")
     for ins, what in ((PATB_QUATRE, "open DMP, caller is MT"), (CLOSED_DMP, "closed DMP")):
         console.print(f"  TD0.2 {what:24} → {describe(client.test_existence(ins, AIR_DOCTOR, ins_oid=InsOid.TEST))}")
-    answer = client.administrative_data(OPPOSES_BRIS_DE_GLACE, AIR_DOCTOR, ins_oid=InsOid.TEST)
-    console.print(f"  TD1.3a oppositions → {answer.observations}")
+    record = client.administrative_data(OPPOSES_BRIS_DE_GLACE, AIR_DOCTOR, ins_oid=InsOid.TEST)
+    console.print(
+        f"  TD1.3a oppositions → bris de glace {record.opposition_bris_de_glace}, "
+        f"accès urgence {record.opposition_acces_urgence}"
+    )
 
     step("What the DMP refuses")
     op = patients.test_existence(client.context, PATB_QUATRE, InsOid.TEST)

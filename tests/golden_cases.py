@@ -14,13 +14,17 @@ from typing import Any, Final
 from lxml import etree
 
 from dmpclient.hl7v3.patient_query import (
+    AdministrativeRecord,
     AuthorizationStatus,
     DmpStatus,
     ExistenceAnswer,
     PatientIdentity,
+    build_administrative_response,
     build_patient_response,
+    observation_of,
     parse_patient_query,
 )
+from dmpclient.hl7v3.person import Address, LegalRepresentative, Telecom, TelecomKind
 from dmpclient.ids import InsOid
 from dmpclient.transactions import patients
 from dmpclient.transactions.context import CallContext
@@ -55,13 +59,58 @@ def _patient_answer(op: Operation[Any], answer: ExistenceAnswer) -> etree._Eleme
 
 
 _PATIENT: Final = PatientIdentity(
-    PATB_QUATRE,
-    InsOid.TEST,
+    ins=PATB_QUATRE,
+    ins_oid=InsOid.TEST,
     family="PATB-QUATRE",
     birth_family="PATB-QUATRE",
     given="LAURENCE",
     gender="F",
     birth_date=dt.date(1970, 5, 20),
+)
+
+_HOME: Final = Address(
+    street_lines=("12 rue des Lilas",),
+    additional_locator="Bâtiment B",
+    postal_code="35000",
+    city="RENNES",
+    country="FRANCE",
+    use="H",
+)
+#: A minor's record: two legal representatives with their own address and telecoms (reference §3.9).
+_RECORD: Final = AdministrativeRecord(
+    status=DmpStatus.ACTIVE,
+    ins="211046322000147",
+    ins_oid=InsOid.TEST,
+    ins_c="0123456789012345678901",
+    family="GARNIER",
+    given_names=("Lucie", "Anne"),
+    gender="F",
+    birth_time="20110412",
+    deceased=False,
+    birth_place=Address(postal_code="29200", city="BREST", country="FRANCE"),
+    addresses=(_HOME,),
+    telecoms=(Telecom(kind=TelecomKind.MAIL, value="famille.garnier@exemple.fr", use="H"),),
+    legal_representatives=(
+        LegalRepresentative(
+            relationship="MTH",
+            family="GARNIER",
+            birth_family="ROBIN",
+            given_names=("Claire",),
+            addresses=(_HOME,),
+            telecoms=(Telecom(kind=TelecomKind.MOBILE, value="+33612345678", use="MC"),),
+        ),
+        LegalRepresentative(
+            relationship="FTH",
+            family="GARNIER",
+            given_names=("Bruno",),
+            addresses=(_HOME,),
+            telecoms=(
+                Telecom(kind=TelecomKind.MOBILE, value="+33798765432", use="MC"),
+                Telecom(kind=TelecomKind.PHONE, value="+33299001122", use="WP"),
+            ),
+        ),
+    ),
+    observations=(observation_of("OPPOSITION_BRIS_DE_GLACE", False), observation_of("OPPOSITION_ACCES_URGENCE", True)),
 )
 
 CASES: Final[dict[str, GoldenCase]] = {
@@ -73,8 +122,8 @@ CASES: Final[dict[str, GoldenCase]] = {
             lambda op: _patient_answer(
                 op,
                 ExistenceAnswer(
-                    DmpStatus.ACTIVE,
-                    AuthorizationStatus.VALIDE,
+                    status=DmpStatus.ACTIVE,
+                    authorization=AuthorizationStatus.VALIDE,
                     treating_physician=True,
                     patient=_PATIENT,
                     observations={"COMPTE_INTERNET_OUVERT": True, "RATTACHEMENT_ENS": True},
@@ -83,14 +132,9 @@ CASES: Final[dict[str, GoldenCase]] = {
         ),
         GoldenCase(
             patients.ADMINISTRATIVE_DATA,
-            lambda ctx: patients.administrative_data(ctx, PATB_QUATRE, InsOid.TEST),
-            lambda op: _patient_answer(
-                op,
-                ExistenceAnswer(
-                    DmpStatus.ACTIVE,
-                    patient=_PATIENT,
-                    observations={"OPPOSITION_BRIS_DE_GLACE": False, "OPPOSITION_ACCES_URGENCE": True},
-                ),
+            lambda ctx: patients.administrative_data(ctx, _RECORD.ins, InsOid.TEST),
+            lambda op: build_administrative_response(
+                parse_patient_query(op.body), _RECORD, response_id="golden-response", now=GOLDEN_NOW
             ),
         ),
     )

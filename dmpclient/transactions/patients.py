@@ -11,11 +11,13 @@ from typing import Final, TypeVar
 from lxml import etree
 
 from dmpclient._xml import qname
-from dmpclient.errors import DmpBusinessError, DmpProtocolError
+from dmpclient.errors import DmpProtocolError, business_error
 from dmpclient.hl7v3.patient_query import (
+    AdministrativeRecord,
     ExistenceAnswer,
     PatientReason,
     build_patient_query,
+    parse_administrative_response,
     parse_patient_response,
 )
 from dmpclient.hl7v3.wrapper import child, read_wrapper, text_of
@@ -26,7 +28,7 @@ from dmpclient.transactions.operation import Operation, PatientRef
 from dmpclient.transactions.rights import RightsAction
 from dmpclient.transactions.spec import Service, TransactionSpec
 
-__all__ = ["ADMINISTRATIVE_DATA", "TEST_EXISTENCE", "administrative_data", "test_existence"]
+__all__ = ["ADMINISTRATIVE_DATA", "TEST_EXISTENCE", "accepted_hl7", "administrative_data", "test_existence"]
 
 T = TypeVar("T")
 
@@ -44,29 +46,32 @@ def _queried_patient(body: etree._Element) -> PatientRef | None:
     return PatientRef(value.get("extension", ""), value.get("root", ""))
 
 
+def accepted_hl7(body: etree._Element, td: str) -> etree._Element:
+    """An HL7v3 answer, once its acknowledgement says it was accepted (AA/CA); otherwise the typed business
+    error of its ``acknowledgementDetail/code`` (reference §9.5)."""
+    ack_type = read_wrapper(body).ack_type or text_of(body, "acknowledgement/typeCode", "code")
+    if ack_type not in (None, "AA", "CA"):
+        code = text_of(body, "acknowledgement/acknowledgementDetail/code", "code")
+        text = text_of(body, "acknowledgement/acknowledgementDetail/text") or ""
+        what = f"{td}: the DMP answered acknowledgement {ack_type} ({code or 'no code'})"
+        raise business_error(code, mask_ins(text), what=what, td=td)
+    return body
+
+
 def _accepted_answer(response: Response, td: str) -> etree._Element:
     """The PRPA_IN201308UV02 body, once its acknowledgement says it was accepted (AA/CA)."""
     body = response.message.body
     if body is None or not isinstance(body.tag, str) or etree.QName(body).localname != _RESPONSE:
         raise DmpProtocolError(f"{td}: expected a {_RESPONSE} answer")
-    ack_type = read_wrapper(body).ack_type
-    if ack_type not in (None, "AA", "CA"):
-        code = text_of(body, "acknowledgement/acknowledgementDetail/code", "code")
-        text = text_of(body, "acknowledgement/acknowledgementDetail/text") or ""
-        raise DmpBusinessError(
-            f"{td}: the DMP answered acknowledgement {ack_type} ({code or 'no code'}): {mask_ins(text)[:300]}",
-            code=code,
-            context=text,
-        )
-    return body
+    return accepted_hl7(body, td)
 
 
 def _decode_existence(response: Response) -> ExistenceAnswer:
     return parse_patient_response(_accepted_answer(response, "TD0.2"))
 
 
-def _decode_administrative(response: Response) -> ExistenceAnswer:
-    return parse_patient_response(_accepted_answer(response, "TD1.3a"))
+def _decode_administrative(response: Response) -> AdministrativeRecord:
+    return parse_administrative_response(_accepted_answer(response, "TD1.3a"))
 
 
 TEST_EXISTENCE: Final = TransactionSpec(
@@ -124,6 +129,6 @@ def test_existence(ctx: CallContext, ins: str, ins_oid: str) -> Operation[Existe
 test_existence.__test__ = False  # type: ignore[attr-defined]  # not a pytest test despite its name
 
 
-def administrative_data(ctx: CallContext, ins: str, ins_oid: str) -> Operation[ExistenceAnswer]:
+def administrative_data(ctx: CallContext, ins: str, ins_oid: str) -> Operation[AdministrativeRecord]:
     """TD1.3a: the patient's administrative record (identity, contacts, representatives, oppositions)."""
     return _patient_query(ADMINISTRATIVE_DATA, PatientReason.ADMINISTRATIVE_DATA, ctx, ins, ins_oid)

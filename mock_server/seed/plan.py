@@ -26,6 +26,7 @@ from dmpclient.xds.codes import (
     value_set,
 )
 from mock_server.seed.cda import CdaAuthor, CdaDocument, CdaPatient, build_cda
+from mock_server.seed.contacts import with_contacts
 from mock_server.seed.content import TEMPLATES, DocumentTemplate, render
 from mock_server.seed.data import (
     STRUCTURES,
@@ -98,6 +99,12 @@ class Seeder:
         self._make_documents(documents)
         self._make_authorisations()
         self._make_trace()
+        self._fill_contacts()
+
+    def _fill_contacts(self) -> None:
+        """Addresses, telecoms, birth places… drawn last (earlier draws, hence documents, stay as they were)."""
+        for patient in self.patients:
+            self.store.upsert_patient(with_contacts(patient, self.rng))
 
     # --- small helpers ------------------------------------------------------------------------------
 
@@ -350,7 +357,13 @@ class Seeder:
             elif role == "structure_authorised":
                 self.store.set_authorisation(
                     Authorisation(
-                        patient.ins, SubjectKind.STRUCTURE, TEST_STRUCTURE_ID, AuthorisationStatus.VALIDE, since, since
+                        patient.ins,
+                        SubjectKind.STRUCTURE,
+                        TEST_STRUCTURE_ID,
+                        AuthorisationStatus.VALIDE,
+                        since,
+                        since,
+                        structure_id=TEST_STRUCTURE_ID,
                     )
                 )
 
@@ -377,6 +390,7 @@ class Seeder:
                 family_name=professional.family_name,
                 given_name=professional.given_name,
                 specialty=professional.specialty.code,
+                structure_id=professional.spec.structures[0],
             )
         )
 

@@ -12,6 +12,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from lxml import etree
 
 from dmpclient._prepare import caller_profile as client_profile
 from dmpclient._prepare import effective_mode, issuer_from_config
@@ -30,6 +31,7 @@ from mock_server.gate import caller_profile as gate_profile
 from mock_server.handlers import default_router
 from tests.golden import assert_golden, frozen_context
 from tests.golden_cases import CASES
+from tests.hl7_types import HL7, assert_hl7_datatypes
 from tests.unit.vihf_factory import signer_of
 from tests.xsd import assert_valid
 
@@ -73,6 +75,9 @@ def test_golden_request_and_answer(spec: TransactionSpec[Any]) -> None:
     for schema in case.schemas:
         assert_valid(op.body, schema)
         assert_valid(answer, schema)
+    for message in (op.body, answer):  # HL7v3 payloads (or the HL7v3 message a wrapper carries)
+        for hl7 in [message] if etree.QName(message).namespace == HL7 else message.findall(f"{{{HL7}}}*"):
+            assert assert_hl7_datatypes(hl7) > 0
     envelope = build_response(answer, action=spec.response_action, relates_to="urn:uuid:1", message_id=None)
     assert spec.decode(Response(read_soap(envelope), None, 200)) is not None
     if spec.patient is PatientBlock.BODY:
