@@ -26,6 +26,13 @@ from dmpclient._deadline import Deadline
 from dmpclient._logging import logger, redact, redact_headers
 from dmpclient._prepare import Preparation
 from dmpclient.config import DmpConfig
+from dmpclient.custom.habilitations import (
+    AuthorizationAction,
+    AuthorizationList,
+    AuthorizationListMode,
+    AuthorizationUpdate,
+)
+from dmpclient.custom.patients_specific import PatientList, PatientListDateType
 from dmpclient.errors import (
     DmpConnectError,
     DmpError,
@@ -41,7 +48,7 @@ from dmpclient.soap import mtom
 from dmpclient.soap.envelope import new_message_id
 from dmpclient.soap.request import PreparedRequest
 from dmpclient.soap.response import Response, ResponseReader, read_response
-from dmpclient.transactions import patients
+from dmpclient.transactions import habilitations, patient_list, patients
 from dmpclient.transactions.context import CallContext
 from dmpclient.transactions.operation import Operation
 from dmpclient.transport import AsyncHttpTransport, AsyncTransport, HttpTransport, Transport
@@ -282,6 +289,45 @@ class DmpClient(_Shell):
         oppositions); :class:`~dmpclient.errors.DmpNotFoundError` when there is no DMP."""
         return self.execute(patients.administrative_data(self.context, ins, ins_oid), identity)
 
+    def set_authorization(
+        self,
+        ins: str,
+        identity: CallerIdentity,
+        *,
+        ins_oid: str = InsOid.NIR,
+        action: AuthorizationAction = AuthorizationAction.ADD,
+        treating_physician: bool = False,
+    ) -> AuthorizationUpdate:
+        """TD0.3: declare ``identity`` authorised on the patient's DMP (``AJOUT``) or remove it (``SUPPRESSION``);
+        with ``treating_physician``, become or stop being médecin traitant. Never retried automatically."""
+        op = habilitations.set_authorization(
+            self.context, ins, ins_oid, action=action, treating_physician=treating_physician
+        )
+        return self.execute(op, identity)
+
+    def list_authorizations(
+        self,
+        ins: str,
+        identity: CallerIdentity,
+        *,
+        ins_oid: str = InsOid.NIR,
+        mode: AuthorizationListMode | None = None,
+    ) -> AuthorizationList:
+        """TD1.6: the professionals and structures authorised on (or blocked from) the patient's DMP."""
+        return self.execute(habilitations.list_authorizations(self.context, ins, ins_oid, mode=mode), identity)
+
+    def patient_list(
+        self,
+        identity: CallerIdentity,
+        *,
+        since: dt.datetime | dt.date | None = None,
+        date_type: PatientListDateType | None = None,
+        ps_owner_id: str | None = None,
+    ) -> PatientList:
+        """TD0.4: the DMPs ``identity`` is authorised on, by last authorisation (or last document) since a date."""
+        op = patient_list.patient_list(self.context, since=since, date_type=date_type, ps_owner_id=ps_owner_id)
+        return self.execute(op, identity)
+
     def close(self) -> None:
         """Close the pooled connections (only those of a transport this client created)."""
         self._transport.close()
@@ -390,6 +436,44 @@ class AsyncDmpClient(_Shell):
     ) -> AdministrativeRecord:
         """TD1.3a: see :meth:`DmpClient.administrative_data`."""
         return await self.execute(patients.administrative_data(self.context, ins, ins_oid), identity)
+
+    async def set_authorization(
+        self,
+        ins: str,
+        identity: CallerIdentity,
+        *,
+        ins_oid: str = InsOid.NIR,
+        action: AuthorizationAction = AuthorizationAction.ADD,
+        treating_physician: bool = False,
+    ) -> AuthorizationUpdate:
+        """TD0.3: see :meth:`DmpClient.set_authorization`."""
+        op = habilitations.set_authorization(
+            self.context, ins, ins_oid, action=action, treating_physician=treating_physician
+        )
+        return await self.execute(op, identity)
+
+    async def list_authorizations(
+        self,
+        ins: str,
+        identity: CallerIdentity,
+        *,
+        ins_oid: str = InsOid.NIR,
+        mode: AuthorizationListMode | None = None,
+    ) -> AuthorizationList:
+        """TD1.6: see :meth:`DmpClient.list_authorizations`."""
+        return await self.execute(habilitations.list_authorizations(self.context, ins, ins_oid, mode=mode), identity)
+
+    async def patient_list(
+        self,
+        identity: CallerIdentity,
+        *,
+        since: dt.datetime | dt.date | None = None,
+        date_type: PatientListDateType | None = None,
+        ps_owner_id: str | None = None,
+    ) -> PatientList:
+        """TD0.4: see :meth:`DmpClient.patient_list`."""
+        op = patient_list.patient_list(self.context, since=since, date_type=date_type, ps_owner_id=ps_owner_id)
+        return await self.execute(op, identity)
 
     async def aclose(self) -> None:
         """Close the pooled connections (only those of a transport this client created)."""

@@ -299,6 +299,7 @@ class MockDmp:
             subcode=fault.subcode,
             relates_to=relates_to,
             message_id=self._message_id(),
+            refusal=fault.refusal,
         )
         outcome = Outcome.REFUSED if fault.code == "Sender" else Outcome.ERROR
         return _Answer(fault.http_status, _SOAP_CONTENT_TYPE, body, outcome=outcome, subcode=fault.subcode)

@@ -13,6 +13,19 @@ from typing import Any, Final
 
 from lxml import etree
 
+from dmpclient.custom.habilitations import (
+    AuthorizationAction,
+    AuthorizationListMode,
+    AuthorizedParty,
+    build_list_authorizations_response,
+    build_set_authorization_response,
+)
+from dmpclient.custom.patients_specific import (
+    AuthorizedPatient,
+    PatientIdentifier,
+    PatientListDateType,
+    build_patient_list_response,
+)
 from dmpclient.hl7v3.patient_query import (
     AdministrativeRecord,
     AuthorizationStatus,
@@ -26,7 +39,7 @@ from dmpclient.hl7v3.patient_query import (
 )
 from dmpclient.hl7v3.person import Address, LegalRepresentative, Telecom, TelecomKind
 from dmpclient.ids import InsOid
-from dmpclient.transactions import patients
+from dmpclient.transactions import habilitations, patient_list, patients
 from dmpclient.transactions.context import CallContext
 from dmpclient.transactions.operation import Operation
 from dmpclient.transactions.spec import TransactionSpec
@@ -113,6 +126,41 @@ _RECORD: Final = AdministrativeRecord(
     observations=(observation_of("OPPOSITION_BRIS_DE_GLACE", False), observation_of("OPPOSITION_ACCES_URGENCE", True)),
 )
 
+_DOCTOR: Final = AuthorizedParty(
+    national_id="899900063480",
+    national_id_type="1.2.250.1.71.4.2.1",
+    first_name="MAX",
+    last_name="LIBRE",
+    specialty_codes=("G15_10/SM26",),
+    specialty_labels=("Médecin - Qualifié en médecine générale (SM)",),
+    start=dt.datetime(2024, 3, 1, 8, 15, tzinfo=dt.UTC),
+    last_action=dt.datetime(2025, 6, 12, 17, 40, 5, tzinfo=dt.UTC),
+    mode="ACTIVE",
+    specific_rights=("MEDECIN_TRAITANT",),
+)
+_BLOCKED_STRUCTURE: Final = AuthorizedParty(
+    national_id="10B0167011",
+    national_id_type="1.2.250.1.71.4.2.2",
+    start=dt.datetime(2023, 11, 20, 10, 0, tzinfo=dt.UTC),
+    last_action=dt.datetime(2024, 1, 5, 9, 30, tzinfo=dt.UTC),
+    mode="INTERDITE",
+)
+_LISTED: Final = AuthorizedPatient(
+    identifiers=(
+        PatientIdentifier(national_id=PATB_QUATRE, national_id_type=InsOid.TEST.value),
+        PatientIdentifier(national_id="0123456789012345678901", national_id_type="1.2.250.1.213.1.4.2"),
+    ),
+    last_name="PATB-QUATRE",
+    patronymical_name="PATB-QUATRE",
+    first_name="LAURENCE",
+    civility="MME",
+    birth_date=dt.date(1970, 5, 20),
+    treating_physician=True,
+    last_access=dt.datetime(2026, 1, 10, 14, 2, 33, tzinfo=dt.UTC),
+    last_update=dt.datetime(2025, 12, 24, 9, 0, tzinfo=dt.UTC),
+    last_add=dt.datetime(2025, 12, 24, 9, 0, tzinfo=dt.UTC),
+)
+
 CASES: Final[dict[str, GoldenCase]] = {
     case.spec.td: case
     for case in (
@@ -136,6 +184,27 @@ CASES: Final[dict[str, GoldenCase]] = {
             lambda op: build_administrative_response(
                 parse_patient_query(op.body), _RECORD, response_id="golden-response", now=GOLDEN_NOW
             ),
+        ),
+        GoldenCase(
+            habilitations.SET_AUTHORIZATION,
+            lambda ctx: habilitations.set_authorization(
+                ctx, PATB_QUATRE, InsOid.TEST, action=AuthorizationAction.ADD, treating_physician=True
+            ),
+            lambda op: build_set_authorization_response(context="Médecin traitant déclaré"),
+        ),
+        GoldenCase(
+            habilitations.LIST_AUTHORIZATIONS,
+            lambda ctx: habilitations.list_authorizations(
+                ctx, PATB_QUATRE, InsOid.TEST, mode=AuthorizationListMode.ALL
+            ),
+            lambda op: build_list_authorizations_response((_DOCTOR, _BLOCKED_STRUCTURE), context="2 autorisation(s)"),
+        ),
+        GoldenCase(
+            patient_list.PATIENT_LIST,
+            lambda ctx: patient_list.patient_list(
+                ctx, since=dt.datetime(2025, 1, 1, tzinfo=dt.UTC), date_type=PatientListDateType.LAST_AUTHORIZATION
+            ),
+            lambda op: build_patient_list_response((_LISTED,), context="1 DMP"),
         ),
     )
 }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mock_server.handlers import patients
+from mock_server.handlers import habilitations, patients, patients_specific
 from mock_server.routing import Router
 
 __all__ = ["default_router"]
@@ -12,4 +12,6 @@ def default_router() -> Router:
     """A router answering every transaction the mock implements so far."""
     router = Router()
     router.extend(patients.ROUTES)
+    router.extend(habilitations.ROUTES)
+    router.extend(patients_specific.ROUTES)
     return router

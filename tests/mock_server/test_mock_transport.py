@@ -11,6 +11,7 @@ from dmpclient.errors import DmpTlsError
 from dmpclient.hl7v3.patient_query import DmpStatus
 from dmpclient.security.pki import TestPki
 from dmpclient.security.tls import client_context
+from dmpclient.transactions.catalog import SPECS
 from dmpclient.transport import HttpTransport
 from mock_server.runtime import MockRuntime
 from mock_server.server import RunningServer
@@ -89,7 +90,7 @@ def test_the_server_keeps_serving_after_refused_handshakes(
 def test_health_lists_the_services_answered(mtls_http: httpx.Client, mock_dmp: RunningServer) -> None:
     response = mtls_http.get(f"{mock_dmp.base_url}/health")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "services": ["patients"]}
+    assert response.json() == {"status": "ok", "services": sorted({spec.service.value for spec in SPECS})}
 
 
 def test_plain_http_is_not_served(mock_dmp: RunningServer) -> None:
