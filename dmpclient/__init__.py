@@ -13,6 +13,15 @@ Quick use::
 from dmpclient._client import AsyncDmpClient, DmpClient
 from dmpclient._xml import parse_untrusted
 from dmpclient.config import DmpConfig
+from dmpclient.custom.habilitations import (
+    AuthorizationAction,
+    AuthorizationList,
+    AuthorizationListMode,
+    AuthorizationUpdate,
+    AuthorizedParty,
+    PartyKind,
+)
+from dmpclient.custom.patients_specific import AuthorizedPatient, PatientIdentifier, PatientList, PatientListDateType
 from dmpclient.errors import (
     DmpAuthorizationError,
     DmpBusinessError,
@@ -46,6 +55,8 @@ from dmpclient.hl7v3.patient_query import (
     ExistenceAnswer,
     PatientIdentity,
 )
+from dmpclient.hl7v3.patient_update import AdministrativeUpdate, AdministrativeUpdated
+from dmpclient.hl7v3.pdq import PatientCandidate, PatientSearch, PatientSearchResult
 from dmpclient.hl7v3.person import Address, LegalRepresentative, Observation, PersonTraits, Telecom, TelecomKind
 from dmpclient.ids import InsOid
 from dmpclient.security.issuer import CallerIdentity, VihfIssuer
@@ -58,9 +69,17 @@ __all__ = [
     "Actor",
     "Address",
     "AdministrativeRecord",
+    "AdministrativeUpdate",
+    "AdministrativeUpdated",
     "AsyncDmpClient",
     "AuthMode",
+    "AuthorizationAction",
+    "AuthorizationList",
+    "AuthorizationListMode",
     "AuthorizationStatus",
+    "AuthorizationUpdate",
+    "AuthorizedParty",
+    "AuthorizedPatient",
     "CallerIdentity",
     "DmpAuthorizationError",
     "DmpBusinessError",
@@ -94,8 +113,15 @@ __all__ = [
     "NonPsRole",
     "Observation",
     "Operation",
+    "PartyKind",
+    "PatientCandidate",
+    "PatientIdentifier",
     "PatientIdentity",
+    "PatientList",
+    "PatientListDateType",
     "PatientRef",
+    "PatientSearch",
+    "PatientSearchResult",
     "PersonTraits",
     "PurposeOfUse",
     "RegistryErrorItem",

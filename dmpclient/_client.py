@@ -24,7 +24,7 @@ from lxml import etree
 
 from dmpclient._deadline import Deadline
 from dmpclient._logging import logger, redact, redact_headers
-from dmpclient._prepare import Preparation
+from dmpclient._prepare import Preparation, update_author
 from dmpclient.config import DmpConfig
 from dmpclient.custom.habilitations import (
     AuthorizationAction,
@@ -42,6 +42,8 @@ from dmpclient.errors import (
     DmpTransportError,
 )
 from dmpclient.hl7v3.patient_query import AdministrativeRecord, ExistenceAnswer
+from dmpclient.hl7v3.patient_update import AdministrativeUpdate, AdministrativeUpdated
+from dmpclient.hl7v3.pdq import PatientSearch, PatientSearchResult
 from dmpclient.ids import InsOid
 from dmpclient.security.issuer import CallerIdentity, VihfIssuer
 from dmpclient.soap import mtom
@@ -289,6 +291,19 @@ class DmpClient(_Shell):
         oppositions); :class:`~dmpclient.errors.DmpNotFoundError` when there is no DMP."""
         return self.execute(patients.administrative_data(self.context, ins, ins_oid), identity)
 
+    def update_administrative_data(
+        self, update: AdministrativeUpdate, identity: CallerIdentity
+    ) -> AdministrativeUpdated:
+        """TD1.3b: change the patient's contacts, legal representatives and oppositions (start from
+        ``AdministrativeUpdate.from_record(dmp.administrative_data(…))``). Only for DMPs not attached to Mon espace
+        santé; never retried automatically."""
+        op = patients.update_administrative_data(self.context, update, update_author(self.config, identity))
+        return self.execute(op, identity)
+
+    def search_patients(self, search: PatientSearch, identity: CallerIdentity) -> PatientSearchResult:
+        """TD0.5: find patients without their INS (PDQv3), in régulation access only (``PurposeOfUse.CENTRE_15``)."""
+        return self.execute(patients.search_patients(self.context, search), identity)
+
     def set_authorization(
         self,
         ins: str,
@@ -436,6 +451,17 @@ class AsyncDmpClient(_Shell):
     ) -> AdministrativeRecord:
         """TD1.3a: see :meth:`DmpClient.administrative_data`."""
         return await self.execute(patients.administrative_data(self.context, ins, ins_oid), identity)
+
+    async def update_administrative_data(
+        self, update: AdministrativeUpdate, identity: CallerIdentity
+    ) -> AdministrativeUpdated:
+        """TD1.3b: see :meth:`DmpClient.update_administrative_data`."""
+        op = patients.update_administrative_data(self.context, update, update_author(self.config, identity))
+        return await self.execute(op, identity)
+
+    async def search_patients(self, search: PatientSearch, identity: CallerIdentity) -> PatientSearchResult:
+        """TD0.5: see :meth:`DmpClient.search_patients`."""
+        return await self.execute(patients.search_patients(self.context, search), identity)
 
     async def set_authorization(
         self,

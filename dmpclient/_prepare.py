@@ -15,6 +15,8 @@ from typing import Any
 
 from dmpclient.config import DmpConfig
 from dmpclient.errors import DmpError, DmpRightsPrecheckError
+from dmpclient.hl7v3.patient_update import UpdateAuthor, author_specialty
+from dmpclient.hl7v3.person import split_person_name
 from dmpclient.hl7v3.wrapper import Device
 from dmpclient.ids import validate_oid
 from dmpclient.security.issuer import CallerIdentity, VihfIssuer
@@ -26,7 +28,14 @@ from dmpclient.transactions.operation import Operation
 from dmpclient.transactions.rights import CallerProfile, Decision, decide_for
 from dmpclient.transactions.spec import TransactionSpec
 
-__all__ = ["Preparation", "caller_profile", "effective_mode", "issuer_from_config", "precheck_decisions"]
+__all__ = [
+    "Preparation",
+    "caller_profile",
+    "effective_mode",
+    "issuer_from_config",
+    "precheck_decisions",
+    "update_author",
+]
 
 
 def issuer_from_config(config: DmpConfig) -> VihfIssuer:
@@ -40,6 +49,21 @@ def issuer_from_config(config: DmpConfig) -> VihfIssuer:
             homologation=config.lps.id_homologation_dmp,
             id=config.lps.id or None,
         ),
+    )
+
+
+def update_author(config: DmpConfig, identity: CallerIdentity) -> UpdateAuthor:
+    """TD1.3b ``author/assignedEntity`` of the acting user: national id, name (VIHF ``subject-id``), specialty
+    and the configured structure."""
+    actor = identity.actor
+    family, given = split_person_name(actor.subject_id)
+    return UpdateAuthor(
+        ps_id=actor.national_id,
+        family=family,
+        given=given,
+        structure_id=config.structure.id,
+        structure_name=config.structure.name or None,
+        specialty=author_specialty(actor.profession.code, actor.savoir_faire.code if actor.savoir_faire else None),
     )
 
 

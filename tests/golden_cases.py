@@ -37,6 +37,8 @@ from dmpclient.hl7v3.patient_query import (
     observation_of,
     parse_patient_query,
 )
+from dmpclient.hl7v3.patient_update import AdministrativeUpdate, UpdateAuthor, build_update_accepted, parse_update
+from dmpclient.hl7v3.pdq import PatientCandidate, PatientSearch, build_search_response, parse_search
 from dmpclient.hl7v3.person import Address, LegalRepresentative, Telecom, TelecomKind
 from dmpclient.ids import InsOid
 from dmpclient.transactions import habilitations, patient_list, patients
@@ -161,6 +163,39 @@ _LISTED: Final = AuthorizedPatient(
     last_add=dt.datetime(2025, 12, 24, 9, 0, tzinfo=dt.UTC),
 )
 
+_CANDIDATE: Final = PatientCandidate(
+    status=DmpStatus.ACTIVE,
+    ins="188102B17295264",
+    ins_oid=InsOid.TEST,
+    ins_c="9876543210987654321098",
+    family="FIGATELLIX",
+    given_names=("CORSE",),
+    gender="M",
+    birth_time="19881002",
+    addresses=(Address(postal_code="20200", city="BASTIA"),),
+    match_score=100,
+    opposition_acces_urgence=False,
+)
+_UPDATE: Final = AdministrativeUpdate.from_record(_RECORD).model_copy(
+    update={
+        "ins": "287080883795737",
+        "telecoms": (
+            Telecom(kind=TelecomKind.MOBILE, value="+33622334455", use="MC"),
+            Telecom(kind=TelecomKind.MAIL, value="nouvelle.adresse@exemple.fr", use="H"),
+        ),
+        "legal_representatives": (),
+        "opposition_bris_de_glace": True,
+    }
+)
+_AUTHOR: Final = UpdateAuthor(
+    ps_id="899900063480",
+    family="LIBRE",
+    given="MAX",
+    structure_id="10B0127189",
+    structure_name="CENTRE DE SANTE RPPS12718",
+    specialty="G15_10/SM26",
+)
+
 CASES: Final[dict[str, GoldenCase]] = {
     case.spec.td: case
     for case in (
@@ -205,6 +240,25 @@ CASES: Final[dict[str, GoldenCase]] = {
                 ctx, since=dt.datetime(2025, 1, 1, tzinfo=dt.UTC), date_type=PatientListDateType.LAST_AUTHORIZATION
             ),
             lambda op: build_patient_list_response((_LISTED,), context="1 DMP"),
+        ),
+        GoldenCase(
+            patients.SEARCH_PATIENTS,
+            lambda ctx: patients.search_patients(
+                ctx,
+                PatientSearch(
+                    family="FIGATELLIX", given="CORSE", gender="M", birth_date=dt.date(1988, 10, 2), city="BASTIA"
+                ),
+            ),
+            lambda op: build_search_response(
+                parse_search(op.body), (_CANDIDATE,), total=1, response_id="golden-response", now=GOLDEN_NOW
+            ),
+        ),
+        GoldenCase(
+            patients.UPDATE_ADMINISTRATIVE_DATA,
+            lambda ctx: patients.update_administrative_data(ctx, _UPDATE, _AUTHOR),
+            lambda op: build_update_accepted(
+                parse_update(op.body), DmpStatus.ACTIVE, response_id="golden-response", now=GOLDEN_NOW
+            ),
         ),
     )
 }

@@ -30,8 +30,14 @@ __all__ = [
     "PersonTraits",
     "Telecom",
     "TelecomKind",
+    "read_address",
+    "read_names",
     "read_observations",
     "read_person",
+    "read_pn",
+    "split_person_name",
+    "write_address",
+    "write_name",
     "write_observations",
     "write_person",
 ]
@@ -206,6 +212,17 @@ class PersonTraits(_Private):
         return parse_date(self.birth_time) if self.birth_time else None
 
 
+def split_person_name(full_name: str | None) -> tuple[str | None, str | None]:
+    """(family, given) of a VIHF ``subject-id`` "NOM Prénom[, service]" (project design: the first word is the
+    family name, as in the official examples' ``MAX LIBRE``-style values read family-first)."""
+    if not full_name:
+        return None, None
+    words = full_name.split(",", 1)[0].split()
+    if not words:
+        return None, None
+    return words[0], " ".join(words[1:]) or None
+
+
 # --- writing ------------------------------------------------------------------------------------
 
 
@@ -315,15 +332,15 @@ def _text(node: etree._Element | None) -> str | None:
     return (node.text or "").strip(_XML_SPACE) or None
 
 
-def read_names(person: etree._Element) -> tuple[str | None, str | None, tuple[str, ...], str | None]:
-    """Used name, birth name, given names and prefix from ``person``'s own ``name`` elements.
+def read_pn(names: Iterable[etree._Element]) -> tuple[str | None, str | None, tuple[str, ...], str | None]:
+    """Used name, birth name, given names and prefix from HL7 ``PN`` elements, merged in order.
 
-    A ``family`` without qualifier is the used name; several ``name`` elements (one per qualifier) are merged.
+    A ``family`` without qualifier is the used name; one ``name`` per qualifier is merged too.
     """
     families: dict[str, str] = {}
     given: list[str] = []
     prefix = None
-    for name in _children(person, "name"):
+    for name in names:
         for family in _children(name, "family"):
             text = _text(family)
             qualifier = (family.get("qualifier") or "SP").split()
@@ -332,6 +349,11 @@ def read_names(person: etree._Element) -> tuple[str | None, str | None, tuple[st
         given.extend(text for node in _children(name, "given") if (text := _text(node)))
         prefix = prefix or _text(child(name, "prefix"))
     return families.get("SP"), families.get("BR"), tuple(given), prefix
+
+
+def read_names(person: etree._Element) -> tuple[str | None, str | None, tuple[str, ...], str | None]:
+    """:func:`read_pn` of ``person``'s **own** ``name`` children (never a representative's)."""
+    return read_pn(_children(person, "name"))
 
 
 def read_telecoms(node: etree._Element) -> tuple[Telecom, ...]:

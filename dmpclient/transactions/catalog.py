@@ -18,7 +18,9 @@ SPECS: Final[tuple[TransactionSpec[Any], ...]] = (
     patients.TEST_EXISTENCE,
     habilitations.SET_AUTHORIZATION,
     patient_list.PATIENT_LIST,
+    patients.SEARCH_PATIENTS,
     patients.ADMINISTRATIVE_DATA,
+    patients.UPDATE_ADMINISTRATIVE_DATA,
     habilitations.LIST_AUTHORIZATIONS,
 )
 

@@ -1,7 +1,9 @@
-"""``patients`` service: TD0.2 (test d'existence + autorisation) and TD1.3a (données administratives).
+"""The patient transactions: TD0.2 (test d'existence + autorisation), TD1.3a / TD1.3b (données administratives,
+consultation / modification) on ``patients``, TD0.5 (recherche sans INS, PDQv3) on ``patientsPDQ``.
 
-Both send PRPA_IN201307UV02 and receive PRPA_IN201308UV02; the controlActProcess ``reasonCode`` tells
-them apart (reference §3.1, §3.3, §3.9).
+TD0.2 and TD1.3a send PRPA_IN201307UV02 and receive PRPA_IN201308UV02; the controlActProcess ``reasonCode``
+tells them apart (reference §3.1, §3.3, §3.9). TD1.3b sends PRPA_IN201314UV02 ``MODIF_DATA`` (§3.10), TD0.5
+PRPA_IN201305UV02 (§3.6).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from lxml import etree
 
 from dmpclient._xml import qname
 from dmpclient.errors import DmpProtocolError, business_error
+from dmpclient.hl7v3 import patient_update, pdq
 from dmpclient.hl7v3.patient_query import (
     AdministrativeRecord,
     ExistenceAnswer,
@@ -26,9 +29,19 @@ from dmpclient.soap.response import Response
 from dmpclient.transactions.context import CallContext
 from dmpclient.transactions.operation import Operation, PatientRef
 from dmpclient.transactions.rights import RightsAction
-from dmpclient.transactions.spec import Service, TransactionSpec
+from dmpclient.transactions.spec import PatientBlock, Service, TransactionSpec
 
-__all__ = ["ADMINISTRATIVE_DATA", "TEST_EXISTENCE", "accepted_hl7", "administrative_data", "test_existence"]
+__all__ = [
+    "ADMINISTRATIVE_DATA",
+    "SEARCH_PATIENTS",
+    "TEST_EXISTENCE",
+    "UPDATE_ADMINISTRATIVE_DATA",
+    "accepted_hl7",
+    "administrative_data",
+    "search_patients",
+    "test_existence",
+    "update_administrative_data",
+]
 
 T = TypeVar("T")
 
@@ -132,3 +145,83 @@ test_existence.__test__ = False  # type: ignore[attr-defined]  # not a pytest te
 def administrative_data(ctx: CallContext, ins: str, ins_oid: str) -> Operation[AdministrativeRecord]:
     """TD1.3a: the patient's administrative record (identity, contacts, representatives, oppositions)."""
     return _patient_query(ADMINISTRATIVE_DATA, PatientReason.ADMINISTRATIVE_DATA, ctx, ins, ins_oid)
+
+
+# --- TD0.5 --------------------------------------------------------------------------------------
+
+
+def _decode_search(response: Response) -> pdq.PatientSearchResult:
+    body = response.message.body
+    if body is None or not isinstance(body.tag, str) or etree.QName(body).localname != pdq.RESPONSE:
+        raise DmpProtocolError(f"TD0.5: expected a {pdq.RESPONSE} answer")
+    return pdq.parse_search_response(accepted_hl7(body, "TD0.5"))
+
+
+SEARCH_PATIENTS: Final = TransactionSpec(
+    td="TD0.5",
+    title="Recherche d'un patient dans le DMP sans INS",
+    service=Service.PATIENTS_PDQ,
+    request_root=qname("hl7", pdq.REQUEST),
+    request_action=f"urn:hl7-org:v3:{pdq.REQUEST}",
+    response_action=f"urn:hl7-org:v3:{pdq.RESPONSE}",
+    decode=_decode_search,
+    rights=(RightsAction.TD0_5_RECHERCHE_SANS_INS,),
+    idempotent=True,
+    patient=PatientBlock.NONE,
+)
+
+
+def search_patients(ctx: CallContext, search: pdq.PatientSearch) -> Operation[pdq.PatientSearchResult]:
+    """TD0.5: patients whose DMP matches these traits (régulation access only, 526/606)."""
+    body = pdq.build_search(
+        search,
+        sender=ctx.sender(),
+        message_id=ctx.new_id(),
+        query_id=ctx.new_id(),
+        now=ctx.now(),
+        processing_code=ctx.processing_code,
+    )
+    return SEARCH_PATIENTS.operation(body)
+
+
+# --- TD1.3b -------------------------------------------------------------------------------------
+
+
+def _updated_patient(body: etree._Element) -> PatientRef | None:
+    ident = child(body, "controlActProcess/subject/registrationRequest/subject1/patient/id")
+    if ident is None or not ident.get("extension"):
+        return None
+    return PatientRef(ident.get("extension", ""), ident.get("root", ""))
+
+
+def _decode_update(response: Response) -> patient_update.AdministrativeUpdated:
+    message = patient_update.wrapped_message(response.message.body)
+    return patient_update.parse_update_response(accepted_hl7(message, "TD1.3b"))
+
+
+UPDATE_ADMINISTRATIVE_DATA: Final = TransactionSpec(
+    td="TD1.3b",
+    title="Modification des données administratives",
+    service=Service.PATIENTS,
+    request_root=qname("hl7", patient_update.REQUEST),
+    reason_code=patient_update.REASON,
+    request_action=f"urn:hl7-org:v3:{patient_update.REQUEST}",
+    response_action="urn:hl7-org:v3:PRPA_IN201314ResponseUV02",
+    decode=_decode_update,
+    rights=(RightsAction.TD1_3B_MODIFICATION_ADMIN,),
+    idempotent=False,  # a change: never re-sent automatically
+    body_patient=_updated_patient,
+)
+
+
+def update_administrative_data(
+    ctx: CallContext, update: patient_update.AdministrativeUpdate, author: patient_update.UpdateAuthor
+) -> Operation[patient_update.AdministrativeUpdated]:
+    """TD1.3b: the patient's new contacts, representatives and oppositions (DMPs not attached to Mon espace
+    santé only, 526 note 10)."""
+    patient = PatientRef(validate_ins(update.ins), validate_oid(update.ins_oid, field="ins_oid"))
+    update = update.model_copy(update={"ins": patient.ins, "ins_oid": patient.oid})
+    body = patient_update.build_update(
+        update, author, sender=ctx.sender(), message_id=ctx.new_id(), now=ctx.now(), processing_code=ctx.processing_code
+    )
+    return UPDATE_ADMINISTRATIVE_DATA.operation(body, patient=patient)

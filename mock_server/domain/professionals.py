@@ -1,17 +1,12 @@
-"""What the mock derives about a professional from his VIHF: authorSpecialty-style code, its label, his names."""
+"""What the mock derives about a professional from his VIHF: specialty code and label, his names."""
 
 from __future__ import annotations
 
+from dmpclient.hl7v3.patient_update import author_specialty as specialty_code
+from dmpclient.hl7v3.person import split_person_name as split_name
 from dmpclient.valuesets import ValueSetId, display_name, load_value_set
 
 __all__ = ["specialty_code", "specialty_label", "split_name"]
-
-
-def specialty_code(profession: str | None, specialty: str | None) -> str | None:
-    """``G15_{profession}/{savoir-faire}`` as TD1.6 ``codeSpeciality`` shows it (``G15_10/SM26``)."""
-    if not profession:
-        return None
-    return f"G15_{profession}/{specialty}" if specialty else f"G15_{profession}"
 
 
 def specialty_label(code: str | None) -> str | None:
@@ -23,13 +18,3 @@ def specialty_label(code: str | None) -> str | None:
     if specialty:
         labels.append(display_name(load_value_set(ValueSetId.SAVOIR_FAIRE).oid, specialty))
     return " - ".join(label for label in labels if label) or None
-
-
-def split_name(subject_id: str | None) -> tuple[str | None, str | None]:
-    """(family, given) from a VIHF ``subject-id`` "NOM Prénom[, service]" (project design: first word = family)."""
-    if not subject_id:
-        return None, None
-    person = subject_id.split(",", 1)[0].split()
-    if not person:
-        return None, None
-    return person[0], " ".join(person[1:]) or None

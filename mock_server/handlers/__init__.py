@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mock_server.handlers import habilitations, patients, patients_specific
+from mock_server.handlers import habilitations, patients, patients_pdq, patients_specific
 from mock_server.routing import Router
 
 __all__ = ["default_router"]
@@ -14,4 +14,5 @@ def default_router() -> Router:
     router.extend(patients.ROUTES)
     router.extend(habilitations.ROUTES)
     router.extend(patients_specific.ROUTES)
+    router.extend(patients_pdq.ROUTES)
     return router

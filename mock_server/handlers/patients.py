@@ -1,8 +1,17 @@
-"""``patients`` service of the mock: TD0.2 (test d'existence + autorisation) and TD1.3a (données admin)."""
+"""``patients`` service of the mock: TD0.2 (test d'existence + autorisation), TD1.3a / TD1.3b (données admin).
+
+TD1.3b (project design where the reference is silent): refused with ``DMPPatientNotFound`` / ``DMPClosed``
+acknowledgements when there is no open DMP; by the rights service when the DMP is attached to Mon espace santé
+(526 note 10: the patient manages his data there); with ``DMPSecretConnection`` for a minor who asked for a
+secret connection (changing his representatives' details would reveal it). Otherwise the contacts, legal
+representatives, birth place and oppositions sent replace the stored ones; names, sex and birth date come from
+the INS and stay as they are.
+"""
 
 from __future__ import annotations
 
-from typing import Final
+import dataclasses
+from typing import Any, Final
 
 from dmpclient.hl7v3.patient_query import (
     AdministrativeRecord,
@@ -15,9 +24,18 @@ from dmpclient.hl7v3.patient_query import (
     observation_of,
     parse_patient_query,
 )
+from dmpclient.hl7v3.patient_update import (
+    AdministrativeUpdate,
+    build_update_accepted,
+    build_update_refused,
+    parse_update,
+)
 from dmpclient.hl7v3.person import LegalRepresentative
 from dmpclient.transactions import patients
 from mock_server.context import Reply, RequestContext
+from mock_server.domain.refusals import dmp_refusal
+from mock_server.errors import MockFault
+from mock_server.gate import RIGHTS_SUBCODE
 from mock_server.routing import Route
 from mock_server.store.records import LegalRepresentative as StoredRepresentative
 from mock_server.store.records import Patient
@@ -98,7 +116,67 @@ def _patient_query(ctx: RequestContext) -> Reply:
     return Reply(body, detail=f"dmp={answer.status.value}")
 
 
+def _stored_representative(representative: LegalRepresentative) -> StoredRepresentative:
+    given = representative.given_names[0] if representative.given_names else ""
+    return StoredRepresentative(
+        representative.relationship,
+        representative.family or "",
+        given,
+        representative.addresses,
+        representative.telecoms,
+    )
+
+
+def _updated(patient: Patient, update: AdministrativeUpdate) -> Patient:
+    """The patient with the contacts, representatives, birth place and oppositions the update carries."""
+    return dataclasses.replace(
+        patient,
+        telecoms=update.telecoms,
+        addresses=update.addresses,
+        legal_representatives=tuple(_stored_representative(r) for r in update.legal_representatives),
+        birth_place=update.birth_place if update.birth_place is not None else patient.birth_place,
+        deceased=update.deceased if update.deceased is not None else patient.deceased,
+        opposition_bris_de_glace=(
+            update.opposition_bris_de_glace
+            if update.opposition_bris_de_glace is not None
+            else patient.opposition_bris_de_glace
+        ),
+        opposition_acces_urgence=(
+            update.opposition_acces_urgence
+            if update.opposition_acces_urgence is not None
+            else patient.opposition_acces_urgence
+        ),
+    )
+
+
+def _update(ctx: RequestContext) -> Reply:
+    request = parse_update(ctx.body)
+    patient = ctx.store.get_patient(request.update.ins)
+    answer: dict[str, Any] = {"response_id": ctx.new_id(), "now": ctx.now}
+    refusal = dmp_refusal(patient)
+    if refusal is not None or patient is None:
+        code, text = refusal or ("DMPPatientNotFound", "")
+        return Reply(build_update_refused(request, code, text, **answer), detail=code)
+    if patient.mes_attached:
+        raise MockFault(
+            RIGHTS_SUBCODE,
+            "Accès refusé : le DMP est rattaché à Mon espace santé, le patient y gère ses données (note 10)",
+            refusal="DMPAttachedToMES",
+        )
+    if patient.minor and patient.secret_connection:
+        text = "Le patient mineur a demandé une connexion secrète : ses données administratives sont protégées"
+        return Reply(build_update_refused(request, "DMPSecretConnection", text, **answer), detail="secret")
+    updated = _updated(patient, request.update)
+    ctx.store.upsert_patient(updated)
+    accepted = request.update.model_copy(
+        update={"family": updated.family_name, "birth_family": updated.birth_name, "given_names": updated.given_names}
+    )
+    body = build_update_accepted(dataclasses.replace(request, update=accepted), updated.dmp_status, **answer)
+    return Reply(body, detail="updated")
+
+
 ROUTES: Final = (
     Route(patients.TEST_EXISTENCE, _patient_query),
     Route(patients.ADMINISTRATIVE_DATA, _patient_query),
+    Route(patients.UPDATE_ADMINISTRATIVE_DATA, _update),
 )
