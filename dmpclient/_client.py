@@ -44,15 +44,17 @@ from dmpclient.errors import (
 from dmpclient.hl7v3.patient_query import AdministrativeRecord, ExistenceAnswer
 from dmpclient.hl7v3.patient_update import AdministrativeUpdate, AdministrativeUpdated
 from dmpclient.hl7v3.pdq import PatientSearch, PatientSearchResult
-from dmpclient.ids import InsOid
+from dmpclient.ids import InsOid, validate_ins, validate_oid
 from dmpclient.security.issuer import CallerIdentity, VihfIssuer
+from dmpclient.security.vihf import PatientId
 from dmpclient.soap import mtom
 from dmpclient.soap.envelope import new_message_id
 from dmpclient.soap.request import PreparedRequest
 from dmpclient.soap.response import Response, ResponseReader, read_response
-from dmpclient.transactions import habilitations, patient_list, patients
+from dmpclient.transactions import habilitations, patient_list, patients, webps
 from dmpclient.transactions.context import CallContext
 from dmpclient.transactions.operation import Operation
+from dmpclient.transactions.webps import LaunchRequest, WebPsPage
 from dmpclient.transport import AsyncHttpTransport, AsyncTransport, HttpTransport, Transport
 
 __all__ = ["AsyncDmpClient", "DmpClient"]
@@ -94,6 +96,25 @@ class _Shell:
     def context(self) -> CallContext:
         """What operation builders need (LPS device, clock, ids): ``transactions.x.y(client.context, …)``."""
         return self._prep.context()
+
+    def webps_url(self, page: WebPsPage | str, ins: str | None = None) -> str:
+        """TD0.9: the web PS page ``{webps_url}/AccesDirect/{Page}[/{INS}]`` to open in a browser, where the
+        professional authenticates with his card or e-CPS (nothing is sent from here)."""
+        return webps.webps_url(self.config.webps_base, page, ins)
+
+    def _launch(
+        self,
+        page: WebPsPage | str,
+        identity: CallerIdentity,
+        ins: str | None,
+        ins_oid: str,
+        relay_state: str | None,
+        precheck: bool,
+    ) -> LaunchRequest:
+        patient = PatientId(ins=validate_ins(ins), oid=validate_oid(ins_oid, field="ins_oid")) if ins else None
+        launch = self._prep.web_launch(page, identity, patient=patient, relay_state=relay_state, precheck=precheck)
+        logger.info("TD0.10 web PS launch prepared for page %s (AIR token not logged)", WebPsPage(page).value)
+        return launch
 
     def _deadline(self, seconds: float | None) -> Deadline:
         return Deadline(seconds if seconds is not None else self.config.timeouts.total)
@@ -291,6 +312,21 @@ class DmpClient(_Shell):
         oppositions); :class:`~dmpclient.errors.DmpNotFoundError` when there is no DMP."""
         return self.execute(patients.administrative_data(self.context, ins, ins_oid), identity)
 
+    def webps_launch(
+        self,
+        page: WebPsPage | str,
+        identity: CallerIdentity,
+        *,
+        ins: str | None = None,
+        ins_oid: str = InsOid.NIR,
+        relay_state: str | None = None,
+        precheck: bool = True,
+    ) -> LaunchRequest:
+        """TD0.10: open the web PS in AIR — a fresh single-use VIHF in a browser POST to
+        ``{webps_url}/AccesDirectAIR/{Page}[/{INS}]`` (project design, reference §10.3). Give the result to the
+        browser at once (``launch.auto_submit_html()``); the token is never logged nor stored."""
+        return self._launch(page, identity, ins, ins_oid, relay_state, precheck)
+
     def update_administrative_data(
         self, update: AdministrativeUpdate, identity: CallerIdentity
     ) -> AdministrativeUpdated:
@@ -451,6 +487,19 @@ class AsyncDmpClient(_Shell):
     ) -> AdministrativeRecord:
         """TD1.3a: see :meth:`DmpClient.administrative_data`."""
         return await self.execute(patients.administrative_data(self.context, ins, ins_oid), identity)
+
+    async def webps_launch(
+        self,
+        page: WebPsPage | str,
+        identity: CallerIdentity,
+        *,
+        ins: str | None = None,
+        ins_oid: str = InsOid.NIR,
+        relay_state: str | None = None,
+        precheck: bool = True,
+    ) -> LaunchRequest:
+        """TD0.10: see :meth:`DmpClient.webps_launch` (signing runs in a worker thread: it may use a card)."""
+        return await asyncio.to_thread(self._launch, page, identity, ins, ins_oid, relay_state, precheck)
 
     async def update_administrative_data(
         self, update: AdministrativeUpdate, identity: CallerIdentity

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from dmpclient.config import DmpConfig
-from dmpclient.errors import DmpError, DmpRightsPrecheckError
+from dmpclient.errors import DmpError, DmpRightsPrecheckError, DmpValidationError
 from dmpclient.hl7v3.patient_update import UpdateAuthor, author_specialty
 from dmpclient.hl7v3.person import split_person_name
 from dmpclient.hl7v3.wrapper import Device
@@ -23,10 +23,12 @@ from dmpclient.security.issuer import CallerIdentity, VihfIssuer
 from dmpclient.security.vihf import AuthMode, LpsIdentity, PatientId, SoftwareSigner, Structure
 from dmpclient.soap.envelope import MustUnderstandStyle
 from dmpclient.soap.request import PreparedRequest, prepare_request
+from dmpclient.transactions import webps
 from dmpclient.transactions.context import CallContext
 from dmpclient.transactions.operation import Operation
-from dmpclient.transactions.rights import CallerProfile, Decision, decide_for
+from dmpclient.transactions.rights import CallerProfile, Decision, RightsAction, decide_for
 from dmpclient.transactions.spec import TransactionSpec
+from dmpclient.transactions.webps import LaunchRequest, WebPsPage
 
 __all__ = [
     "Preparation",
@@ -167,6 +169,37 @@ class Preparation:
             must_understand=MustUnderstandStyle(wire.must_understand),
             **parts,
         )
+
+    def web_launch(
+        self,
+        page: WebPsPage | str,
+        identity: CallerIdentity,
+        *,
+        patient: PatientId | None,
+        relay_state: str | None,
+        precheck: bool = True,
+    ) -> LaunchRequest:
+        """TD0.10: a fresh AIR VIHF for the web PS, checked against 606 first (no I/O; signing may use a card)."""
+        if identity.mode is not AuthMode.AIR:
+            raise DmpValidationError(
+                "TD0.10 is the contextual access in AIR; with a card or e-CPS open webps_url (TD0.9) instead",
+                field="identity.mode",
+            )
+        actor = identity.actor
+        specialty = actor.savoir_faire.code if actor.savoir_faire else None
+        if precheck:
+            decisions = [
+                decide_for(
+                    RightsAction.TD0_10_ACCES_WEB_AIR,
+                    CallerProfile(AuthMode.AIR.value, actor.profession.code, specialty, identity.purpose.value, mt),
+                )
+                for mt in (False, True)
+            ]
+            if not any(decision.allowed for decision in decisions):
+                raise DmpRightsPrecheckError(f"the AIR matrix refuses TD0.10: {decisions[0].reason}", td="TD0.10")
+        assertion = self.issuer.issue(identity, patient, now=self.clock(), mode=AuthMode.AIR)
+        ins = patient.ins if patient is not None else None
+        return webps.air_launch(self.config.webps_base, page, assertion, ins=ins, relay_state=relay_state)
 
     def _lps_device(self) -> Device | None:
         """The HL7v3 sender device, when ``lps.id`` is the software's OID."""

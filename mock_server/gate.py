@@ -89,7 +89,10 @@ class Gate:
             raise MockFault(exc.dmp_code, f"{VihfRule(exc.rule).reason_fr} ({exc.message})") from exc
         if assertion.prefix is None:
             warn_nonconforming("VIHF with SAML in the default namespace; the DMP examples use the saml2: prefix")
-        vihf = verified.vihf
+        return self.caller_of(verified.vihf, tls_subject, now)
+
+    def caller_of(self, vihf: Vihf, tls_subject: str | None, now: dt.datetime) -> Caller:
+        """The caller a verified VIHF speaks for: his matrix column, MT status, patient (also the web PS's)."""
         patient = PatientRef(vihf.patient.ins, vihf.patient.oid) if vihf.patient else None
         treating = self.store.treating_physician_of(patient.ins, now) if patient else None
         profile = caller_profile(vihf, treating=treating is not None and treating.subject_id == vihf.subject_name_id)

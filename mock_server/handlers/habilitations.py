@@ -39,7 +39,7 @@ from mock_server.gate import RIGHTS_SUBCODE
 from mock_server.routing import Route
 from mock_server.store.records import Authorisation, AuthorisationStatus, SubjectKind
 
-__all__ = ["ROUTES"]
+__all__ = ["ROUTES", "authorized_party"]
 
 ALREADY_PRESENT: Final = "Autorisation déjà présente aucune action effectuée"
 _TREATING: Final = "MEDECIN_TRAITANT"
@@ -133,7 +133,8 @@ def _set_authorization(ctx: RequestContext) -> Reply:
     return Reply(body, detail=f"{request.action.value} mt={request.treating_physician} → {status}")
 
 
-def _party(authorisation: Authorisation, now: dt.datetime) -> AuthorizedParty:
+def authorized_party(authorisation: Authorisation, now: dt.datetime) -> AuthorizedParty:
+    """A stored authorisation as TD1.6 (and the web PS management page) shows it."""
     professional = authorisation.subject_kind is SubjectKind.PROFESSIONAL
     blocked = authorisation.status_at(now) is AuthorisationStatus.INTERDIT
     label = specialty_label(authorisation.specialty)
@@ -169,7 +170,9 @@ def _list_authorizations(ctx: RequestContext) -> Reply:
         body = build_list_authorizations_response((), status=refusal[0], context=refusal[1])
         return Reply(body, detail=refusal[0])
     wanted = _wanted(mode)
-    parties = [_party(a, ctx.now) for a in ctx.store.list_authorisations(ins) if a.status_at(ctx.now) in wanted]
+    parties = [
+        authorized_party(a, ctx.now) for a in ctx.store.list_authorisations(ins) if a.status_at(ctx.now) in wanted
+    ]
     body = build_list_authorizations_response(parties, context=f"{len(parties)} autorisation(s)")
     return Reply(body, detail=f"mode={mode.value if mode else 'TOUTE'} n={len(parties)}")
 
