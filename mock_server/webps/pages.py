@@ -74,7 +74,7 @@ def document_path(ins: str, entry_uuid: str) -> str:
 
 
 def _link(href: str, label: str, **attributes: str) -> str:
-    extra = "".join(f' {name.replace("_", "-")}="{e(value)}"' for name, value in attributes.items())
+    extra = "".join(f' {name.rstrip("_").replace("_", "-")}="{e(value)}"' for name, value in attributes.items())
     return f'<a href="{e(href)}"{extra}>{e(label)}</a>'
 
 
