@@ -5,6 +5,7 @@ The browser test (``tests/e2e/test_webps_browser.py``) clicks through the same p
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import dataclasses
 import datetime as dt
@@ -16,13 +17,13 @@ from urllib.parse import unquote
 import httpx
 import pytest
 
-from dmpclient._client import DmpClient
+from dmpclient._client import AsyncDmpClient, DmpClient
 from dmpclient.config import DmpConfig
 from dmpclient.errors import DmpConfigError, DmpRightsPrecheckError, DmpValidationError
 from dmpclient.security.pki import TestPki
 from dmpclient.security.tls import client_context
 from dmpclient.security.vihf import Actor, AuthMode, NonPsRole, PurposeOfUse
-from dmpclient.transactions.webps import WebPsPage
+from dmpclient.transactions.webps import LaunchRequest, WebPsPage
 from mock_server.server import RunningServer
 from mock_server.store.records import Outcome
 from mock_server.webps.server import start_webps_in_thread
@@ -224,3 +225,12 @@ def test_all_pages_of_a_session(site: Site) -> None:
     history = site.http.get(f"{site.base}/AccesDirect/HistoriqueAcces/{PATB_QUATRE}")
     assert "Tous les accès" in history.text  # the test doctor is PATB-QUATRE's médecin traitant
     assert DOCTOR.national_id in history.text
+
+
+def test_the_async_client_launches_too(site: Site) -> None:
+    async def launch() -> LaunchRequest:
+        async with AsyncDmpClient(site.config) as dmp:
+            return await dmp.webps_launch(WebPsPage.DOSSIER_PATIENT, identity(), ins=PATB_QUATRE, ins_oid=TEST_OID)
+
+    request = asyncio.run(launch())
+    assert site.http.post(request.url, data=dict(request.form_fields)).status_code == 200

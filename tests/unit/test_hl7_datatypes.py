@@ -16,7 +16,9 @@ H = "{urn:hl7-org:v3}"
 
 @pytest.mark.parametrize("path", VECTORS, ids=lambda p: p.name)
 def test_hand_written_vectors_have_valid_hl7_datatypes(path: Path) -> None:
-    assert assert_hl7_datatypes(etree.parse(str(path)).getroot()) >= 10
+    root = etree.parse(str(path)).getroot()
+    message = root if root.tag.startswith(H) else root[0]  # TD1.3b answers wrap the HL7v3 message
+    assert assert_hl7_datatypes(message) >= 10
 
 
 @pytest.mark.parametrize(
