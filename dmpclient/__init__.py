@@ -62,6 +62,7 @@ from dmpclient.ids import InsOid
 from dmpclient.security.issuer import CallerIdentity, VihfIssuer
 from dmpclient.security.vihf import Actor, AuthMode, NonPsRole, PurposeOfUse, Structure
 from dmpclient.transactions.operation import Operation, PatientRef
+from dmpclient.transactions.webps import LaunchRequest, WebPsPage
 
 __version__ = "0.1.0"
 
@@ -109,6 +110,7 @@ __all__ = [
     "DmpValidationError",
     "ExistenceAnswer",
     "InsOid",
+    "LaunchRequest",
     "LegalRepresentative",
     "NonPsRole",
     "Observation",
@@ -129,6 +131,7 @@ __all__ = [
     "Telecom",
     "TelecomKind",
     "VihfIssuer",
+    "WebPsPage",
     "__version__",
     "parse_untrusted",
 ]

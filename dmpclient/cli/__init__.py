@@ -13,6 +13,7 @@ from importlib.metadata import entry_points
 import typer
 
 from dmpclient.cli import config as config_cli
+from dmpclient.cli import patients as patients_cli
 from dmpclient.cli import pki as pki_cli
 from dmpclient.cli import vihf as vihf_cli
 
@@ -20,13 +21,14 @@ __all__ = ["app", "main"]
 
 app = typer.Typer(
     name="dmp",
-    help="DMP (Mon espace santé) client toolkit: test PKI, configuration, VIHF, mock DMP.",
+    help="DMP (Mon espace santé) client toolkit: test PKI, configuration, VIHF, transactions, mock DMP.",
     no_args_is_help=True,
     add_completion=False,
 )
 app.add_typer(pki_cli.app, name="pki")
 app.add_typer(config_cli.app, name="config")
 app.add_typer(vihf_cli.app, name="vihf")
+patients_cli.register(app)
 
 
 def _register_plugins() -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-from enum import StrEnum
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Annotated
@@ -21,13 +20,13 @@ from rich.console import Console
 from rich.table import Table
 
 from dmpclient import parse_untrusted
+from dmpclient.cli.identity import Mode, actor_from_options
 from dmpclient.errors import DmpConfigError, DmpSecurityError, DmpUnsafeXmlError, DmpValidationError
 from dmpclient.ids import InsOid
 from dmpclient.security.credentials import Credential, load_pem, load_pkcs12
 from dmpclient.security.verify import VerificationPolicy, verify_vihf
 from dmpclient.security.vihf import (
     AIR_SIMPLIFIE,
-    Actor,
     AuthMode,
     DigestAlgorithm,
     LpsIdentity,
@@ -57,15 +56,6 @@ app = typer.Typer(help="VIHF (DMP identity assertion): build, show, verify.", no
 _console = Console()
 
 
-class Mode(StrEnum):
-    """CLI names of the authentication modes."""
-
-    AIR = "air"
-    INDIRECTE = "indirecte"
-    PSC = "psc"
-    DIRECTE = "directe"
-
-
 def _fail(message: str, code: int = 2) -> typer.Exit:
     _console.print(f"[red]error:[/red] {message}", highlight=False)
     return typer.Exit(code)
@@ -93,16 +83,6 @@ def _lps_version() -> str:
         return version("dmpclient")
     except PackageNotFoundError:  # pragma: no cover - running from a source tree without metadata
         return "0"
-
-
-def _actor(
-    ps_id: str | None, name: str | None, profession: str, specialty: str | None, device: NonPsRole | None
-) -> Actor:
-    if not ps_id:
-        raise DmpValidationError("--ps-id: give the national id of the user (or of the feed's owner)", field="ps_id")
-    if device is not None:
-        return Actor.device(ps_id, name=name or "dmpclient", kind=device)
-    return Actor.professional(ps_id, name=name, profession=profession, specialty=specialty)
 
 
 def _structure(credential: Credential, structure_id: str | None, secteur: str | None) -> Structure:
@@ -166,7 +146,7 @@ def build(
                 primary_authentication=primary_auth,
             )
         else:
-            actor = _actor(ps_id, name, profession, specialty, device)
+            actor = actor_from_options(ps_id, name, profession, specialty, device)
             structure = _structure(credential, structure_id, secteur)
             if mode is Mode.AIR:
                 vihf = build_air(
