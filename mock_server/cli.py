@@ -20,9 +20,10 @@ from dmpclient.errors import DmpError
 from mock_server.injection import FaultInjector
 from mock_server.runtime import MockRuntime, prepare, write_client_config
 from mock_server.seed import seed as seed_store
-from mock_server.server import serve_forever
+from mock_server.server import RunningServer, serve_forever
 from mock_server.store import Store, database_path
 from mock_server.store.records import StoreError
+from mock_server.webps.server import start_webps_in_thread
 
 __all__ = ["CLI_MIN_DOCUMENTS", "CLI_MIN_PATIENTS", "app", "module_args"]
 
@@ -74,6 +75,9 @@ def serve(
     no_check_ins_key: Annotated[
         bool, typer.Option("--no-check-ins-key", help="Do not verify INS control keys (reference §12.1 switch).")
     ] = False,
+    webps_port: Annotated[
+        int, typer.Option("--webps-port", help="Port of the web PS site for browsers (0: not served).")
+    ] = 8444,
 ) -> None:
     """Serve the mock DMP over HTTPS with a required client certificate (generates a PKI on first run)."""
     with _clear_errors():
@@ -87,9 +91,11 @@ def serve(
             check_ins_key=not no_check_ins_key,
         )
     base_url = f"https://{_client_host(host)}:{port}{SERVICES_PATH}"
-    config = write_client_config(runtime, base_url)
+    webps_url = f"https://localhost:{webps_port}" if webps_port else None
+    config = write_client_config(runtime, base_url, webps_url=webps_url)
     _print_banner(runtime, base_url, config)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    webps = _serve_webps(runtime, host, webps_port) if webps_port else None
     try:
         serve_forever(
             runtime.app,
@@ -100,7 +106,26 @@ def serve(
             client_ca=runtime.pki.ca_bundle,
         )
     finally:
+        if webps is not None:
+            webps.stop()
         runtime.close()
+
+
+def _serve_webps(runtime: MockRuntime, host: str, port: int) -> RunningServer | None:
+    """The web PS site on its own origin (browsers hold no client certificate); a busy port only warns."""
+    try:
+        server = start_webps_in_thread(
+            runtime.webps.app(),
+            server_cert=runtime.pki.server.cert,
+            server_key=runtime.pki.server.key,
+            host=host,
+            port=port,
+        )
+    except (OSError, RuntimeError) as exc:
+        _console.print(f"[yellow]warning:[/yellow] web PS site not served on port {port} ({exc}); use --webps-port")
+        return None
+    _console.print(f"  web PS site (TD0.9/TD0.10) https://localhost:{port}/AccesDirect/TableauDeBord (no client cert)")
+    return server
 
 
 def _client_host(host: str) -> str:
