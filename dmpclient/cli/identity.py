@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -12,6 +16,7 @@ from dmpclient import Actor, AuthMode, CallerIdentity, DmpValidationError, NonPs
 __all__ = [
     "AuthModeOption",
     "DeviceOption",
+    "IdentityOptions",
     "Mode",
     "ModeOption",
     "NameOption",
@@ -21,6 +26,7 @@ __all__ = [
     "SpecialtyOption",
     "actor_from_options",
     "identity_from_options",
+    "with_identity",
 ]
 
 
@@ -82,3 +88,53 @@ def identity_from_options(
     return CallerIdentity(
         actor_from_options(ps_id, name, profession, specialty, device), mode=_AUTH_MODES[mode], purpose=purpose
     )
+
+
+@dataclass(frozen=True)
+class IdentityOptions:
+    """The identity options of a command, turned into a caller when the command needs it."""
+
+    ps_id: str | None
+    name: str | None
+    profession: str
+    specialty: str | None
+    device: NonPsRole | None
+    auth_mode: Mode
+    purpose: PurposeOfUse
+
+    def identity(self) -> CallerIdentity:
+        """The caller (raises DmpValidationError on a missing id or an unknown code)."""
+        return identity_from_options(
+            self.ps_id, self.name, self.profession, self.specialty, self.device, self.auth_mode, self.purpose
+        )
+
+
+_KEYWORD = inspect.Parameter.KEYWORD_ONLY
+_IDENTITY_PARAMETERS = (
+    inspect.Parameter("ps_id", _KEYWORD, default=None, annotation=PsIdOption),
+    inspect.Parameter("name", _KEYWORD, default=None, annotation=NameOption),
+    inspect.Parameter("profession", _KEYWORD, default="10", annotation=ProfessionOption),
+    inspect.Parameter("specialty", _KEYWORD, default=None, annotation=SpecialtyOption),
+    inspect.Parameter("device", _KEYWORD, default=None, annotation=DeviceOption),
+    inspect.Parameter("auth_mode", _KEYWORD, default=Mode.AIR, annotation=AuthModeOption),
+    inspect.Parameter("purpose", _KEYWORD, default=PurposeOfUse.NORMAL, annotation=PurposeOption),
+)
+
+
+def with_identity(command: Callable[..., None]) -> Callable[..., None]:
+    """Give a typer command the acting-professional options once: the command declares ``who: IdentityOptions``
+    and typer sees ``--ps-id``, ``--name``, ``--profession``, ``--specialty``, ``--device``, ``--auth-mode`` and
+    ``--purpose`` in its place."""
+    own = inspect.signature(command, eval_str=True)
+    parameters = [p.replace(kind=_KEYWORD) for name, p in own.parameters.items() if name != "who"]
+    parameters += _IDENTITY_PARAMETERS
+
+    @functools.wraps(command)
+    def run(**options: Any) -> None:
+        who = IdentityOptions(**{p.name: options.pop(p.name) for p in _IDENTITY_PARAMETERS})
+        command(who=who, **options)
+
+    run.__signature__ = own.replace(parameters=parameters)  # type: ignore[attr-defined]
+    run.__annotations__ = {p.name: p.annotation for p in parameters} | {"return": None}
+    del run.__wrapped__  # typer must read this signature, not the command's
+    return run

@@ -29,7 +29,6 @@ from dmpclient import (
     AdministrativeUpdate,
     AuthorizationAction,
     AuthorizationListMode,
-    CallerIdentity,
     DmpClient,
     DmpConfig,
     DmpError,
@@ -37,24 +36,12 @@ from dmpclient import (
     DmpUsageError,
     DmpValidationError,
     InsOid,
-    NonPsRole,
     PatientListDateType,
-    PurposeOfUse,
     Telecom,
     TelecomKind,
     WebPsPage,
 )
-from dmpclient.cli.identity import (
-    AuthModeOption,
-    DeviceOption,
-    Mode,
-    NameOption,
-    ProfessionOption,
-    PsIdOption,
-    PurposeOption,
-    SpecialtyOption,
-    identity_from_options,
-)
+from dmpclient.cli.identity import IdentityOptions, with_identity
 from dmpclient.ids import mask_ins
 
 __all__ = ["register"]
@@ -125,18 +112,6 @@ def _client(config: Path) -> DmpClient:
     return DmpClient(DmpConfig.load(config))
 
 
-def _who(
-    ps_id: str | None,
-    name: str | None,
-    profession: str,
-    specialty: str | None,
-    device: NonPsRole | None,
-    mode: Mode,
-    purpose: PurposeOfUse,
-) -> CallerIdentity:
-    return identity_from_options(ps_id, name, profession, specialty, device, mode, purpose)
-
-
 def _print_json(result: BaseModel) -> None:
     typer.echo(json.dumps(result.model_dump(mode="json"), ensure_ascii=False, indent=2))
 
@@ -148,24 +123,20 @@ def _pairs(title: str, rows: list[tuple[str, str]]) -> None:
     _console.print(table)
 
 
+@with_identity
 def exist(
     ins: InsArgument,
     ins_oid: InsOidOption = "nir",
     config: ConfigOption = _CONFIG,
     as_json: JsonOption = False,
-    ps_id: PsIdOption = None,
-    name: NameOption = None,
-    profession: ProfessionOption = "10",
-    specialty: SpecialtyOption = None,
-    device: DeviceOption = None,
-    mode: AuthModeOption = Mode.AIR,
-    purpose: PurposeOption = PurposeOfUse.NORMAL,
+    *,
+    who: IdentityOptions,
 ) -> None:
     """TD0.2: does the patient have a DMP, is it open, are you authorised / médecin traitant?"""
     with _errors():
-        who = _who(ps_id, name, profession, specialty, device, mode, purpose)
+        caller = who.identity()
         with _client(config) as dmp:
-            answer = dmp.test_existence(ins, who, ins_oid=_oid(ins_oid))
+            answer = dmp.test_existence(ins, caller, ins_oid=_oid(ins_oid))
     if as_json:
         _print_json(answer)
         return
@@ -177,6 +148,7 @@ def exist(
     _pairs("TD0.2 test d'existence", rows)
 
 
+@with_identity
 def authorize(
     ins: InsArgument,
     remove: Annotated[bool, typer.Option("--remove", help="SUPPRESSION instead of AJOUT.")] = False,
@@ -186,21 +158,16 @@ def authorize(
     ins_oid: InsOidOption = "nir",
     config: ConfigOption = _CONFIG,
     as_json: JsonOption = False,
-    ps_id: PsIdOption = None,
-    name: NameOption = None,
-    profession: ProfessionOption = "10",
-    specialty: SpecialtyOption = None,
-    device: DeviceOption = None,
-    mode: AuthModeOption = Mode.AIR,
-    purpose: PurposeOption = PurposeOfUse.NORMAL,
+    *,
+    who: IdentityOptions,
 ) -> None:
     """TD0.3: declare yourself authorised on the patient's DMP (with his consent), or remove it."""
     action = AuthorizationAction.REMOVE if remove else AuthorizationAction.ADD
     with _errors():
-        who = _who(ps_id, name, profession, specialty, device, mode, purpose)
+        caller = who.identity()
         with _client(config) as dmp:
             update = dmp.set_authorization(
-                ins, who, ins_oid=_oid(ins_oid), action=action, treating_physician=treating_physician
+                ins, caller, ins_oid=_oid(ins_oid), action=action, treating_physician=treating_physician
             )
     if as_json:
         _print_json(update)
@@ -208,6 +175,7 @@ def authorize(
     _pairs(f"TD0.3 {action.value}", [("statut", update.status), ("contexte", update.context)])
 
 
+@with_identity
 def patients(
     since: Annotated[
         str | None, typer.Option("--since", help="Only DMPs changed since this date (YYYY-MM-DD).")
@@ -218,13 +186,8 @@ def patients(
     owner: Annotated[str | None, typer.Option("--owner", help="psOwnerId: a professional of your structure.")] = None,
     config: ConfigOption = _CONFIG,
     as_json: JsonOption = False,
-    ps_id: PsIdOption = None,
-    name: NameOption = None,
-    profession: ProfessionOption = "10",
-    specialty: SpecialtyOption = None,
-    device: DeviceOption = None,
-    mode: AuthModeOption = Mode.AIR,
-    purpose: PurposeOption = PurposeOfUse.NORMAL,
+    *,
+    who: IdentityOptions,
 ) -> None:
     """TD0.4: the DMPs you are authorised on."""
     with _errors():
@@ -232,9 +195,11 @@ def patients(
             start = dt.date.fromisoformat(since) if since else None
         except ValueError:
             raise DmpValidationError("--since: a date such as 2025-01-31", field="since") from None
-        who = _who(ps_id, name, profession, specialty, device, mode, purpose)
+        caller = who.identity()
         with _client(config) as dmp:
-            result = dmp.patient_list(who, since=start, date_type=_DATE_KINDS[by] if start else None, ps_owner_id=owner)
+            result = dmp.patient_list(
+                caller, since=start, date_type=_DATE_KINDS[by] if start else None, ps_owner_id=owner
+            )
     if as_json:
         _print_json(result)
         return
@@ -270,6 +235,7 @@ def _apply(record: AdministrativeRecord, settings: list[str]) -> AdministrativeU
     return update.model_copy(update={"telecoms": tuple(telecoms), **flags})
 
 
+@with_identity
 def admin(
     ins: InsArgument,
     settings: Annotated[
@@ -279,22 +245,17 @@ def admin(
     ins_oid: InsOidOption = "nir",
     config: ConfigOption = _CONFIG,
     as_json: JsonOption = False,
-    ps_id: PsIdOption = None,
-    name: NameOption = None,
-    profession: ProfessionOption = "10",
-    specialty: SpecialtyOption = None,
-    device: DeviceOption = None,
-    mode: AuthModeOption = Mode.AIR,
-    purpose: PurposeOption = PurposeOfUse.NORMAL,
+    *,
+    who: IdentityOptions,
 ) -> None:
     """TD1.3a: the patient's administrative record; with --set, change it (TD1.3b) and show the new record."""
     with _errors():
-        who = _who(ps_id, name, profession, specialty, device, mode, purpose)
+        caller = who.identity()
         with _client(config) as dmp:
-            record = dmp.administrative_data(ins, who, ins_oid=_oid(ins_oid))
+            record = dmp.administrative_data(ins, caller, ins_oid=_oid(ins_oid))
             if settings:
-                dmp.update_administrative_data(_apply(record, settings), who)
-                record = dmp.administrative_data(ins, who, ins_oid=_oid(ins_oid))
+                dmp.update_administrative_data(_apply(record, settings), caller)
+                record = dmp.administrative_data(ins, caller, ins_oid=_oid(ins_oid))
     if as_json:
         _print_json(record)
         return
@@ -318,6 +279,7 @@ def admin(
     _pairs("TD1.3a données administratives", rows)
 
 
+@with_identity
 def authorizations(
     ins: InsArgument,
     list_mode: Annotated[ListMode, typer.Option("--mode", help="all, active (authorised) or forbidden (blocked).")] = (
@@ -326,19 +288,14 @@ def authorizations(
     ins_oid: InsOidOption = "nir",
     config: ConfigOption = _CONFIG,
     as_json: JsonOption = False,
-    ps_id: PsIdOption = None,
-    name: NameOption = None,
-    profession: ProfessionOption = "10",
-    specialty: SpecialtyOption = None,
-    device: DeviceOption = None,
-    mode: AuthModeOption = Mode.AIR,
-    purpose: PurposeOption = PurposeOfUse.NORMAL,
+    *,
+    who: IdentityOptions,
 ) -> None:
     """TD1.6: the professionals and structures authorised on (or blocked from) the patient's DMP."""
     with _errors():
-        who = _who(ps_id, name, profession, specialty, device, mode, purpose)
+        caller = who.identity()
         with _client(config) as dmp:
-            result = dmp.list_authorizations(ins, who, ins_oid=_oid(ins_oid), mode=_LIST_MODES[list_mode])
+            result = dmp.list_authorizations(ins, caller, ins_oid=_oid(ins_oid), mode=_LIST_MODES[list_mode])
     if as_json:
         _print_json(result)
         return

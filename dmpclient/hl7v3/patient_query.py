@@ -28,15 +28,16 @@ from dmpclient.hl7v3.person import (
     write_person,
 )
 from dmpclient.hl7v3.wrapper import (
-    DMP_DEVICE,
     Device,
     acknowledgement,
+    answer_wrapper,
     child,
     parse_date,
+    read_sender,
     read_wrapper,
+    request_wrapper,
     sub,
     text_of,
-    wrapper,
 )
 from dmpclient.ids import DMP_SYSTEM_OID
 
@@ -232,16 +233,7 @@ def build_patient_query(
     processing_code: str = "P",
 ) -> etree._Element:
     """PRPA_IN201307UV02 for TD0.2 / TD1.3a; ids are ``(root OID of the LPS, uuid extension)``."""
-    root = wrapper(
-        REQUEST,
-        message_root=sender.oid,
-        message_extension=message_id,
-        now=now,
-        sender=sender,
-        receiver=DMP_DEVICE,
-        accept_ack="AL",
-        processing_code=processing_code,
-    )
+    root = request_wrapper(REQUEST, sender=sender, message_id=message_id, now=now, processing_code=processing_code)
     sub(root, "attentionLine", xsi_nil="true")  # present but nil in the official requests (§3.1)
     control = sub(root, "controlActProcess", classCode="CACT", moodCode="EVN")
     sub(control, "reasonCode", code=reason.value, codeSystem=REASON_CODE_SYSTEM, displayName=REASON_DISPLAY[reason])
@@ -272,9 +264,7 @@ def parse_patient_query(root: etree._Element) -> PatientQuery:
         message_extension=ids.extension,
         query_root=query_id.get("root", "") if query_id is not None else "",
         query_extension=query_id.get("extension") if query_id is not None else None,
-        sender=Device(
-            text_of(root, "sender/device/id", "root") or "", text_of(root, "sender/device/softwareName") or ""
-        ),
+        sender=read_sender(root),
     )
 
 
@@ -296,15 +286,7 @@ def _answer_frame(
     query: PatientQuery, *, response_id: str, now: dt.datetime, lines: ExistenceAnswer | None
 ) -> tuple[etree._Element, etree._Element]:
     """The answer's wrapper, attention lines, acknowledgement and echoed reasonCode: (root, controlActProcess)."""
-    root = wrapper(
-        RESPONSE,
-        message_root=response_id,
-        message_extension=None,
-        now=now,
-        sender=DMP_DEVICE,
-        receiver=query.sender,
-        accept_ack="NE",
-    )
+    root = answer_wrapper(RESPONSE, receiver=query.sender, response_id=response_id, now=now)
     if lines is not None:
         _attention_lines(root, lines)
     acknowledgement(root, "AA", (query.message_root, query.message_extension))

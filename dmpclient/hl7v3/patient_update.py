@@ -37,15 +37,16 @@ from dmpclient.hl7v3.person import (
     write_person,
 )
 from dmpclient.hl7v3.wrapper import (
-    DMP_DEVICE,
     HL7,
     Device,
     acknowledgement,
+    answer_wrapper,
     child,
+    read_sender,
     read_wrapper,
+    request_wrapper,
     sub,
     text_of,
-    wrapper,
 )
 from dmpclient.ids import DMP_SYSTEM_OID, PS_ID_OID, STRUCTURE_ID_OID
 
@@ -187,16 +188,7 @@ def build_update(
     processing_code: str = "P",
 ) -> etree._Element:
     """PRPA_IN201314UV02 ``MODIF_DATA`` (client side)."""
-    root = wrapper(
-        REQUEST,
-        message_root=sender.oid,
-        message_extension=message_id,
-        now=now,
-        sender=sender,
-        receiver=DMP_DEVICE,
-        accept_ack="AL",
-        processing_code=processing_code,
-    )
+    root = request_wrapper(REQUEST, sender=sender, message_id=message_id, now=now, processing_code=processing_code)
     control = sub(root, "controlActProcess", classCode="CACT", moodCode="EVN")
     _reason(control)
     request = sub(sub(control, "subject", typeCode="SUBJ"), "registrationRequest", classCode="REG", moodCode="RQO")
@@ -251,9 +243,7 @@ def parse_update(root: etree._Element) -> PatientUpdateRequest:
         author=_read_author(request),
         message_root=ids.root,
         message_extension=ids.extension,
-        sender=Device(
-            text_of(root, "sender/device/id", "root") or "", text_of(root, "sender/device/softwareName") or ""
-        ),
+        sender=read_sender(root),
     )
 
 
@@ -263,15 +253,7 @@ def _flag(value: bool | str | None) -> bool | None:
 
 def _answer(request: PatientUpdateRequest, interaction: str, *, response_id: str, now: dt.datetime) -> etree._Element:
     holder = etree.Element(f"{{{GDP}}}{REQUEST}_Response", nsmap={"gdp": GDP})
-    message = wrapper(
-        interaction,
-        message_root=response_id,
-        message_extension=None,
-        now=now,
-        sender=DMP_DEVICE,
-        receiver=request.sender,
-        accept_ack="NE",
-    )
+    message = answer_wrapper(interaction, receiver=request.sender, response_id=response_id, now=now)
     holder.append(message)
     return holder
 

@@ -35,15 +35,16 @@ from dmpclient.hl7v3.person import (
     write_person,
 )
 from dmpclient.hl7v3.wrapper import (
-    DMP_DEVICE,
     HL7,
     INTERACTION_OID,
     Device,
+    answer_wrapper,
     child,
+    read_sender,
     read_wrapper,
+    request_wrapper,
     sub,
     text_of,
-    wrapper,
 )
 from dmpclient.ids import DMP_SYSTEM_OID
 
@@ -137,16 +138,7 @@ def build_search(
     processing_code: str = "P",
 ) -> etree._Element:
     """PRPA_IN201305UV02 for TD0.5 (client side)."""
-    root = wrapper(
-        REQUEST,
-        message_root=sender.oid,
-        message_extension=message_id,
-        now=now,
-        sender=sender,
-        receiver=DMP_DEVICE,
-        accept_ack="AL",
-        processing_code=processing_code,
-    )
+    root = request_wrapper(REQUEST, sender=sender, message_id=message_id, now=now, processing_code=processing_code)
     control = sub(root, "controlActProcess", classCode="CACT", moodCode="EVN")
     sub(control, "code", code="PRPA_TE201305UV02", codeSystem=INTERACTION_OID)
     query = sub(control, "queryByParameter")
@@ -214,9 +206,7 @@ def parse_search(root: etree._Element) -> PatientSearchQuery:
         message_extension=ids.extension,
         query_root=query_id.get("root", "") if query_id is not None else "",
         query_extension=query_id.get("extension") if query_id is not None else None,
-        sender=Device(
-            text_of(root, "sender/device/id", "root") or "", text_of(root, "sender/device/softwareName") or ""
-        ),
+        sender=read_sender(root),
         query=query,
     )
 
@@ -259,15 +249,7 @@ def build_search_response(
     now: dt.datetime,
 ) -> etree._Element:
     """PRPA_IN201306UV02 answering ``query`` with ``candidates`` (the first page of ``total``), mock side."""
-    root = wrapper(
-        RESPONSE,
-        message_root=response_id,
-        message_extension=None,
-        now=now,
-        sender=DMP_DEVICE,
-        receiver=query.sender,
-        accept_ack="NE",
-    )
+    root = answer_wrapper(RESPONSE, receiver=query.sender, response_id=response_id, now=now)
     ack = sub(root, "acknowledgement")
     sub(ack, "typeCode", code="AA")
     target = {"root": query.message_root} | ({"extension": query.message_extension} if query.message_extension else {})

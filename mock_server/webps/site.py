@@ -36,6 +36,7 @@ from dmpclient.hl7v3.patient_query import DmpStatus
 from dmpclient.ids import validate_ins
 from dmpclient.security.verify import VihfRule, verify_vihf
 from dmpclient.security.vihf import AuthMode
+from dmpclient.transactions.operation import PatientRef
 from dmpclient.transactions.rights import AccessMode, MatrixActor, NoteCondition, RightsAction, decide
 from dmpclient.transactions.webps import AIR_ENTRY, DIRECT_ENTRY, PATIENT_PAGES, WebPsPage
 from dmpclient.xds.codes import AvailabilityStatus
@@ -45,7 +46,7 @@ from mock_server.gate import Gate
 from mock_server.handlers.habilitations import authorized_party
 from mock_server.handlers.patients import administrative_record
 from mock_server.store import Store
-from mock_server.store.records import AuthorisationStatus, DocumentRow, Outcome, Patient, TraceEntry
+from mock_server.store.records import AuthorisationStatus, DocumentRow, Outcome, Patient
 from mock_server.webps import pages
 from mock_server.webps.sessions import COOKIE, Session, Sessions
 
@@ -203,21 +204,11 @@ class WebPs:
             raise _Refused(403, "Accès refusé", fault.reason, fault.refusal or fault.subcode or "") from None
 
     def _trace(self, caller: Caller, ins: str | None, now: dt.datetime, outcome: Outcome, detail: str) -> None:
-        """A TD0.10 entry of the access trace (accepted only when the token was)."""
-        who = dataclasses.replace(caller, patient=None) if ins is None else caller
-        entry = TraceEntry(
-            at=now,
-            td="TD0.10",
-            outcome=outcome,
-            ps_id=who.ps_id,
-            structure_id=who.structure_id,
-            auth_mode=who.auth_mode,
-            role=who.profession,
-            access_mode=who.access_mode.value,
-            patient_ins=ins,
-            detail=detail[:200],
+        """A TD0.10 entry of the access trace, on the patient of the page (a session may browse others)."""
+        patient = PatientRef(ins, caller.patient.oid if caller.patient else "") if ins else None
+        self.gate.trace(
+            dataclasses.replace(caller, patient=patient), "TD0.10", now, outcome=outcome, detail=detail[:200]
         )
-        self.store.record_access(entry)
 
     # --- pages ----------------------------------------------------------------------------------
 
