@@ -80,20 +80,37 @@ def effective_mode(spec: TransactionSpec[Any], identity: CallerIdentity) -> Auth
     return identity.mode
 
 
-def caller_profile(spec: TransactionSpec[Any], identity: CallerIdentity, *, treating: bool) -> CallerProfile:
-    """What the rights column depends on, as the client knows it (the mock reads the same from the VIHF)."""
+def _profile(identity: CallerIdentity, mode: AuthMode, *, treating: bool) -> CallerProfile:
     actor = identity.actor
     specialty = actor.savoir_faire.code if actor.savoir_faire else None
-    mode = effective_mode(spec, identity).value
-    return CallerProfile(mode, actor.profession.code, specialty, identity.purpose.value, treating_physician=treating)
+    return CallerProfile(
+        mode.value, actor.profession.code, specialty, identity.purpose.value, treating_physician=treating
+    )
+
+
+def caller_profile(spec: TransactionSpec[Any], identity: CallerIdentity, *, treating: bool) -> CallerProfile:
+    """What the rights column depends on, as the client knows it (the mock reads the same from the VIHF)."""
+    return _profile(identity, effective_mode(spec, identity), treating=treating)
+
+
+def _decisions(row: RightsAction, identity: CallerIdentity, mode: AuthMode) -> list[Decision]:
+    """The verdicts as non-MT and as MT (the client cannot know the DMP's MT record)."""
+    return [decide_for(row, _profile(identity, mode, treating=mt)) for mt in (False, True)]
 
 
 def precheck_decisions(op: Operation[Any], identity: CallerIdentity) -> list[Decision]:
-    """The matrix verdicts for this call, as non-MT and as MT (the client cannot know the MT status)."""
+    """The matrix verdicts for this call, as non-MT and as MT."""
     row = op.spec.rights_row(op.body)
-    if row is None:
-        return []
-    return [decide_for(row, caller_profile(op.spec, identity, treating=mt)) for mt in (False, True)]
+    return [] if row is None else _decisions(row, identity, effective_mode(op.spec, identity))
+
+
+def _require_allowed(decisions: list[Decision], td: str) -> None:
+    """Refuse what the matrices refuse whatever the caller's MT status (§8); nothing is sent."""
+    if decisions and not any(decision.allowed for decision in decisions):
+        raise DmpRightsPrecheckError(
+            f"the DMP rights matrices refuse this call: {decisions[0].reason} (pass precheck=False to send anyway)",
+            td=td,
+        )
 
 
 class Preparation:
@@ -122,12 +139,7 @@ class Preparation:
 
     def precheck(self, op: Operation[Any], identity: CallerIdentity) -> None:
         """Refuse locally what the official matrices refuse whatever the caller's MT status (§8)."""
-        decisions = precheck_decisions(op, identity)
-        if decisions and not any(decision.allowed for decision in decisions):
-            raise DmpRightsPrecheckError(
-                f"the DMP rights matrices refuse this call: {decisions[0].reason} (pass precheck=False to send anyway)",
-                td=op.td,
-            )
+        _require_allowed(precheck_decisions(op, identity), op.td)
 
     def prepare(
         self,
@@ -185,18 +197,8 @@ class Preparation:
                 "TD0.10 is the contextual access in AIR; with a card or e-CPS open webps_url (TD0.9) instead",
                 field="identity.mode",
             )
-        actor = identity.actor
-        specialty = actor.savoir_faire.code if actor.savoir_faire else None
         if precheck:
-            decisions = [
-                decide_for(
-                    RightsAction.TD0_10_ACCES_WEB_AIR,
-                    CallerProfile(AuthMode.AIR.value, actor.profession.code, specialty, identity.purpose.value, mt),
-                )
-                for mt in (False, True)
-            ]
-            if not any(decision.allowed for decision in decisions):
-                raise DmpRightsPrecheckError(f"the AIR matrix refuses TD0.10: {decisions[0].reason}", td="TD0.10")
+            _require_allowed(_decisions(RightsAction.TD0_10_ACCES_WEB_AIR, identity, AuthMode.AIR), "TD0.10")
         assertion = self.issuer.issue(identity, patient, now=self.clock(), mode=AuthMode.AIR)
         ins = patient.ins if patient is not None else None
         return webps.air_launch(self.config.webps_base, page, assertion, ins=ins, relay_state=relay_state)

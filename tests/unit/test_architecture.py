@@ -61,7 +61,7 @@ def test_mock_server_never_imports_the_client_shell() -> None:
     assert not {m for m in _importers("dmpclient._client") if m.startswith("mock_server")}
 
 
-@pytest.mark.parametrize("package", ["soap", "xds", "hl7v3", "transactions"])
+@pytest.mark.parametrize("package", ["soap", "xds", "hl7v3", "custom", "transactions"])
 def test_pure_core_does_not_import_security_or_transport(package: str) -> None:
     paths = list((REPO / "dmpclient" / package).rglob("*.py"))
     assert paths
