@@ -188,7 +188,16 @@ def run(quick: bool) -> list[Result]:
         urls = {name: f"https://127.0.0.1:{port}{SERVICES_PATH}/patients" for name, port in ports.items()}
         servers: list[subprocess.Popen[bytes]] = []
         try:
-            mock_args = ["mock_server", "serve", "--data", str(root / "data"), "--pki", str(pki.directory)]
+            mock_args = [
+                "mock_server",
+                "serve",
+                "--data",
+                str(root / "data"),
+                "--pki",
+                str(pki.directory),
+                "--webps-port",
+                "0",
+            ]
             servers.append(_serve([*mock_args, "--port", str(ports[MOCK])], root / "mock.log", context, ports[MOCK]))
             with httpx.Client(verify=context, timeout=30) as http:
                 answer = http.post(urls[MOCK], content=_envelopes(issuer, 1)[0], headers=HEADERS).raise_for_status()

@@ -15,17 +15,31 @@ from dmpclient._prepare import issuer_from_config
 from dmpclient._xml import parse_untrusted
 from dmpclient.codes import Code
 from dmpclient.config import DmpConfig
+from dmpclient.custom.habilitations import (
+    AuthorizationAction,
+    AuthorizationList,
+    AuthorizationListMode,
+    AuthorizationUpdate,
+    AuthorizedParty,
+    PartyKind,
+)
+from dmpclient.custom.patients_specific import AuthorizedPatient, PatientIdentifier, PatientList, PatientListDateType
 from dmpclient.errors import (
+    DmpAuthorizationError,
     DmpBusinessError,
+    DmpClosedError,
     DmpConfigError,
     DmpConnectError,
     DmpError,
     DmpHttpError,
     DmpNotFoundError,
+    DmpPatientOppositionError,
+    DmpProfessionalBlockedError,
     DmpProtocolError,
     DmpRegistryError,
     DmpRightsError,
     DmpRightsPrecheckError,
+    DmpSecretConnectionError,
     DmpSecurityError,
     DmpSoapFault,
     DmpTimeoutError,
@@ -36,36 +50,61 @@ from dmpclient.errors import (
     DmpValidationError,
     RegistryErrorItem,
 )
-from dmpclient.hl7v3.patient_query import AuthorizationStatus, DmpStatus, ExistenceAnswer, PatientIdentity
+from dmpclient.hl7v3.patient_query import (
+    AdministrativeRecord,
+    AuthorizationStatus,
+    DmpStatus,
+    ExistenceAnswer,
+    PatientIdentity,
+)
+from dmpclient.hl7v3.patient_update import AdministrativeUpdate, AdministrativeUpdated
+from dmpclient.hl7v3.pdq import PatientCandidate, PatientSearch, PatientSearchResult
+from dmpclient.hl7v3.person import Address, LegalRepresentative, Observation, PersonTraits, Telecom, TelecomKind
 from dmpclient.ids import InsOid
 from dmpclient.security.issuer import CallerIdentity, VihfIssuer
 from dmpclient.security.vihf import Actor, AuthMode, NonPsRole, PurposeOfUse, Structure
 from dmpclient.soap.response import Response
 from dmpclient.transactions.context import CallContext
 from dmpclient.transactions.operation import Operation, PatientRef
+from dmpclient.transactions.webps import LaunchRequest, WebPsPage
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Actor",
+    "Address",
+    "AdministrativeRecord",
+    "AdministrativeUpdate",
+    "AdministrativeUpdated",
     "AsyncDmpClient",
     "AuthMode",
+    "AuthorizationAction",
+    "AuthorizationList",
+    "AuthorizationListMode",
     "AuthorizationStatus",
+    "AuthorizationUpdate",
+    "AuthorizedParty",
+    "AuthorizedPatient",
     "CallContext",
     "CallerIdentity",
     "Code",
+    "DmpAuthorizationError",
     "DmpBusinessError",
     "DmpClient",
+    "DmpClosedError",
     "DmpConfig",
     "DmpConfigError",
     "DmpConnectError",
     "DmpError",
     "DmpHttpError",
     "DmpNotFoundError",
+    "DmpPatientOppositionError",
+    "DmpProfessionalBlockedError",
     "DmpProtocolError",
     "DmpRegistryError",
     "DmpRightsError",
     "DmpRightsPrecheckError",
+    "DmpSecretConnectionError",
     "DmpSecurityError",
     "DmpSoapFault",
     "DmpStatus",
@@ -77,15 +116,29 @@ __all__ = [
     "DmpValidationError",
     "ExistenceAnswer",
     "InsOid",
+    "LaunchRequest",
+    "LegalRepresentative",
     "NonPsRole",
+    "Observation",
     "Operation",
+    "PartyKind",
+    "PatientCandidate",
+    "PatientIdentifier",
     "PatientIdentity",
+    "PatientList",
+    "PatientListDateType",
     "PatientRef",
+    "PatientSearch",
+    "PatientSearchResult",
+    "PersonTraits",
     "PurposeOfUse",
     "RegistryErrorItem",
     "Response",
     "Structure",
+    "Telecom",
+    "TelecomKind",
     "VihfIssuer",
+    "WebPsPage",
     "__version__",
     "issuer_from_config",
     "parse_untrusted",

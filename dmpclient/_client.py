@@ -25,8 +25,15 @@ from lxml import etree
 
 from dmpclient._deadline import Deadline
 from dmpclient._logging import logger, redact, redact_headers
-from dmpclient._prepare import Preparation
+from dmpclient._prepare import Preparation, update_author
 from dmpclient.config import DmpConfig
+from dmpclient.custom.habilitations import (
+    AuthorizationAction,
+    AuthorizationList,
+    AuthorizationListMode,
+    AuthorizationUpdate,
+)
+from dmpclient.custom.patients_specific import PatientList, PatientListDateType
 from dmpclient.errors import (
     DmpConnectError,
     DmpError,
@@ -35,18 +42,22 @@ from dmpclient.errors import (
     DmpTimeoutError,
     DmpTransportError,
 )
-from dmpclient.hl7v3.patient_query import ExistenceAnswer
-from dmpclient.ids import InsOid
+from dmpclient.hl7v3.patient_query import AdministrativeRecord, ExistenceAnswer
+from dmpclient.hl7v3.patient_update import AdministrativeUpdate, AdministrativeUpdated
+from dmpclient.hl7v3.pdq import PatientSearch, PatientSearchResult
+from dmpclient.ids import InsOid, validate_ins, validate_oid
 from dmpclient.security.issuer import CallerIdentity, VihfIssuer
+from dmpclient.security.vihf import PatientId
 from dmpclient.soap import mtom
 from dmpclient.soap.envelope import new_message_id
 from dmpclient.soap.request import PreparedRequest
 from dmpclient.soap.response import Response, ResponseReader, read_response
-from dmpclient.transactions import consultation, patients, registry, repository
+from dmpclient.transactions import consultation, habilitations, patient_list, patients, registry, repository, webps
 from dmpclient.transactions.context import CallContext
 from dmpclient.transactions.operation import Operation, PatientRef
 from dmpclient.transactions.registry import DocumentFilters
 from dmpclient.transactions.repository import DocumentTarget, RetrievedDocument, RetrieveResult
+from dmpclient.transactions.webps import LaunchRequest, WebPsPage
 from dmpclient.xds.codes import AssociationType
 from dmpclient.xds.models import ReturnType
 from dmpclient.xds.queries import StoredQuery
@@ -68,6 +79,12 @@ _RETRYABLE: Final = (DmpConnectError, DmpTimeoutError)
 
 def _utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+async def _to_thread(function: Callable[..., T], *args: Any) -> T:
+    import asyncio  # noqa: PLC0415 - asyncio is only needed by async clients
+
+    return await asyncio.to_thread(function, *args)
 
 
 async def _asyncio_sleep(seconds: float) -> None:
@@ -103,6 +120,25 @@ class _Shell:
     def context(self) -> CallContext:
         """What operation builders need (LPS device, clock, ids): ``transactions.x.y(client.context, …)``."""
         return self._prep.context()
+
+    def webps_url(self, page: WebPsPage | str, ins: str | None = None) -> str:
+        """TD0.9: the web PS page ``{webps_url}/AccesDirect/{Page}[/{INS}]`` to open in a browser, where the
+        professional authenticates with his card or e-CPS (nothing is sent from here)."""
+        return webps.webps_url(self.config.webps_base, page, ins)
+
+    def _launch(
+        self,
+        page: WebPsPage | str,
+        identity: CallerIdentity,
+        ins: str | None,
+        ins_oid: str,
+        relay_state: str | None,
+        precheck: bool,
+    ) -> LaunchRequest:
+        patient = PatientId(ins=validate_ins(ins), oid=validate_oid(ins_oid, field="ins_oid")) if ins else None
+        launch = self._prep.web_launch(page, identity, patient=patient, relay_state=relay_state, precheck=precheck)
+        logger.info("TD0.10 web PS launch prepared for page %s (AIR token not logged)", WebPsPage(page).value)
+        return launch
 
     def _deadline(self, seconds: float | None) -> Deadline:
         return Deadline(seconds if seconds is not None else self.config.timeouts.total)
@@ -311,8 +347,11 @@ class DmpClient(_Shell):
         """TD0.2: does a DMP exist for this INS, is it open, is the caller authorised / médecin traitant?"""
         return self.execute(patients.test_existence(self.context, ins, ins_oid), identity)
 
-    def administrative_data(self, ins: str, identity: CallerIdentity, *, ins_oid: str = InsOid.NIR) -> ExistenceAnswer:
-        """TD1.3a: the patient's administrative data and oppositions recorded in the DMP."""
+    def administrative_data(
+        self, ins: str, identity: CallerIdentity, *, ins_oid: str = InsOid.NIR
+    ) -> AdministrativeRecord:
+        """TD1.3a: the patient's administrative record (identity, addresses, telecoms, legal representatives,
+        oppositions); :class:`~dmpclient.errors.DmpNotFoundError` when there is no DMP."""
         return self.execute(patients.administrative_data(self.context, ins, ins_oid), identity)
 
     def find_documents(
@@ -451,6 +490,73 @@ class DmpClient(_Shell):
             report: NewVersionsReport = done.value
             return report
 
+    def webps_launch(
+        self,
+        page: WebPsPage | str,
+        identity: CallerIdentity,
+        *,
+        ins: str | None = None,
+        ins_oid: str = InsOid.NIR,
+        relay_state: str | None = None,
+        precheck: bool = True,
+    ) -> LaunchRequest:
+        """TD0.10: open the web PS in AIR — a fresh single-use VIHF in a browser POST to
+        ``{webps_url}/AccesDirectAIR/{Page}[/{INS}]`` (project design, reference §10.3). Give the result to the
+        browser at once (``launch.auto_submit_html()``); the token is never logged nor stored."""
+        return self._launch(page, identity, ins, ins_oid, relay_state, precheck)
+
+    def update_administrative_data(
+        self, update: AdministrativeUpdate, identity: CallerIdentity
+    ) -> AdministrativeUpdated:
+        """TD1.3b: change the patient's contacts, legal representatives and oppositions (start from
+        ``AdministrativeUpdate.from_record(dmp.administrative_data(…))``). Only for DMPs not attached to Mon espace
+        santé; never retried automatically."""
+        op = patients.update_administrative_data(self.context, update, update_author(self.config, identity))
+        return self.execute(op, identity)
+
+    def search_patients(self, search: PatientSearch, identity: CallerIdentity) -> PatientSearchResult:
+        """TD0.5: find patients without their INS (PDQv3), in régulation access only (``PurposeOfUse.CENTRE_15``)."""
+        return self.execute(patients.search_patients(self.context, search), identity)
+
+    def set_authorization(
+        self,
+        ins: str,
+        identity: CallerIdentity,
+        *,
+        ins_oid: str = InsOid.NIR,
+        action: AuthorizationAction = AuthorizationAction.ADD,
+        treating_physician: bool = False,
+    ) -> AuthorizationUpdate:
+        """TD0.3: declare ``identity`` authorised on the patient's DMP (``AJOUT``) or remove it (``SUPPRESSION``);
+        with ``treating_physician``, become or stop being médecin traitant. Never retried automatically."""
+        op = habilitations.set_authorization(
+            self.context, ins, ins_oid, action=action, treating_physician=treating_physician
+        )
+        return self.execute(op, identity)
+
+    def list_authorizations(
+        self,
+        ins: str,
+        identity: CallerIdentity,
+        *,
+        ins_oid: str = InsOid.NIR,
+        mode: AuthorizationListMode | None = None,
+    ) -> AuthorizationList:
+        """TD1.6: the professionals and structures authorised on (or blocked from) the patient's DMP."""
+        return self.execute(habilitations.list_authorizations(self.context, ins, ins_oid, mode=mode), identity)
+
+    def patient_list(
+        self,
+        identity: CallerIdentity,
+        *,
+        since: dt.datetime | dt.date | None = None,
+        date_type: PatientListDateType | None = None,
+        ps_owner_id: str | None = None,
+    ) -> PatientList:
+        """TD0.4: the DMPs ``identity`` is authorised on, by last authorisation (or last document) since a date."""
+        op = patient_list.patient_list(self.context, since=since, date_type=date_type, ps_owner_id=ps_owner_id)
+        return self.execute(op, identity)
+
     def close(self) -> None:
         """Close the pooled connections (only those of a transport this client created)."""
         self._transport.close()
@@ -578,8 +684,8 @@ class AsyncDmpClient(_Shell):
 
     async def administrative_data(
         self, ins: str, identity: CallerIdentity, *, ins_oid: str = InsOid.NIR
-    ) -> ExistenceAnswer:
-        """TD1.3a: the patient's administrative data and oppositions recorded in the DMP."""
+    ) -> AdministrativeRecord:
+        """TD1.3a: see :meth:`DmpClient.administrative_data`."""
         return await self.execute(patients.administrative_data(self.context, ins, ins_oid), identity)
 
     async def find_documents(
@@ -712,6 +818,68 @@ class AsyncDmpClient(_Shell):
         except StopIteration as done:
             report: NewVersionsReport = done.value
             return report
+
+    async def webps_launch(
+        self,
+        page: WebPsPage | str,
+        identity: CallerIdentity,
+        *,
+        ins: str | None = None,
+        ins_oid: str = InsOid.NIR,
+        relay_state: str | None = None,
+        precheck: bool = True,
+    ) -> LaunchRequest:
+        """TD0.10: see :meth:`DmpClient.webps_launch` (signing runs in a worker thread: it may use a card)."""
+        return await _to_thread(self._launch, page, identity, ins, ins_oid, relay_state, precheck)
+
+    async def update_administrative_data(
+        self, update: AdministrativeUpdate, identity: CallerIdentity
+    ) -> AdministrativeUpdated:
+        """TD1.3b: see :meth:`DmpClient.update_administrative_data`."""
+        op = patients.update_administrative_data(self.context, update, update_author(self.config, identity))
+        return await self.execute(op, identity)
+
+    async def search_patients(self, search: PatientSearch, identity: CallerIdentity) -> PatientSearchResult:
+        """TD0.5: see :meth:`DmpClient.search_patients`."""
+        return await self.execute(patients.search_patients(self.context, search), identity)
+
+    async def set_authorization(
+        self,
+        ins: str,
+        identity: CallerIdentity,
+        *,
+        ins_oid: str = InsOid.NIR,
+        action: AuthorizationAction = AuthorizationAction.ADD,
+        treating_physician: bool = False,
+    ) -> AuthorizationUpdate:
+        """TD0.3: see :meth:`DmpClient.set_authorization`."""
+        op = habilitations.set_authorization(
+            self.context, ins, ins_oid, action=action, treating_physician=treating_physician
+        )
+        return await self.execute(op, identity)
+
+    async def list_authorizations(
+        self,
+        ins: str,
+        identity: CallerIdentity,
+        *,
+        ins_oid: str = InsOid.NIR,
+        mode: AuthorizationListMode | None = None,
+    ) -> AuthorizationList:
+        """TD1.6: see :meth:`DmpClient.list_authorizations`."""
+        return await self.execute(habilitations.list_authorizations(self.context, ins, ins_oid, mode=mode), identity)
+
+    async def patient_list(
+        self,
+        identity: CallerIdentity,
+        *,
+        since: dt.datetime | dt.date | None = None,
+        date_type: PatientListDateType | None = None,
+        ps_owner_id: str | None = None,
+    ) -> PatientList:
+        """TD0.4: see :meth:`DmpClient.patient_list`."""
+        op = patient_list.patient_list(self.context, since=since, date_type=date_type, ps_owner_id=ps_owner_id)
+        return await self.execute(op, identity)
 
     async def aclose(self) -> None:
         """Close the pooled connections (only those of a transport this client created)."""

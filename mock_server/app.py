@@ -21,7 +21,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -31,6 +31,7 @@ from cryptography import x509
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import BaseRoute
 from starlette.routing import Route as HttpRoute
 
 from dmpclient.config import SERVICES_PATH
@@ -94,6 +95,7 @@ class MockDmp:
             benchmarks/bench_mock.py). Raise it only if long handlers must not hold up short calls.
         body_timeout: seconds allowed to receive a whole request body (slow senders are answered with
             a Sender fault instead of holding a connection and a decoder forever).
+        extra_routes: more HTTP routes (the web PS pages, ``?wsdl``), mounted next to the SOAP services.
     """
 
     def __init__(
@@ -107,6 +109,7 @@ class MockDmp:
         new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
         workers: int = 1,
         body_timeout: float = 60.0,
+        extra_routes: Sequence[BaseRoute] = (),
     ) -> None:
         self.store = store
         self.gate = gate
@@ -123,6 +126,7 @@ class MockDmp:
             routes=[
                 HttpRoute("/health", self._health, methods=["GET"]),
                 HttpRoute(SERVICES_PATH + "/{service}", self._soap, methods=["POST"]),
+                *extra_routes,  # the web PS site, the services' WSDL
             ]
         )
 
@@ -307,6 +311,7 @@ class MockDmp:
             subcode=fault.subcode,
             relates_to=relates_to,
             message_id=self._message_id(),
+            refusal=fault.refusal,
         )
         outcome = Outcome.REFUSED if fault.code == "Sender" else Outcome.ERROR
         return _Answer(fault.http_status, _SOAP_CONTENT_TYPE, body, outcome=outcome, subcode=fault.subcode)

@@ -16,6 +16,7 @@ import typer
 from dmpclient.cli import config as config_cli
 from dmpclient.cli import consult as consult_cli
 from dmpclient.cli import inspect as inspect_cli
+from dmpclient.cli import patients as patients_cli
 from dmpclient.cli import pki as pki_cli
 from dmpclient.cli import psc as psc_cli
 from dmpclient.cli import vihf as vihf_cli
@@ -25,7 +26,7 @@ __all__ = ["app", "main"]
 
 app = typer.Typer(
     name="dmp",
-    help="DMP (Mon espace santé) client toolkit: test PKI, configuration, VIHF, consultation, inspect, mock DMP.",
+    help="DMP (Mon espace santé) client toolkit: test PKI, configuration, VIHF, transactions, inspect, mock DMP.",
     no_args_is_help=True,
     add_completion=False,
 )
@@ -37,6 +38,7 @@ app.command("find")(consult_cli.find)
 app.command("get")(consult_cli.get)
 app.command("versions")(consult_cli.versions)
 app.command("inspect")(inspect_cli.inspect)
+patients_cli.register(app)
 
 
 def _register_plugins() -> None:

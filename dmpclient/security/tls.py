@@ -37,6 +37,7 @@ __all__ = [
     "TLS12_CIPHERS",
     "TlsDiagnosis",
     "TlsFailure",
+    "browser_server_context",
     "client_context",
     "diagnose_tls_failure",
     "server_context",
@@ -163,6 +164,18 @@ def server_context(
         context.maximum_version = ssl.TLSVersion.TLSv1_2
     context.verify_mode = ssl.CERT_REQUIRED if require_client_cert else ssl.CERT_OPTIONAL
     _load_verify(context, client_ca_bundle, "client CA bundle")
+    _load_credential(context, server)
+    return context
+
+
+def browser_server_context(server: Credential) -> ssl.SSLContext:
+    """A server context for browsers (the web PS site, TD0.9/TD0.10): server authentication only.
+
+    Browsers reach the web PS without the structure's certificate; in AIR the signed VIHF posted by the browser
+    is the proof (reference §10.3). TLS 1.2+ with the suites of 579 (TLS 1.3 too, as "Web PS via PSC").
+    """
+    context = _base_context(server=True)
+    context.verify_mode = ssl.CERT_NONE
     _load_credential(context, server)
     return context
 

@@ -121,7 +121,8 @@ def build_request(
 
 
 def build_response(body: etree._Element, *, action: str, relates_to: str | None, message_id: str | None) -> bytes:
-    """Build a response envelope as the DMP sends it: Action, MessageID, To (anonymous), RelatesTo.
+    """Build a response envelope as the DMP sends it: Action, MessageID, To (anonymous), RelatesTo — without
+    ``mustUnderstand`` (the official answers mark no response header).
 
     Args:
         body: the body root element (a result or a ``soap:Fault``); serialised, not moved.
@@ -130,7 +131,7 @@ def build_response(body: etree._Element, *, action: str, relates_to: str | None,
         message_id: this response's MessageID; ``None`` omits it (some custom-service examples do).
     """
     envelope, header = _skeleton(with_security=False)
-    _header(header, "Action", action, "action").set(_MUST_UNDERSTAND, "true")
+    _header(header, "Action", action, "action")
     if message_id is not None:
         _header(header, "MessageID", message_id, "message_id")
     _header(header, "To", ANONYMOUS, "to")
