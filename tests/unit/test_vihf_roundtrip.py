@@ -115,7 +115,8 @@ def test_air_round_trip(pki: TestPki, actor: Actor, options: dict[str, object], 
 @SETTINGS
 @given(actor=professionals(), options=st.fixed_dictionaries(common))
 def test_directe_round_trip(pki: TestPki, actor: Actor, options: dict[str, object]) -> None:
-    vihf = build_directe(actor, signer=signer_of(pki.ps_sign), now=now(), **options)  # type: ignore[arg-type]
+    card_holder = actor.model_copy(update={"national_id": pki.ps_id})  # DIRECTE speaks for the card holder only
+    vihf = build_directe(card_holder, signer=signer_of(pki.ps_sign), now=now(), **options)  # type: ignore[arg-type]
     round_trip(vihf, pki, AuthMode.DIRECTE)
 
 
