@@ -11,7 +11,7 @@ Quick use::
 """
 
 from dmpclient._client import AsyncDmpClient, DmpClient, DmpResponse
-from dmpclient._xml import parse_untrusted
+from dmpclient._xml import XmlBudget, parse_untrusted
 from dmpclient.config import DmpConfig
 from dmpclient.errors import (
     DmpBusinessError,
@@ -80,6 +80,7 @@ __all__ = [
     "RegistryErrorItem",
     "Structure",
     "VihfIssuer",
+    "XmlBudget",
     "__version__",
     "parse_untrusted",
 ]

@@ -9,12 +9,19 @@ Three layers, because libxml2 still opens an external DTD or parameter entity na
 even with ``load_dtd=False``: the prolog is scanned for ``<!DOCTYPE`` before parsing (clear error, no
 parse at all); the parser's resolver answers every external load with nothing (for encodings the scan
 cannot read, e.g. UTF-16); and the parsed document is refused if it carries a DTD.
+
+Memory is bounded by structure, not only by bytes (:class:`XmlBudget`): libxml2 spends ~140 bytes per
+element and more per attribute, so 64 MiB of ``<a/>`` would need ~3 GB. The number of elements and
+attributes is bounded from the bytes *before* any tree is built (start tags and ``=`` signs are counted
+in C; documents shorter than the budget skip even that), so the common path costs nothing extra.
 """
 
 from __future__ import annotations
 
 import re
 import threading
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Final
 
 from lxml import etree
@@ -22,8 +29,10 @@ from lxml import etree
 from dmpclient.errors import DmpUnsafeXmlError
 
 __all__ = [
+    "DEFAULT_BUDGET",
     "DEFAULT_MAX_XML_BYTES",
     "NS",
+    "XmlBudget",
     "parse_untrusted",
     "qname",
     "serialize",
@@ -31,6 +40,38 @@ __all__ = [
 
 #: Default upper bound for one XML document (the SOAP part; MTOM attachments are separate).
 DEFAULT_MAX_XML_BYTES: Final = 32 * 1024 * 1024
+#: libxml2's own limits without ``huge_tree`` (which is never set): nesting depth, one text or attribute value.
+_LIBXML2_MAX_DEPTH: Final = 256
+_LIBXML2_MAX_TEXT: Final = 10_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class XmlBudget:
+    """What one received XML document may cost (see the module docstring; defaults documented in docs/security.md).
+
+    Attributes:
+        max_bytes: size of the document.
+        max_nodes: elements + attributes (namespace declarations included), bounded from the bytes before
+            parsing: start tags (``<`` not followed by ``/``) plus ``=`` signs — exact for ordinary XML; a
+            comment, a CDATA section or an ``=`` in text counts too. Worst case ~400 bytes of memory each.
+        max_depth: nesting depth; at most 256 (libxml2 refuses deeper documents itself).
+        max_text: characters of one text node or attribute value; at most 10,000,000 (libxml2's own limit).
+    """
+
+    max_bytes: int = DEFAULT_MAX_XML_BYTES
+    max_nodes: int = 500_000
+    max_depth: int = _LIBXML2_MAX_DEPTH
+    max_text: int = _LIBXML2_MAX_TEXT
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.max_depth <= _LIBXML2_MAX_DEPTH or not 1 <= self.max_text <= _LIBXML2_MAX_TEXT:
+            raise ValueError(f"XmlBudget: max_depth is 1..{_LIBXML2_MAX_DEPTH}, max_text 1..{_LIBXML2_MAX_TEXT}")
+        if self.max_bytes < 1 or self.max_nodes < 1:
+            raise ValueError("XmlBudget: max_bytes and max_nodes must be positive")
+
+
+#: The budget of the SDK and the mock unless they are given another one.
+DEFAULT_BUDGET: Final = XmlBudget()
 
 #: Namespace map used across the SDK and the mock (prefix → URI).
 NS: Final[dict[str, str]] = {
@@ -91,23 +132,30 @@ def _parser() -> etree.XMLParser:
     return parser
 
 
-def parse_untrusted(data: bytes, *, max_bytes: int = DEFAULT_MAX_XML_BYTES) -> etree._Element:
-    """Parse bytes received from the network into an element, refusing anything unsafe.
+def parse_untrusted(data: bytes, *, max_bytes: int | None = None, budget: XmlBudget = DEFAULT_BUDGET) -> etree._Element:
+    """Parse bytes received from the network into an element, refusing anything unsafe or over budget.
 
     Args:
         data: the raw XML document (UTF-8 or with its own declaration).
-        max_bytes: refuse documents larger than this.
+        max_bytes: refuse documents larger than this (default: ``budget.max_bytes``).
+        budget: structural limits (elements and attributes, depth, text sizes).
 
     Raises:
-        DmpUnsafeXmlError: too large, malformed, or carrying a DTD / entity declaration.
+        DmpUnsafeXmlError: too large, over budget, malformed, or carrying a DTD / entity declaration.
     """
-    if len(data) > max_bytes:
+    limit = budget.max_bytes if max_bytes is None else max_bytes
+    if len(data) > limit:
         raise DmpUnsafeXmlError(
-            f"received XML of {len(data)} bytes exceeds the {max_bytes}-byte limit; "
+            f"received XML of {len(data)} bytes exceeds the {limit}-byte limit; "
             "raise max_bytes only if the peer is trusted to send such documents"
         )
     if _PROLOG_DOCTYPE.match(data):
         raise DmpUnsafeXmlError(_DTD_REFUSED)
+    if len(data) > budget.max_nodes and _node_bound(data) > budget.max_nodes:
+        raise DmpUnsafeXmlError(
+            f"received XML has more than {budget.max_nodes} elements and attributes (XmlBudget.max_nodes); "
+            "raise it only if the peer is trusted to send such documents"
+        )
     try:
         root = etree.fromstring(data, parser=_parser())
     except etree.XMLSyntaxError as exc:
@@ -115,7 +163,36 @@ def parse_untrusted(data: bytes, *, max_bytes: int = DEFAULT_MAX_XML_BYTES) -> e
     docinfo = root.getroottree().docinfo
     if getattr(docinfo, "doctype", "") or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
         raise DmpUnsafeXmlError(_DTD_REFUSED)
+    _check_shape(root, len(data), budget)
     return root
+
+
+def _node_bound(data: bytes) -> int:
+    """Start tags + ``=`` signs: an upper bound of elements + attributes, counted in C without parsing."""
+    return data.count(b"<") - data.count(b"</") + data.count(b"=")
+
+
+@lru_cache(maxsize=8)
+def _deeper_than(depth: int) -> etree.XPath:
+    return etree.XPath("boolean(/" + "*/" * depth + "*)")
+
+
+@lru_cache(maxsize=8)
+def _longer_than(characters: int) -> etree.XPath:
+    longer = f"[string-length(.) > {characters}]"
+    return etree.XPath(f"boolean(//text(){longer} | //@*{longer})")
+
+
+def _check_shape(root: etree._Element, size: int, budget: XmlBudget) -> None:
+    """Depth and text budgets stricter than libxml2's own, checked in C (XPath) and only when they can bite."""
+    depth = budget.max_depth
+    if depth < _LIBXML2_MAX_DEPTH and size > 2 * depth and _deeper_than(depth)(root):
+        raise DmpUnsafeXmlError(f"received XML is nested deeper than {depth} levels (XmlBudget.max_depth)")
+    text = budget.max_text
+    if text < _LIBXML2_MAX_TEXT and size > text and _longer_than(text)(root):
+        raise DmpUnsafeXmlError(
+            f"received XML has a text or attribute value longer than {text} characters (XmlBudget.max_text)"
+        )
 
 
 def qname(prefix: str, local: str) -> str:
