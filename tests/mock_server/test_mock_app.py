@@ -32,7 +32,6 @@ from mock_server.dispatch import MockFault
 from mock_server.handlers import default_router, patients
 from mock_server.nonconforming import WarnOnce
 from mock_server.runtime import MockRuntime
-from mock_server.server import RunningServer
 from tests.mock_server.conftest import td02
 from tests.unit.vihf_factory import build, now, sign_element, signer_of
 
@@ -240,10 +239,6 @@ def test_mtom_bodies_are_decoded_off_the_event_loop(app: MockDmp, monkeypatch: p
     assert exchange.fault()[2] == "Requête illisible : the multipart body has more than 1000 parts (max_parts)"
     assert threads
     assert threading.main_thread().name not in threads
-
-
-def test_the_server_caps_concurrent_connections(mock_dmp: RunningServer) -> None:
-    assert mock_dmp._server.config.limit_concurrency == 128
 
 
 # --- the TLS cross-check fails closed; answers use the injected ids -------------------------------
