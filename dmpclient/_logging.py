@@ -2,12 +2,12 @@
 
 INFO lines carry only the TD, service, HTTP status, duration and message id. Envelopes are logged at DEBUG
 only, through :func:`redact`, which is an **allowlist**: the message is parsed with the hardened parser and
-written back showing its structure (element names, namespace declarations) and only the values known to be
-harmless — WS-Addressing headers, SOAP fault codes, algorithm URIs, codes and code systems, OID roots,
-XDS object types and statuses, the VIHF's constant attributes. Every other text or attribute value, whatever
-its format (names, addresses, telecoms, INS in any spelling, signatures, keys, fault reasons), becomes
-``[redacted]``. A value shown anyway must look like a token: printable, at most 256 characters, and without
-a run of 13 or more digits (an INS, a NIR, a legacy 22-digit id).
+written back showing its structure (element names as prefixed in the message; namespace declarations are left
+out) and only the values known to be harmless — WS-Addressing headers, SOAP fault codes, algorithm URIs, codes
+and code systems, OID roots, XDS object types and statuses, the VIHF's constant attributes. Every other text or
+attribute value, whatever its format (names, addresses, telecoms, INS in any spelling, signatures, keys, fault
+reasons), becomes ``[redacted]``. A value shown anyway must look like a token: printable, at most 256
+characters, and without a run of 13 or more digits (an INS, a NIR, a legacy 22-digit id).
 
 What does not parse (a truncated message, plain text, a PEM key) is never echoed: the line gives its size,
 its number of tags and its first element names. Everything runs in linear time (one parse in C, one walk
@@ -35,7 +35,7 @@ REDACTED: Final = "[redacted]"
 MAX_DEBUG_CHARS: Final = 32_000
 #: Larger messages are only summarised (parsing them for a DEBUG line is not worth its memory).
 _MAX_PARSED: Final = 8 * 1024 * 1024
-_BUDGET: Final = XmlBudget(max_bytes=_MAX_PARSED, max_nodes=200_000)
+_BUDGET: Final = XmlBudget(max_bytes=_MAX_PARSED, max_nodes=200_000, max_attributes=64)
 _MAX_VALUE: Final = 256
 _MAX_DIGIT_RUN: Final = 12
 _SUMMARY_NAMES: Final = 8
@@ -213,14 +213,20 @@ def _text(text: str | None, allowed: bool) -> str:
 # --- writing ------------------------------------------------------------------------------------
 
 
-def _prefixed(name: str, nsmap: Mapping[str | None, str]) -> str:
-    """``{uri}local`` as ``prefix:local`` with the element's in-scope prefixes (or ``local``)."""
+#: Prefixes for namespaced attributes (``xml:lang``, ``xsi:type``, ``wsu:Id``…): the project's usual ones.
+_PREFIXES: Final = {uri: prefix for prefix, uri in NS.items()}
+
+
+def _attribute_name(name: str) -> str:
+    """``{uri}local`` as ``prefix:local`` with the project's usual prefix (else the local name alone).
+
+    The element's own in-scope map (``nsmap``) is not used: building it costs as much as the declarations in
+    scope, for every element.
+    """
     if not name.startswith("{"):
         return name
     uri, _, local = name[1:].partition("}")
-    if uri == NS["xml"]:
-        return f"xml:{local}"
-    prefix = next((p for p, u in nsmap.items() if u == uri and p), None)
+    prefix = _PREFIXES.get(uri)
     return f"{prefix}:{local}" if prefix else local
 
 
@@ -242,35 +248,29 @@ def _text_allowed(element: etree._Element) -> bool:
     )
 
 
-def _attributes(element: etree._Element, parent_nsmap: Mapping[str | None, str]) -> Iterator[str]:
-    nsmap = element.nsmap
-    for prefix, uri in nsmap.items():
-        if parent_nsmap.get(prefix) != uri:
-            declared = f"xmlns:{prefix}" if prefix else "xmlns"
-            yield f' {declared}="{_shown(uri, True)}"'
+def _attributes(element: etree._Element) -> Iterator[str]:
+    """The attributes, each value shown or redacted (the parse budget bounds how many an element has: lxml
+    reads them in quadratic time)."""
     patient = element.get("root", "").startswith(_PATIENT_ROOT)
     for key, raw_value in element.attrib.items():
         name, value = str(key), str(raw_value)
         local = name.rpartition("}")[2]
         allowed = local in _SHOWN_ATTRIBUTES and not (patient and local != "root")
-        yield f' {_prefixed(name, nsmap)}="{_shown(value, allowed)}"'
+        yield f' {_attribute_name(name)}="{_shown(value, allowed)}"'
 
 
 def _write(root: etree._Element) -> Iterator[str]:
     """The element as text, start and end tags in document order, iteratively (no recursion on depth)."""
-    parent_maps: list[Mapping[str | None, str]] = [{}]
     for event, node in etree.iterwalk(root, events=("start", "end", "comment")):
         if event == "comment":
             yield f"<!--{REDACTED}-->{_text(node.tail, False)}"
             continue
         empty = node.text is None and len(node) == 0
         if event == "start":
-            attributes = "".join(_attributes(node, parent_maps[-1]))
+            attributes = "".join(_attributes(node))
             yield f"<{_name(node)}{attributes}/>" if empty else f"<{_name(node)}{attributes}>"
             yield _text(node.text, _text_allowed(node))
-            parent_maps.append(node.nsmap)
         else:
-            parent_maps.pop()
             yield "" if empty else f"</{_name(node)}>"
             yield _text(node.tail, False) if node is not root else ""
 

@@ -56,18 +56,21 @@ class XmlBudget:
             comment, a CDATA section or an ``=`` in text counts too. Worst case ~400 bytes of memory each.
         max_depth: nesting depth; at most 256 (libxml2 refuses deeper documents itself).
         max_text: characters of one text node or attribute value; at most 10,000,000 (libxml2's own limit).
+        max_attributes: attributes (namespace declarations included) of one element: lxml reads the
+            attributes of an element in quadratic time, so 500,000 of them would hold a reader for hours.
     """
 
     max_bytes: int = DEFAULT_MAX_XML_BYTES
     max_nodes: int = 500_000
     max_depth: int = _LIBXML2_MAX_DEPTH
     max_text: int = _LIBXML2_MAX_TEXT
+    max_attributes: int = 256
 
     def __post_init__(self) -> None:
         if not 1 <= self.max_depth <= _LIBXML2_MAX_DEPTH or not 1 <= self.max_text <= _LIBXML2_MAX_TEXT:
             raise ValueError(f"XmlBudget: max_depth is 1..{_LIBXML2_MAX_DEPTH}, max_text 1..{_LIBXML2_MAX_TEXT}")
-        if self.max_bytes < 1 or self.max_nodes < 1:
-            raise ValueError("XmlBudget: max_bytes and max_nodes must be positive")
+        if min(self.max_bytes, self.max_nodes, self.max_attributes) < 1:
+            raise ValueError("XmlBudget: max_bytes, max_nodes and max_attributes must be positive")
 
 
 #: The budget of the SDK and the mock unless they are given another one.
@@ -103,6 +106,25 @@ _local = threading.local()
 #: (possessive repetition: linear time on hostile input).
 _PROLOG_DOCTYPE: Final = re.compile(rb"(?:\xef\xbb\xbf)?(?:[ \t\r\n]+|<\?.*?\?>|<!--.*?-->)*+<!DOCTYPE", re.DOTALL)
 
+#: The XML declaration (not a processing instruction) and its encoding, bounded so that matching is linear.
+_XML_DECLARATION: Final = re.compile(
+    rb"(?:\xef\xbb\xbf)?[ \t\r\n]*<\?xml[ \t\r\n]"
+    rb"(?:[^>?]{0,256}?encoding[ \t]*=[ \t]*[\"']([A-Za-z0-9._-]{1,40})[\"'])?[^>?]{0,256}\?>"
+)
+_ASCII_COMPATIBLE: Final = (
+    b"utf-8",
+    b"utf8",
+    b"us-ascii",
+    b"ascii",
+    b"iso-8859-",
+    b"iso8859",
+    b"latin",
+    b"windows-125",
+)
+_PI_REFUSED: Final = (
+    "received XML contains a processing instruction; a SOAP message must not (SOAP 1.2 part 1 §5), and an "
+    "instruction inside signed content would be verified differently by other verifiers"
+)
 _DTD_REFUSED: Final = "received XML declares a DTD; DTDs and entity declarations are refused (entity expansion, XXE)"
 
 
@@ -113,9 +135,10 @@ class _NoExternalLoads(etree.Resolver):
         return self.resolve_string("", context, base_url=None)
 
 
-def _parser() -> etree.XMLParser:
-    """One parser per thread (lxml parsers are not thread-safe), configured once."""
-    parser: etree.XMLParser | None = getattr(_local, "parser", None)
+def _parser(*, keep_pis: bool = False) -> etree.XMLParser:
+    """One parser per thread and kind (lxml parsers are not thread-safe), configured once."""
+    name = "pi_parser" if keep_pis else "parser"
+    parser: etree.XMLParser | None = getattr(_local, name, None)
     if parser is None:
         parser = etree.XMLParser(
             resolve_entities=False,
@@ -124,24 +147,41 @@ def _parser() -> etree.XMLParser:
             dtd_validation=False,
             huge_tree=False,
             remove_comments=False,
-            remove_pis=True,
+            remove_pis=not keep_pis,
             collect_ids=False,
         )
         parser.resolvers.add(_NoExternalLoads())
-        _local.parser = parser
+        setattr(_local, name, parser)
     return parser
 
 
-def parse_untrusted(data: bytes, *, max_bytes: int | None = None, budget: XmlBudget = DEFAULT_BUDGET) -> etree._Element:
+def _may_hold_pi(data: bytes) -> bool:
+    """False when the bytes surely hold no processing instruction besides the XML declaration (the common
+    case, decided without parsing); True when they may, or when the encoding hides ``<?`` from a byte scan."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in data[:4]:
+        return True
+    declaration = _XML_DECLARATION.match(data)
+    if declaration is None:
+        return data.find(b"<?") >= 0
+    encoding = (declaration.group(1) or b"utf-8").lower()
+    return not encoding.startswith(_ASCII_COMPATIBLE) or data.find(b"<?", declaration.end()) >= 0
+
+
+def parse_untrusted(
+    data: bytes, *, max_bytes: int | None = None, budget: XmlBudget = DEFAULT_BUDGET, refuse_pis: bool = False
+) -> etree._Element:
     """Parse bytes received from the network into an element, refusing anything unsafe or over budget.
 
     Args:
         data: the raw XML document (UTF-8 or with its own declaration).
         max_bytes: refuse documents larger than this (default: ``budget.max_bytes``).
         budget: structural limits (elements and attributes, depth, text sizes).
+        refuse_pis: refuse a document holding a processing instruction (SOAP messages, signed assertions);
+            otherwise processing instructions are dropped (a CDA's ``xml-stylesheet``).
 
     Raises:
-        DmpUnsafeXmlError: too large, over budget, malformed, or carrying a DTD / entity declaration.
+        DmpUnsafeXmlError: too large, over budget, malformed, carrying a DTD / entity declaration, or (when
+            refused) a processing instruction.
     """
     limit = budget.max_bytes if max_bytes is None else max_bytes
     if len(data) > limit:
@@ -156,14 +196,17 @@ def parse_untrusted(data: bytes, *, max_bytes: int | None = None, budget: XmlBud
             f"received XML has more than {budget.max_nodes} elements and attributes (XmlBudget.max_nodes); "
             "raise it only if the peer is trusted to send such documents"
         )
+    keep_pis = refuse_pis and _may_hold_pi(data)
     try:
-        root = etree.fromstring(data, parser=_parser())
+        root = etree.fromstring(data, parser=_parser(keep_pis=keep_pis))
     except etree.XMLSyntaxError as exc:
         raise DmpUnsafeXmlError(f"received XML is not well-formed: {exc.msg}") from None
     docinfo = root.getroottree().docinfo
     if getattr(docinfo, "doctype", "") or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
         raise DmpUnsafeXmlError(_DTD_REFUSED)
-    _check_shape(root, len(data), budget)
+    if keep_pis and _ANY_PI(root):
+        raise DmpUnsafeXmlError(_PI_REFUSED)
+    _check_shape(root, data, budget)
     return root
 
 
@@ -172,9 +215,17 @@ def _node_bound(data: bytes) -> int:
     return data.count(b"<") - data.count(b"</") + data.count(b"=")
 
 
+_ANY_PI: Final = etree.XPath("boolean(//processing-instruction())")
+
+
 @lru_cache(maxsize=8)
 def _deeper_than(depth: int) -> etree.XPath:
     return etree.XPath("boolean(/" + "*/" * depth + "*)")
+
+
+@lru_cache(maxsize=8)
+def _more_attributes_than(count: int) -> etree.XPath:
+    return etree.XPath(f"boolean(//*[count(@*) > {count}])")
 
 
 @lru_cache(maxsize=8)
@@ -183,8 +234,15 @@ def _longer_than(characters: int) -> etree.XPath:
     return etree.XPath(f"boolean(//text(){longer} | //@*{longer})")
 
 
-def _check_shape(root: etree._Element, size: int, budget: XmlBudget) -> None:
-    """Depth and text budgets stricter than libxml2's own, checked in C (XPath) and only when they can bite."""
+def _check_shape(root: etree._Element, data: bytes, budget: XmlBudget) -> None:
+    """Budgets checked after parsing, in C (XPath) and only when they can bite: attributes per element (when
+    the document has more ``=`` signs than the budget), and depth and text sizes stricter than libxml2's own."""
+    size = len(data)
+    attributes = budget.max_attributes
+    if size > attributes and data.count(b"=") > attributes and _more_attributes_than(attributes)(root):
+        raise DmpUnsafeXmlError(
+            f"received XML has an element with more than {attributes} attributes (XmlBudget.max_attributes)"
+        )
     depth = budget.max_depth
     if depth < _LIBXML2_MAX_DEPTH and size > 2 * depth and _deeper_than(depth)(root):
         raise DmpUnsafeXmlError(f"received XML is nested deeper than {depth} levels (XmlBudget.max_depth)")

@@ -68,6 +68,8 @@ class VihfLimits:
 
     Attributes:
         max_elements: nodes of the whole assertion (elements, comments), checked before the signature.
+        max_element_attributes: attributes of one element (a CE has 5); counted before any is read, since
+            lxml reads the attributes of an element in quadratic time.
         max_node_text: any one text or attribute value of the assertion (an X509Certificate is ~2 KB).
         max_total_text: all text and attribute values of the assertion together.
         max_attributes: ``saml2:Attribute`` names (the profile has 14).
@@ -78,6 +80,7 @@ class VihfLimits:
     """
 
     max_elements: int = 512
+    max_element_attributes: int = 16
     max_node_text: int = 16 * 1024
     max_total_text: int = 128 * 1024
     max_attributes: int = 32
@@ -186,6 +189,10 @@ def check_assertion_size(assertion: etree._Element, limits: VihfLimits) -> None:
     for elements, node in enumerate(assertion.iter(), start=1):
         if elements > limits.max_elements:
             raise rule_error(VihfRule.ASSERTION_TOO_LARGE, f"the assertion has more than {limits.max_elements} nodes")
+        if len(node.attrib) > limits.max_element_attributes:
+            raise rule_error(
+                VihfRule.ASSERTION_TOO_LARGE, f"an element has more than {limits.max_element_attributes} attributes"
+            )
         for value in (node.text, node.tail, *node.attrib.values()):
             size = len(value) if value else 0
             if size > limits.max_node_text:

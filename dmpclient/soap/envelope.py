@@ -227,10 +227,12 @@ def read_soap(
     within ``budget``), then read the envelope.
 
     Raises:
-        DmpUnsafeXmlError: the XML is malformed, too large, over budget, or declares a DTD.
+        DmpUnsafeXmlError: the XML is malformed, too large, over budget, declares a DTD or holds a processing
+            instruction (SOAP 1.2 part 1 §5).
         DmpProtocolError: see :func:`parse_envelope`.
     """
-    return parse_envelope(parse_untrusted(xml, max_bytes=max_bytes, budget=budget), allow_soap11=allow_soap11)
+    root = parse_untrusted(xml, max_bytes=max_bytes, budget=budget, refuse_pis=True)
+    return parse_envelope(root, allow_soap11=allow_soap11)
 
 
 # --- building -----------------------------------------------------------------------------------

@@ -339,3 +339,24 @@ def test_assertion_with_too_many_nodes(policy: VerificationPolicy, org_signer: S
     for _ in range(600):
         etree.SubElement(holder, f"{{{NS['saml2']}}}AssertionIDRef").text = "_x"
     rejected(sign_element(element, org_signer), policy, VihfRule.ASSERTION_TOO_LARGE)
+
+
+def test_element_with_many_attributes_is_refused_before_they_are_read(
+    policy: VerificationPolicy, org_signer: SoftwareSigner
+) -> None:
+    """Found by the fuzz campaign: lxml reads an element's attributes in quadratic time (hours for 500,000)."""
+    element = vihf_to_element(build(AuthMode.AIR, org_signer, now()))
+    extra = etree.SubElement(element.find("saml2:Subject", NS), f"{{{NS['saml2']}}}SubjectConfirmation")
+    for index in range(5000):
+        extra.set(f"a{index}", "")
+    rejected(element, policy, VihfRule.ASSERTION_TOO_LARGE)
+
+
+def test_processing_instruction_inside_the_signed_assertion(
+    policy: VerificationPolicy, org_signer: SoftwareSigner
+) -> None:
+    """Found by the fuzz campaign's xmlsec1 differential: we dropped the instruction before checking the digest,
+    xmlsec1 canonicalises it, so we accepted an assertion that the reference verifier rejects."""
+    signed = sign_vihf(build(AuthMode.AIR, org_signer, now()), org_signer)
+    start = signed.index(b"<saml2:Issuer")
+    assert "processing instruction" in rejected(signed[:start] + b"<?p?>" + signed[start:], policy, VihfRule.MALFORMED)
