@@ -204,7 +204,7 @@ def parse_untrusted(
     docinfo = root.getroottree().docinfo
     if getattr(docinfo, "doctype", "") or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
         raise DmpUnsafeXmlError(_DTD_REFUSED)
-    if keep_pis and _ANY_PI(root):
+    if keep_pis and _holds_pi(root):
         raise DmpUnsafeXmlError(_PI_REFUSED)
     _check_shape(root, data, budget)
     return root
@@ -215,7 +215,13 @@ def _node_bound(data: bytes) -> int:
     return data.count(b"<") - data.count(b"</") + data.count(b"=")
 
 
-_ANY_PI: Final = etree.XPath("boolean(//processing-instruction())")
+def _holds_pi(root: etree._Element) -> bool:
+    """Any processing instruction in the document (first hit stops the walk; XPath's ``boolean(//…)`` merges
+    node-sets in quadratic time when there are many)."""
+    if next(root.iter(etree.ProcessingInstruction), None) is not None:
+        return True
+    siblings = (*root.itersiblings(preceding=True), *root.itersiblings())
+    return any(isinstance(node, etree._ProcessingInstruction) for node in siblings)
 
 
 @lru_cache(maxsize=8)
@@ -225,13 +231,13 @@ def _deeper_than(depth: int) -> etree.XPath:
 
 @lru_cache(maxsize=8)
 def _more_attributes_than(count: int) -> etree.XPath:
-    return etree.XPath(f"boolean(//*[count(@*) > {count}])")
+    return etree.XPath(f"boolean((//*[count(@*) > {count}])[1])")  # [1]: stops at the first (linear)
 
 
 @lru_cache(maxsize=8)
 def _longer_than(characters: int) -> etree.XPath:
     longer = f"[string-length(.) > {characters}]"
-    return etree.XPath(f"boolean(//text(){longer} | //@*{longer})")
+    return etree.XPath(f"boolean((//text(){longer})[1]) or boolean((//@*{longer})[1])")  # [1]: linear
 
 
 def _check_shape(root: etree._Element, data: bytes, budget: XmlBudget) -> None:

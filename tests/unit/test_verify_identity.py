@@ -29,7 +29,17 @@ from dmpclient.security.vihf import (
     vihf_to_element,
 )
 from dmpclient.security.vihf_checks import SignerKind, signer_kind
-from tests.unit.vihf_factory import DOCTOR, NS, build, edited, now, policy_for, sign_element, signer_of
+from tests.unit.vihf_factory import (
+    DOCTOR,
+    NS,
+    build,
+    edited,
+    now,
+    policy_for,
+    resign_signed_info,
+    sign_element,
+    signer_of,
+)
 
 
 @pytest.fixture
@@ -360,3 +370,30 @@ def test_processing_instruction_inside_the_signed_assertion(
     signed = sign_vihf(build(AuthMode.AIR, org_signer, now()), org_signer)
     start = signed.index(b"<saml2:Issuer")
     assert "processing instruction" in rejected(signed[:start] + b"<?p?>" + signed[start:], policy, VihfRule.MALFORMED)
+
+
+def _signature_part(root: etree._Element, local: str) -> etree._Element:
+    return root.find(f"ds:Signature//ds:{local}", NS | {"ds": "http://www.w3.org/2000/09/xmldsig#"})
+
+
+@pytest.mark.parametrize("local", ["X509Certificate", "SignatureValue"])
+def test_base64_with_characters_outside_the_alphabet_is_refused(
+    policy: VerificationPolicy, org_signer: SoftwareSigner, local: str
+) -> None:
+    """Found by the fuzz campaign's xmlsec1 differential: a '>' inside the certificate was silently skipped."""
+    root = etree.fromstring(sign_vihf(build(AuthMode.AIR, org_signer, now()), org_signer))
+    node = _signature_part(root, local)
+    node.text = node.text[:40] + ">" + node.text[40:]
+    rule = VihfRule.CERTIFICATE_MISSING if local == "X509Certificate" else VihfRule.SIGNATURE_INVALID
+    rejected(etree.tostring(root), policy, rule)
+
+
+def test_base64_split_over_lines_is_accepted(policy: VerificationPolicy, org_signer: SoftwareSigner) -> None:
+    """XML-DSig producers wrap base64 at 64 or 76 characters; whitespace is not part of the value."""
+    root = etree.fromstring(sign_vihf(build(AuthMode.AIR, org_signer, now()), org_signer))
+    for local in ("X509Certificate", "DigestValue"):
+        node = _signature_part(root, local)
+        text = node.text
+        node.text = "\n" + "\n".join(text[i : i + 64] for i in range(0, len(text), 64)) + "\n"
+    resign_signed_info(root, org_signer)
+    assert verify_vihf(etree.tostring(root), policy, now=now()).vihf
