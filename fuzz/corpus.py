@@ -32,7 +32,6 @@ from dmpclient.security.pki import TestPki
 from dmpclient.security.verify import ReplayCache, VerificationPolicy
 from dmpclient.security.vihf import (
     Actor,
-    AuthMode,
     LpsIdentity,
     PatientId,
     SoftwareSigner,
@@ -104,7 +103,9 @@ class Corpus:
             sign_vihf(build_indirecte(DOCTOR, signer=org, **common), org),  # type: ignore[arg-type]
             sign_vihf(build_directe(holder, signer=card, **common), card),  # type: ignore[arg-type]
         )
-        operation = patients.test_existence(INS, InsOid.TEST, lps=Device("1.2.250.1.999.1", "FUZZ"), now=when, new_id=_ids)
+        operation = patients.test_existence(
+            INS, InsOid.TEST, lps=Device("1.2.250.1.999.1", "FUZZ"), now=when, new_id=_ids
+        )
         requests = tuple(
             build_request(operation.body, action=operation.action, message_id=f"urn:uuid:{_ids()}", assertion=assertion)
             for assertion in assertions[:2]
@@ -159,11 +160,11 @@ def _mtom(envelope: bytes, *, parts: int = 1) -> bytes:
     """An MTOM body framing ``envelope`` (with ``xop:Include`` elements appended to its body) and ``parts``
     attachments, in the boundary of :data:`MTOM_CONTENT_TYPE`."""
     ids = [f"doc{index}@fuzz" for index in range(parts)]
-    includes = b"".join(
-        b"<Document>" + etree.tostring(xop_include(cid)) + b"</Document>" for cid in ids
-    )
+    includes = b"".join(b"<Document>" + etree.tostring(xop_include(cid)) + b"</Document>" for cid in ids)
     root = envelope.replace(b"</soap:Body>", includes + b"</soap:Body>")
-    attachments = [OutgoingPart(cid, b"%%PDF-1.4 fuzz document %d\n" % index + bytes(range(256))) for index, cid in enumerate(ids)]
+    attachments = [
+        OutgoingPart(cid, b"%%PDF-1.4 fuzz document %d\n" % index + bytes(range(256))) for index, cid in enumerate(ids)
+    ]
     message = encode(
         root,
         attachments,

@@ -175,11 +175,14 @@ def mutate_tree(rng: random.Random, data: bytes) -> bytes:
         elif action == 4:
             target.text = rng.choice(_HOSTILE_VALUES)
         elif action == 5 and target.attrib:
-            target.set(rng.choice(list(target.attrib.keys())), rng.choice(_HOSTILE_VALUES))
+            target.set(rng.choice([str(key) for key in target.attrib]), rng.choice(_HOSTILE_VALUES))
         elif action == 6:
-            target.set(rng.choice(("code", "codeSystem", "root", "extension", "ID", "Name", "value")), rng.choice(_HOSTILE_VALUES))
+            target.set(
+                rng.choice(("code", "codeSystem", "root", "extension", "ID", "Name", "value")),
+                rng.choice(_HOSTILE_VALUES),
+            )
         elif target.attrib:
-            del target.attrib[rng.choice(list(target.attrib.keys()))]
+            del target.attrib[rng.choice([str(key) for key in target.attrib])]
     except ValueError:  # lxml refuses characters XML cannot carry: try bytes instead
         return mutate_bytes(rng, data, ())
     return etree.tostring(root)
@@ -224,10 +227,7 @@ SIGNATURE_PRESERVING: Final[Sequence[Family]] = (_comment_in_text, _character_re
 def _inject(seed: bytes, fragment: bytes) -> bytes:
     """Put ``fragment`` as deep as it is useful: inside the SOAP body if any, else inside the document element."""
     body = seed.find(b":Body>")
-    if body >= 0:
-        index = body + len(b":Body>")
-    else:
-        index = seed.find(b">", seed.find(b"<", seed.find(b"?>") + 1)) + 1
+    index = body + len(b":Body>") if body >= 0 else seed.find(b">", seed.find(b"<", seed.find(b"?>") + 1)) + 1
     return seed[:index] + fragment + seed[index:]
 
 
@@ -291,7 +291,12 @@ def _encoding(rng: random.Random, seed: bytes) -> bytes:
     if choice == 1:
         return b"<?xml version='1.0' encoding='UTF-16'?>" + seed
     if choice == 2:
-        return b"<?xml version='1.0' encoding='" + rng.choice((b"x-unknown", b"cp037", b"ISO-2022-JP", b"")) + b"'?>" + seed
+        return (
+            b"<?xml version='1.0' encoding='"
+            + rng.choice((b"x-unknown", b"cp037", b"ISO-2022-JP", b""))
+            + b"'?>"
+            + seed
+        )
     if choice == 3:
         return text.encode("latin-1", "replace").replace(b"?", b"\xe9")
     if choice == 4:
@@ -374,7 +379,9 @@ def _boundary_games(rng: random.Random, seed: bytes) -> bytes:
     if choice == 0:
         return seed.replace(_BOUNDARY, b"OtherBoundary")  # adopted with a warning
     if choice == 1:
-        return seed.replace(b"--" + _BOUNDARY + b"\r\n", b"--" + _BOUNDARY + b" " * rng.choice((10, 1023, 1024, 5000)) + b"\r\n")
+        return seed.replace(
+            b"--" + _BOUNDARY + b"\r\n", b"--" + _BOUNDARY + b" " * rng.choice((10, 1023, 1024, 5000)) + b"\r\n"
+        )
     if choice == 2:
         return _before_close(seed, b"\r\n--" + _BOUNDARY + b"X not a delimiter\r\n" * 1000)
     return seed.replace(b"\r\n", b"\n")

@@ -81,7 +81,9 @@ class Report:
             self.findings.append(outcome.finding)
         if outcome.seconds > self.time_limit and (outcome.finding is None or outcome.finding.kind != "hang"):
             self.findings.append(
-                Finding("slow", outcome.target, outcome.family, outcome.index, f"{outcome.seconds:.2f} s", outcome.seconds)
+                Finding(
+                    "slow", outcome.target, outcome.family, outcome.index, f"{outcome.seconds:.2f} s", outcome.seconds
+                )
             )
 
     def count(self, kind: str) -> int:
@@ -133,7 +135,9 @@ def _cap_address_space(memory_mb: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard))
 
 
-def _worker(connection: Connection, targets: Sequence[Target], seed: int, others: Sequence[bytes], memory_mb: int) -> None:
+def _worker(
+    connection: Connection, targets: Sequence[Target], seed: int, others: Sequence[bytes], memory_mb: int
+) -> None:
     _cap_address_space(memory_mb)
     while True:
         index = connection.recv()

@@ -23,15 +23,22 @@ from dmpclient._logging import MAX_DEBUG_CHARS, redact
 from dmpclient._xml import parse_untrusted
 from dmpclient.errors import DmpError
 from dmpclient.hl7v3.patient_query import parse_patient_query, parse_patient_response
-from dmpclient.ids import InsOid
 from dmpclient.hl7v3.wrapper import Device
+from dmpclient.ids import InsOid
 from dmpclient.security.verify import VerificationPolicy, VerifiedVihf, verify_vihf
 from dmpclient.soap.envelope import SoapMessage, read_soap
 from dmpclient.soap.faults import fault_from_message
 from dmpclient.soap.mtom import MtomDecoder, decode
 from dmpclient.transactions import patients
 from fuzz.corpus import INS, MTOM_CONTENT_TYPE, Corpus
-from fuzz.mutations import MIME_FAMILIES, SIGNATURE_PRESERVING, XML_FAMILIES, content_type_mutation, mutate_bytes, mutate_tree
+from fuzz.mutations import (
+    MIME_FAMILIES,
+    SIGNATURE_PRESERVING,
+    XML_FAMILIES,
+    content_type_mutation,
+    mutate_bytes,
+    mutate_tree,
+)
 
 __all__ = ["Case", "Target", "closing", "default_targets", "is_expected", "response_decoder_target"]
 
@@ -194,12 +201,23 @@ def default_targets(corpus: Corpus) -> list[Target]:
         Target("xml.parse_untrusted", parse_untrusted, envelopes),
         Target("soap.read_soap", lambda data: read_soap(data, allow_soap11=True), envelopes),
         Target("soap.fault_from_message", lambda data: fault_from_message(read_soap(data)), corpus.faults),
-        Target("mtom.decode", lambda data: decode(MTOM_CONTENT_TYPE, data, max_total_bytes=_MTOM_TOTAL), corpus.mtom_bodies, mime),
+        Target(
+            "mtom.decode",
+            lambda data: decode(MTOM_CONTENT_TYPE, data, max_total_bytes=_MTOM_TOTAL),
+            corpus.mtom_bodies,
+            mime,
+        ),
         Target("mtom.stream", _mtom_stream, corpus.mtom_bodies, mime),
         _mtom_content_type_target(corpus),
-        Target("hl7v3.parse_patient_query", lambda data: parse_patient_query(parse_untrusted(data)), corpus.hl7_requests),
-        Target("hl7v3.parse_patient_response", lambda data: parse_patient_response(parse_untrusted(data)), corpus.hl7_responses),
-        response_decoder_target("TD0.2 response", td02.parse, corpus.responses + corpus.faults),
+        Target(
+            "hl7v3.parse_patient_query", lambda data: parse_patient_query(parse_untrusted(data)), corpus.hl7_requests
+        ),
+        Target(
+            "hl7v3.parse_patient_response",
+            lambda data: parse_patient_response(parse_untrusted(data)),
+            corpus.hl7_responses,
+        ),
+        response_decoder_target("TD0.2 response", td02.parse, corpus.responses),
         _vihf_target(corpus),
         Target("log.redact", _redact, (*envelopes, *corpus.mtom_bodies, *corpus.assertions)),
     ]

@@ -350,6 +350,23 @@ def _base64(element: etree._Element) -> bytes:
     return base64.b64decode(_text(element).translate(_XML_SPACE), validate=True)
 
 
+_LAYOUT: Final = (f"{{{DS}}}SignedInfo", f"{{{DS}}}SignatureValue")
+_KEY_INFO: Final = f"{{{DS}}}KeyInfo"
+_OBJECT: Final = f"{{{DS}}}Object"
+
+
+def _check_layout(signature: etree._Element) -> None:
+    """``SignedInfo, SignatureValue, KeyInfo?, Object*`` (XML-DSig schema): a second, unsigned ``KeyInfo`` or
+    any foreign element is refused, as xmlsec1 does (found by the fuzz differential)."""
+    names = [child.tag for child in signature if isinstance(child.tag, str)]
+    rest = names[3:] if names[2:3] == [_KEY_INFO] else names[2:]
+    if tuple(names[:2]) != _LAYOUT or any(name != _OBJECT for name in rest):
+        raise SignatureError(
+            DsigFailure.SIGNATURE_INVALID,
+            "ds:Signature must hold SignedInfo, SignatureValue, at most one KeyInfo, then only ds:Object",
+        )
+
+
 def _one(parent: etree._Element, local: str, failure: DsigFailure) -> etree._Element:
     found = [child for child in parent if child.tag == f"{{{DS}}}{local}"]
     if len(found) != 1:
@@ -451,6 +468,7 @@ def verify_enveloped(
     if len(signatures) > 1:
         raise SignatureError(DsigFailure.REFERENCE_COUNT, "more than one ds:Signature in the signed element")
     signature = signatures[0]
+    _check_layout(signature)
     signed_info = _one(signature, "SignedInfo", DsigFailure.SIGNATURE_INVALID)
     c14n_method = _one(signed_info, "CanonicalizationMethod", DsigFailure.TRANSFORM_NOT_ALLOWED)
     if c14n_method.get("Algorithm") != EXC_C14N:

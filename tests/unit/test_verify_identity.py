@@ -397,3 +397,17 @@ def test_base64_split_over_lines_is_accepted(policy: VerificationPolicy, org_sig
         node.text = "\n" + "\n".join(text[i : i + 64] for i in range(0, len(text), 64)) + "\n"
     resign_signed_info(root, org_signer)
     assert verify_vihf(etree.tostring(root), policy, now=now()).vihf
+
+
+@pytest.mark.parametrize("extra", ["KeyInfo", "Foreign"])
+def test_a_second_key_info_or_a_foreign_element_in_the_signature(
+    policy: VerificationPolicy, org_signer: SoftwareSigner, extra: str
+) -> None:
+    """Found by the fuzz campaign's xmlsec1 differential: a duplicated, unsigned KeyInfo was accepted."""
+    root = etree.fromstring(sign_vihf(build(AuthMode.AIR, org_signer, now()), org_signer))
+    key_info = _signature_part(root, "KeyInfo")
+    if extra == "KeyInfo":
+        key_info.addnext(etree.fromstring(etree.tostring(key_info)))
+    else:
+        etree.SubElement(key_info.getparent(), "{urn:evil}Foreign")
+    assert "at most one KeyInfo" in rejected(etree.tostring(root), policy, VihfRule.SIGNATURE_INVALID)
