@@ -121,6 +121,9 @@ _ASCII_COMPATIBLE: Final = (
     b"latin",
     b"windows-125",
 )
+_ENCODING_REFUSED: Final = (
+    "received XML is in an encoding SOAP peers do not use (UTF-32, EBCDIC or an unknown declared encoding); send UTF-8"
+)
 _PI_REFUSED: Final = (
     "received XML contains a processing instruction; a SOAP message must not (SOAP 1.2 part 1 §5), and an "
     "instruction inside signed content would be verified differently by other verifiers"
@@ -155,20 +158,30 @@ def _parser(*, keep_pis: bool = False) -> etree.XMLParser:
     return parser
 
 
-def _may_hold_pi(data: bytes) -> bool:
+def _encoding_family(data: bytes) -> str:
+    """``ascii`` (UTF-8 and 8-bit encodings whose markup is ASCII), ``utf-16``, or ``other`` (UTF-32, EBCDIC, or a
+    declared encoding we cannot vouch for), from the first bytes as libxml2 detects them and the declaration."""
+    head = data[:4]
+    if head.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")) or head in (b"\x00\x00\x00<", b"<\x00\x00\x00"):
+        return "other"  # UTF-32
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or head in (b"\x00<\x00?", b"<\x00?\x00"):
+        return "utf-16"
+    declaration = _XML_DECLARATION.match(data)
+    encoding = (declaration.group(1) if declaration else None) or b"utf-8"
+    return "ascii" if encoding.lower().startswith(_ASCII_COMPATIBLE) else "other"
+
+
+def _may_hold_pi(data: bytes, family: str) -> bool:
     """False when the bytes surely hold no processing instruction besides the XML declaration (the common
     case, decided without parsing); True when they may, or when the encoding hides ``<?`` from a byte scan."""
-    if data[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in data[:4]:
+    if family != "ascii":
         return True
     declaration = _XML_DECLARATION.match(data)
-    if declaration is None:
-        return data.find(b"<?") >= 0
-    encoding = (declaration.group(1) or b"utf-8").lower()
-    return not encoding.startswith(_ASCII_COMPATIBLE) or data.find(b"<?", declaration.end()) >= 0
+    return data.find(b"<?", declaration.end() if declaration else 0) >= 0
 
 
 def parse_untrusted(
-    data: bytes, *, max_bytes: int | None = None, budget: XmlBudget = DEFAULT_BUDGET, refuse_pis: bool = False
+    data: bytes, *, max_bytes: int | None = None, budget: XmlBudget = DEFAULT_BUDGET, strict: bool = False
 ) -> etree._Element:
     """Parse bytes received from the network into an element, refusing anything unsafe or over budget.
 
@@ -176,12 +189,13 @@ def parse_untrusted(
         data: the raw XML document (UTF-8 or with its own declaration).
         max_bytes: refuse documents larger than this (default: ``budget.max_bytes``).
         budget: structural limits (elements and attributes, depth, text sizes).
-        refuse_pis: refuse a document holding a processing instruction (SOAP messages, signed assertions);
-            otherwise processing instructions are dropped (a CDA's ``xml-stylesheet``).
+        strict: for SOAP messages and signed assertions: refuse a processing instruction (otherwise dropped, a
+            CDA's ``xml-stylesheet``) and an encoding other than UTF-8, UTF-16 or an ASCII-compatible 8-bit one
+            (SOAP 1.2 part 1 §5; what other verifiers read differently or not at all).
 
     Raises:
         DmpUnsafeXmlError: too large, over budget, malformed, carrying a DTD / entity declaration, or (when
-            refused) a processing instruction.
+            strict) a processing instruction or an unusual encoding.
     """
     limit = budget.max_bytes if max_bytes is None else max_bytes
     if len(data) > limit:
@@ -196,7 +210,10 @@ def parse_untrusted(
             f"received XML has more than {budget.max_nodes} elements and attributes (XmlBudget.max_nodes); "
             "raise it only if the peer is trusted to send such documents"
         )
-    keep_pis = refuse_pis and _may_hold_pi(data)
+    family = _encoding_family(data) if strict else "ascii"
+    if family == "other":
+        raise DmpUnsafeXmlError(_ENCODING_REFUSED)
+    keep_pis = strict and _may_hold_pi(data, family)
     try:
         root = etree.fromstring(data, parser=_parser(keep_pis=keep_pis))
     except etree.XMLSyntaxError as exc:

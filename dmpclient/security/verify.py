@@ -385,7 +385,7 @@ def _verify(
     assertion: etree._Element | bytes, policy: VerificationPolicy, now: dt.datetime, tls_client_subject: str | None
 ) -> VerifiedVihf:
     try:
-        root = parse_untrusted(assertion, refuse_pis=True) if isinstance(assertion, bytes) else assertion
+        root = parse_untrusted(assertion, strict=True) if isinstance(assertion, bytes) else assertion
     except DmpUnsafeXmlError as exc:
         raise rule_error(VihfRule.MALFORMED, exc.message) from None
     element = _locate(root)

@@ -231,7 +231,7 @@ def read_soap(
             instruction (SOAP 1.2 part 1 §5).
         DmpProtocolError: see :func:`parse_envelope`.
     """
-    root = parse_untrusted(xml, max_bytes=max_bytes, budget=budget, refuse_pis=True)
+    root = parse_untrusted(xml, max_bytes=max_bytes, budget=budget, strict=True)
     return parse_envelope(root, allow_soap11=allow_soap11)
 
 

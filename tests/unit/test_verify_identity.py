@@ -411,3 +411,9 @@ def test_a_second_key_info_or_a_foreign_element_in_the_signature(
     else:
         etree.SubElement(key_info.getparent(), "{urn:evil}Foreign")
     assert "at most one KeyInfo" in rejected(etree.tostring(root), policy, VihfRule.SIGNATURE_INVALID)
+
+
+def test_an_assertion_in_utf32_is_refused(policy: VerificationPolicy, org_signer: SoftwareSigner) -> None:
+    """Found by the fuzz campaign's xmlsec1 differential (xmlsec1 cannot read it; SOAP peers use UTF-8/16)."""
+    signed = sign_vihf(build(AuthMode.AIR, org_signer, now()), org_signer)
+    assert "encoding" in rejected(signed.decode().encode("utf-32"), policy, VihfRule.MALFORMED)

@@ -154,7 +154,7 @@ def test_processing_instructions_are_refused_when_asked(document: bytes) -> None
     """SOAP 1.2 part 1 §5; found by the fuzz campaign: our parser dropped them, so a signature over content with
     instructions inserted still verified for us and not for xmlsec1."""
     with pytest.raises(DmpUnsafeXmlError, match="processing instruction"):
-        parse_untrusted(document, refuse_pis=True)
+        parse_untrusted(document, strict=True)
     assert parse_untrusted(document).tag == "a"  # dropped by default (a CDA's xml-stylesheet)
 
 
@@ -163,9 +163,38 @@ def test_processing_instructions_are_refused_when_asked(document: bytes) -> None
     [b"<?xml version='1.0'?><a/>", b"<a><![CDATA[<?not a pi?>]]><!-- <?not a pi?> --></a>", b"\xef\xbb\xbf<a/>"],
 )
 def test_what_only_looks_like_a_processing_instruction_is_accepted(document: bytes) -> None:
-    assert parse_untrusted(document, refuse_pis=True).tag == "a"
+    assert parse_untrusted(document, strict=True).tag == "a"
 
 
 def test_read_soap_refuses_processing_instructions() -> None:
     with pytest.raises(DmpUnsafeXmlError, match="processing instruction"):
         read_soap(b'<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><?p?><s:Body/></s:Envelope>')
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        "<a/>".encode("utf-32"),
+        "<a/>".encode("utf-32-le"),
+        b"<?xml version='1.0' encoding='cp037'?><a/>",
+        b"<?xml version='1.0' encoding='x-unknown'?><a/>",
+    ],
+    ids=["utf-32", "utf-32-no-bom", "ebcdic-declared", "unknown"],
+)
+def test_strict_parsing_refuses_encodings_soap_peers_do_not_use(document: bytes) -> None:
+    """Found by the fuzz campaign's xmlsec1 differential: a UTF-32 assertion verified for us, not for xmlsec1."""
+    with pytest.raises(DmpUnsafeXmlError, match="encoding"):
+        parse_untrusted(document, strict=True)
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        b"<a/>",
+        "<a>é</a>".encode("utf-16"),
+        "<?xml version='1.0' encoding='UTF-16'?><a/>".encode("utf-16-le"),
+        "<?xml version='1.0' encoding='ISO-8859-1'?><a>é</a>".encode("latin-1"),
+    ],
+)
+def test_strict_parsing_accepts_utf8_utf16_and_latin1(document: bytes) -> None:
+    assert parse_untrusted(document, strict=True).tag == "a"
