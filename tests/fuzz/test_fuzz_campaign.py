@@ -64,4 +64,4 @@ def test_the_mock_survives_hostile_exchanges_over_mutual_tls(corpus: Corpus, tmp
     report = run_network(corpus, cases=20, seed=SEED, data_dir=tmp_path)
     problems = [f for f in report.findings if f.kind != "slow"]
     assert problems == [], _describe(problems)
-    assert report.liveness_checks >= 2
+    assert report.liveness_checks >= 1
