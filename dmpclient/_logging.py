@@ -35,7 +35,8 @@ REDACTED: Final = "[redacted]"
 MAX_DEBUG_CHARS: Final = 32_000
 #: Larger messages are only summarised (parsing them for a DEBUG line is not worth its memory).
 _MAX_PARSED: Final = 8 * 1024 * 1024
-_BUDGET: Final = XmlBudget(max_bytes=_MAX_PARSED, max_nodes=200_000, max_attributes=64)
+_MAX_ATTRIBUTES: Final = 64
+_BUDGET: Final = XmlBudget(max_bytes=_MAX_PARSED, max_nodes=200_000, max_attributes=_MAX_ATTRIBUTES)
 _MAX_VALUE: Final = 256
 _MAX_DIGIT_RUN: Final = 12
 _SUMMARY_NAMES: Final = 8
@@ -251,6 +252,10 @@ def _text_allowed(element: etree._Element) -> bool:
 def _attributes(element: etree._Element) -> Iterator[str]:
     """The attributes, each value shown or redacted (the parse budget bounds how many an element has: lxml
     reads them in quadratic time)."""
+    count = len(element.attrib)  # counted in linear time, before any value is read
+    if count > _MAX_ATTRIBUTES:
+        yield f" [{count} attributes: {REDACTED}]"
+        return
     patient = element.get("root", "").startswith(_PATIENT_ROOT)
     for key, raw_value in element.attrib.items():
         name, value = str(key), str(raw_value)

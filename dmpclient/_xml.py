@@ -56,8 +56,9 @@ class XmlBudget:
             comment, a CDATA section or an ``=`` in text counts too. Worst case ~400 bytes of memory each.
         max_depth: nesting depth; at most 256 (libxml2 refuses deeper documents itself).
         max_text: characters of one text node or attribute value; at most 10,000,000 (libxml2's own limit).
-        max_attributes: attributes (namespace declarations included) of one element: lxml reads the
-            attributes of an element in quadratic time, so 500,000 of them would hold a reader for hours.
+        max_attributes: attributes of one element: lxml reads the attributes of an element in quadratic time,
+            so 500,000 of them would hold a reader for hours. Checked for documents over 64 KiB (a smaller one
+            cannot hold enough of them to cost more than a fraction of a second).
     """
 
     max_bytes: int = DEFAULT_MAX_XML_BYTES
@@ -121,6 +122,8 @@ _ASCII_COMPATIBLE: Final = (
     b"latin",
     b"windows-125",
 )
+#: Below this size an element cannot carry enough attributes for lxml's quadratic reading to matter (< 0.3 s).
+_SMALL_DOCUMENT: Final = 64 * 1024
 _ENCODING_REFUSED: Final = (
     "received XML is in an encoding SOAP peers do not use (UTF-32, EBCDIC or an unknown declared encoding); send UTF-8"
 )
@@ -177,7 +180,8 @@ def _may_hold_pi(data: bytes, family: str) -> bool:
     if family != "ascii":
         return True
     declaration = _XML_DECLARATION.match(data)
-    return data.find(b"<?", declaration.end() if declaration else 0) >= 0
+    question = data.find(b"?", declaration.end() if declaration else 0)  # one byte: memchr speed
+    return question >= 0 and data.find(b"<?", question - 1) >= 0
 
 
 def parse_untrusted(
@@ -259,10 +263,11 @@ def _longer_than(characters: int) -> etree.XPath:
 
 def _check_shape(root: etree._Element, data: bytes, budget: XmlBudget) -> None:
     """Budgets checked after parsing, in C (XPath) and only when they can bite: attributes per element (when
-    the document has more ``=`` signs than the budget), and depth and text sizes stricter than libxml2's own."""
+    the document is over 64 KiB and has more ``=`` signs than the budget; below, one element cannot hold enough
+    attributes to matter), and depth and text sizes stricter than libxml2's own."""
     size = len(data)
     attributes = budget.max_attributes
-    if size > attributes and data.count(b"=") > attributes and _more_attributes_than(attributes)(root):
+    if size > _SMALL_DOCUMENT and data.count(b"=") > attributes and _more_attributes_than(attributes)(root):
         raise DmpUnsafeXmlError(
             f"received XML has an element with more than {attributes} attributes (XmlBudget.max_attributes)"
         )
