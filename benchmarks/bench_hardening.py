@@ -31,9 +31,9 @@ from typing import Final
 
 from benchmarks._harness import Result, median_seconds
 from benchmarks.bench_mock import Phase, _envelopes, _free_port, _load, _serve
+from dmpclient import issuer_from_config
 from dmpclient._logging import redact
 from dmpclient.config import SERVICES_PATH, DmpConfig
-from dmpclient.security.issuer import VihfIssuer
 from dmpclient.security.pki import init_test_pki
 from dmpclient.security.tls import client_context
 from dmpclient.soap.mtom import MtomDecoder
@@ -215,7 +215,7 @@ def _mock_under_idle(quick: bool) -> list[Result]:
         root = Path(tmp)
         pki = init_test_pki(root / "pki")
         config = DmpConfig.for_test_pki(pki, base_url="https://127.0.0.1:1" + SERVICES_PATH)
-        issuer = VihfIssuer.from_config(config)
+        issuer = issuer_from_config(config)
         context = client_context(config.load_tls_credential(), pki.ca_bundle)
         port = _free_port()
         url = f"https://127.0.0.1:{port}{SERVICES_PATH}/patients"

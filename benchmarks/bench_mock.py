@@ -24,7 +24,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
@@ -34,6 +33,7 @@ from typing import Any, Final
 import httpx
 
 from benchmarks._harness import Result, median_seconds
+from dmpclient import issuer_from_config
 from dmpclient.config import SERVICES_PATH, DmpConfig
 from dmpclient.hl7v3.wrapper import Device
 from dmpclient.ids import InsOid
@@ -45,6 +45,7 @@ from dmpclient.security.verify import VerificationPolicy, verify_vihf
 from dmpclient.security.vihf import Actor, PatientId, certificate_dn
 from dmpclient.soap.envelope import build_request, new_message_id, read_soap
 from dmpclient.transactions import patients
+from dmpclient.transactions.context import CallContext
 from mock_server.server import serve_forever
 
 INS: Final = "207058575627097"  # PATB-QUATRE (seed): an open DMP, the caller is her médecin traitant
@@ -101,23 +102,17 @@ def _serve(args: list[str], log: Path, context: ssl.SSLContext, port: int) -> su
 
 def _envelopes(issuer: VihfIssuer, count: int) -> list[bytes]:
     """``count`` TD0.2 requests, each with its own MessageID and freshly signed AIR VIHF."""
-    op = patients.test_existence(
-        INS, InsOid.TEST, lps=Device("1.2.250.1.999.1", "BENCH"), now=dt.datetime.now(dt.UTC), new_id=_uuid
-    )
+    op = patients.test_existence(CallContext(Device("1.2.250.1.999.1", "BENCH")), INS, InsOid.TEST)
     patient = PatientId(ins=INS, oid=InsOid.TEST)
     return [
         build_request(
             op.body,
-            action=op.action,
+            action=op.spec.request_action,
             message_id=new_message_id(),
-            assertion=issuer.issue(IDENTITY, patient, td=op.td, now=dt.datetime.now(dt.UTC)),
+            assertion=issuer.issue(IDENTITY, patient, now=dt.datetime.now(dt.UTC)),
         )
         for _ in range(count)
     ]
-
-
-def _uuid() -> str:
-    return str(uuid.uuid4())
 
 
 async def _load(url: str, context: ssl.SSLContext, envelopes: list[bytes], concurrency: int) -> Phase:
@@ -187,7 +182,7 @@ def run(quick: bool) -> list[Result]:
         root = Path(tmp)
         pki = init_test_pki(root / "pki")
         config = DmpConfig.for_test_pki(pki, base_url="https://127.0.0.1:1" + SERVICES_PATH)
-        issuer = VihfIssuer.from_config(config)
+        issuer = issuer_from_config(config)
         context = client_context(config.load_tls_credential(), pki.ca_bundle)
         ports = {MOCK: _free_port(), BARE: _free_port()}
         urls = {name: f"https://127.0.0.1:{port}{SERVICES_PATH}/patients" for name, port in ports.items()}

@@ -15,9 +15,9 @@ from pathlib import Path
 
 from benchmarks._harness import Result, median_seconds
 from dmpclient.xds.codes import AssociationType
-from mock_server.records import Association, NewDocument, SubmissionSet
 from mock_server.seed import seed
-from mock_server.state import Store
+from mock_server.store import Store
+from mock_server.store.records import Association, NewDocument, SubmissionSet
 
 NOW = datetime(2026, 11, 25, tzinfo=UTC)
 INS = "207058575627097"

@@ -18,7 +18,17 @@ from dmpclient.ids import InsOid
 from dmpclient.security.credentials import load_pem
 from dmpclient.security.pki import init_test_pki
 from dmpclient.security.verify import VerificationPolicy, verify_vihf
-from dmpclient.security.vihf import Actor, LpsIdentity, PatientId, SoftwareSigner, Structure, build_air, sign_vihf
+from dmpclient.security.vihf import (
+    Actor,
+    AuthMode,
+    LpsIdentity,
+    PatientId,
+    SoftwareSigner,
+    Structure,
+    VihfRequest,
+    build_vihf,
+    sign_vihf,
+)
 
 RAW = "raw RSA-2048 PKCS#1 v1.5 SHA-256 signature"
 
@@ -38,7 +48,8 @@ def run(quick: bool) -> list[Result]:
     now = dt.datetime.now(dt.UTC)
 
     def build_and_sign(engine: str = "fast") -> bytes:
-        vihf = build_air(actor, structure=structure, lps=lps, signer=signer, now=now, patient=patient)
+        request = VihfRequest(mode=AuthMode.AIR, actor=actor, structure=structure, lps=lps, now=now, patient=patient)
+        vihf = build_vihf(request, signer)
         return sign_vihf(vihf, signer, engine=engine)  # type: ignore[arg-type]
 
     signed_info_sized = b"<ds:SignedInfo>" + b"x" * 900

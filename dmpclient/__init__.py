@@ -10,8 +10,10 @@ Quick use::
         answer = dmp.test_existence("207058575627097", doctor, ins_oid=InsOid.TEST)
 """
 
-from dmpclient._client import AsyncDmpClient, DmpClient, DmpResponse
+from dmpclient._client import AsyncDmpClient, DmpClient
+from dmpclient._prepare import issuer_from_config
 from dmpclient._xml import XmlBudget, parse_untrusted
+from dmpclient.codes import Code
 from dmpclient.config import DmpConfig
 from dmpclient.errors import (
     DmpBusinessError,
@@ -38,6 +40,8 @@ from dmpclient.hl7v3.patient_query import AuthorizationStatus, DmpStatus, Existe
 from dmpclient.ids import InsOid
 from dmpclient.security.issuer import CallerIdentity, VihfIssuer
 from dmpclient.security.vihf import Actor, AuthMode, NonPsRole, PurposeOfUse, Structure
+from dmpclient.soap.response import Response
+from dmpclient.transactions.context import CallContext
 from dmpclient.transactions.operation import Operation, PatientRef
 
 __version__ = "0.1.0"
@@ -47,7 +51,9 @@ __all__ = [
     "AsyncDmpClient",
     "AuthMode",
     "AuthorizationStatus",
+    "CallContext",
     "CallerIdentity",
+    "Code",
     "DmpBusinessError",
     "DmpClient",
     "DmpConfig",
@@ -58,7 +64,6 @@ __all__ = [
     "DmpNotFoundError",
     "DmpProtocolError",
     "DmpRegistryError",
-    "DmpResponse",
     "DmpRightsError",
     "DmpRightsPrecheckError",
     "DmpSecurityError",
@@ -78,9 +83,11 @@ __all__ = [
     "PatientRef",
     "PurposeOfUse",
     "RegistryErrorItem",
+    "Response",
     "Structure",
     "VihfIssuer",
     "XmlBudget",
     "__version__",
+    "issuer_from_config",
     "parse_untrusted",
 ]

@@ -1,35 +1,28 @@
-"""The HTTP shells: :class:`DmpClient` (sync) and :class:`AsyncDmpClient` (async) over mutual TLS.
+"""The two shells: :class:`DmpClient` (sync) and :class:`AsyncDmpClient` (async).
 
-This is the only module importing :mod:`httpx`. Everything but the socket work is shared (``_Core``):
-request preparation (SOAP 1.2 envelope, MTOM framing), reading and interpreting the answer (plain SOAP
-or MTOM, SOAP fault → exception, HTTP status without SOAP → :class:`~dmpclient.errors.DmpHttpError`),
-the mapping of transport failures to :class:`~dmpclient.errors.DmpTransportError` subclasses with a
-diagnosis of TLS failures, the retry policy and logging. The two shells differ only in awaiting.
-
-Retries (opt-in, ``config.retry``) apply to idempotent calls only, on connect errors, timeouts and
-HTTP 503; a retry re-sends the same message (same MessageID) with a freshly signed VIHF when the caller
-gave a VIHF factory (AIR tokens are single-use). Submissions and updates are
-never re-sent (reference §9.4, §9.7).
+They only loop over the network. Everything else is shared and pure: the operation comes from
+:mod:`dmpclient.transactions`, the request from :class:`~dmpclient._prepare.Preparation` (VIHF,
+envelope, MTOM framing), the answer from :func:`~dmpclient.soap.response.read_response`, the bytes from a
+:mod:`transport <dmpclient.transport>`. What the two shells add is the attempt loop: a total deadline,
+opt-in retries of idempotent calls (connect errors, timeouts, HTTP 503; each retry gets a freshly signed
+VIHF under the same MessageID — AIR tokens are single-use), and one INFO line per call. Submissions and
+updates are never re-sent (reference §9.4, §9.7).
 """
 
 from __future__ import annotations
 
-import asyncio
-import dataclasses
 import datetime as dt
-import importlib.metadata
+import inspect
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
-from typing import Final, Self, TypeVar
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING, Any, Final, Self, TypeVar
 
-import httpx
 from lxml import etree
 
+from dmpclient._deadline import Deadline
 from dmpclient._logging import logger, redact, redact_headers
 from dmpclient._prepare import Preparation
 from dmpclient.config import DmpConfig
@@ -39,345 +32,138 @@ from dmpclient.errors import (
     DmpHttpError,
     DmpProtocolError,
     DmpTimeoutError,
-    DmpTlsError,
     DmpTransportError,
 )
 from dmpclient.hl7v3.patient_query import ExistenceAnswer
-from dmpclient.hl7v3.wrapper import Device
 from dmpclient.ids import InsOid
 from dmpclient.security.issuer import CallerIdentity, VihfIssuer
-from dmpclient.security.tls import TlsDiagnosis, TlsFailure, client_context, diagnose_tls_failure
 from dmpclient.soap import mtom
-from dmpclient.soap.envelope import MustUnderstandStyle, SoapMessage, build_request, new_message_id, read_soap
-from dmpclient.soap.faults import raise_for_fault
+from dmpclient.soap.envelope import new_message_id
+from dmpclient.soap.request import PreparedRequest
+from dmpclient.soap.response import Response, ResponseReader, read_response
 from dmpclient.transactions import patients
+from dmpclient.transactions.context import CallContext
 from dmpclient.transactions.operation import Operation
 
-__all__ = ["AsyncDmpClient", "DmpClient", "DmpResponse"]
+if TYPE_CHECKING:
+    from dmpclient.transport import AsyncTransport, Transport
 
-_HttpClient = TypeVar("_HttpClient", httpx.Client, httpx.AsyncClient)
+__all__ = ["AsyncDmpClient", "DmpClient"]
+
 T = TypeVar("T")
-AssertionSource = bytes | Callable[[], bytes] | None
-
-
-_SOAP_CONTENT_TYPE: Final = 'application/soap+xml; charset=UTF-8; action="{action}"'
+#: Builds one attempt's request from its MessageID and the extra headers of that attempt.
+Prepare = Callable[[str, Mapping[str, str] | None], PreparedRequest]
 _RETRY_STATUSES: Final = frozenset({503})
-_MAX_MTOM_RESPONSE: Final = 1 << 30  # attachments are spooled to disk; bound the disk use too
-_STATUS_HINTS: Final = {
-    401: "the server did not accept the caller: check the certificate registration for this environment",
-    403: "the server refused the caller: check the certificate registration for this environment",
-    404: "check base_url / environment and the service name",
-    413: "the request is larger than the server accepts",
-    502: "a gateway in front of the DMP failed; retry later",
-    503: "the service is unavailable; retry later",
-    504: "a gateway in front of the DMP timed out; retry later",
-}
-
-
-def _user_agent() -> str:
-    try:
-        return f"dmpclient/{importlib.metadata.version('dmpclient')}"
-    except importlib.metadata.PackageNotFoundError:  # pragma: no cover - running from a source tree
-        return "dmpclient"
-
-
-@dataclass(slots=True)
-class DmpResponse:
-    """The answer to one call.
-
-    Attributes:
-        message: the SOAP response (never a fault: faults are raised).
-        attachments: the decoded MTOM parts when the DMP answered in MTOM (ITI-43, ITI-41), else ``None``;
-            parts may be spooled to temporary files: :meth:`close` (or ``with``) releases them.
-        status_code: the HTTP status.
-    """
-
-    message: SoapMessage
-    attachments: mtom.MtomDecoded | None
-    status_code: int
-
-    def close(self) -> None:
-        """Release spooled attachments."""
-        if self.attachments is not None:
-            self.attachments.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-@dataclass(frozen=True, slots=True)
-class _Call:
-    """One prepared call: everything needed to (re-)send it."""
-
-    service: str
-    url: str
-    td: str
-    action: str
-    message_id: str
-    idempotent: bool
-    envelope: bytes
-    attachments: tuple[mtom.OutgoingPart, ...]
-    body: etree._Element
-    assertion: AssertionSource
-
-
-class _BodyReader:
-    """Accumulates the response body: MTOM through the streaming decoder (parts spooled), plain XML bounded."""
-
-    def __init__(self, content_type: str, max_bytes: int) -> None:
-        multipart = mtom.is_multipart(content_type)
-        self._decoder = (
-            mtom.MtomDecoder(content_type, max_root_bytes=max_bytes, max_total_bytes=_MAX_MTOM_RESPONSE)
-            if multipart
-            else None
-        )
-        self._buffer = bytearray()
-        self._max = max_bytes
-
-    def feed(self, chunk: bytes) -> None:
-        if self._decoder is not None:
-            self._decoder.feed(chunk)
-            return
-        self._buffer += chunk
-        if len(self._buffer) > self._max:
-            raise DmpProtocolError(
-                f"the response exceeds max_response_bytes ({self._max} bytes); raise it in the configuration "
-                "only if such answers are expected"
-            )
-
-    def finish(self) -> tuple[bytes, mtom.MtomDecoded | None]:
-        if self._decoder is None:
-            return bytes(self._buffer), None
-        decoded = self._decoder.close()
-        self._decoder = None
-        return decoded.root_xml, decoded
-
-    def abort(self) -> None:
-        """Drop a partly received body (deletes spooled parts)."""
-        if self._decoder is not None:
-            self._decoder.abort()
-            self._decoder = None
-
-
-class _Core(Preparation):
-    """What both shells share: preparation, interpretation, error mapping, retry decisions, logging."""
-
-    def http_client(self, kind: type[_HttpClient]) -> _HttpClient:
-        """A pooled keep-alive httpx client (sync or async) over the configured mutual TLS."""
-        timeouts = self.config.timeouts
-        return kind(
-            verify=client_context(self.config.load_tls_credential(), self.config.ca_bundle),
-            timeout=httpx.Timeout(
-                connect=timeouts.connect, read=timeouts.read, write=timeouts.write, pool=timeouts.pool
-            ),
-            limits=httpx.Limits(max_connections=20, max_keepalive_connections=10, keepalive_expiry=30.0),
-            proxy=self.config.proxy,
-            trust_env=False,  # proxies and CAs come from DmpConfig only
-            follow_redirects=False,
-            headers={"User-Agent": _user_agent()},
-        )
-
-    def prepare(
-        self,
-        service: str,
-        body: etree._Element,
-        *,
-        action: str,
-        td: str,
-        assertion: AssertionSource,
-        idempotent: bool,
-        attachments: Sequence[mtom.OutgoingPart],
-        message_id: str | None,
-    ) -> _Call:
-        message_id = message_id or new_message_id()
-        call = _Call(
-            service,
-            self.config.service_url(service),
-            td,
-            action,
-            message_id,
-            idempotent,
-            b"",
-            tuple(attachments),
-            body,
-            assertion,
-        )
-        return self.refresh(call)
-
-    def refresh(self, call: _Call) -> _Call:
-        """(Re)build the envelope; with an assertion factory, every attempt gets a fresh VIHF, same MessageID."""
-        source = call.assertion
-        try:
-            assertion = source() if callable(source) else source
-            wire = self.config.wire
-            envelope = build_request(
-                call.body,
-                action=call.action,
-                message_id=call.message_id,
-                to=call.url if wire.wsa_to_endpoint else "",
-                assertion=assertion,
-                must_understand=MustUnderstandStyle(wire.must_understand),
-            )
-        except DmpError as exc:
-            raise exc.with_context(td=call.td, message_id=call.message_id) from None
-        return dataclasses.replace(call, envelope=envelope)
-
-    def request_parts(self, call: _Call) -> tuple[dict[str, str], bytes | mtom.MtomMessage]:
-        """Headers and content of one attempt (MTOM is re-encoded each time: its stream is single-use)."""
-        if not call.attachments:
-            return {"Content-Type": _SOAP_CONTENT_TYPE.format(action=call.action)}, call.envelope
-        message = mtom.encode(call.envelope, call.attachments, action=call.action)
-        return {"Content-Type": message.content_type, "Content-Length": str(message.content_length())}, message
-
-    def reader(self, content_type: str) -> _BodyReader:
-        return _BodyReader(content_type, self.config.max_response_bytes)
-
-    def interpret(
-        self, call: _Call, status: int, content_type: str, xml: bytes, attachments: mtom.MtomDecoded | None
-    ) -> DmpResponse:
-        """SOAP message → response; fault → its exception; error status without SOAP → DmpHttpError."""
-        try:
-            self._log_debug("response", call, {"content-type": content_type}, xml)
-            try:
-                message = read_soap(xml, max_bytes=self.config.max_response_bytes)
-            except DmpProtocolError as exc:
-                if 200 <= status < 300:
-                    raise exc.with_context(td=call.td, message_id=call.message_id) from None
-                raise self.http_error(call, status, content_type) from None
-            raise_for_fault(message, td=call.td)
-            if message.relates_to and message.relates_to != call.message_id:
-                raise DmpProtocolError(
-                    f"the answer relates to another request (wsa:RelatesTo {message.relates_to}); a proxy or the "
-                    "platform mixed up two exchanges"
-                )
-            if not 200 <= status < 300:
-                raise self.http_error(call, status, content_type, "with a SOAP envelope that is not a fault")
-            return DmpResponse(message, attachments, status)
-        except DmpError as exc:
-            if attachments is not None:
-                attachments.close()
-            raise exc.with_context(td=call.td, message_id=call.message_id) from None
-
-    def http_error(
-        self, call: _Call, status: int, content_type: str, what: str = "without a SOAP envelope"
-    ) -> DmpHttpError:
-        hint = _STATUS_HINTS.get(status, "the answer is not a usable SOAP message")
-        return DmpHttpError(
-            f"HTTP {status} from the {call.service} service {what} (content-type {content_type or 'none'}): {hint}",
-            status_code=status,
-            td=call.td,
-            message_id=call.message_id,
-        )
-
-    def transport_error(self, exc: httpx.RequestError, call: _Call) -> DmpError:
-        """Map an httpx failure to the SDK taxonomy, with what to check."""
-        host = urlsplit(call.url).netloc
-        context = {"td": call.td, "message_id": call.message_id}
-        diagnosis = diagnose_tls_failure(exc, in_handshake=isinstance(exc, httpx.ConnectError))
-        if diagnosis is not None:
-            return DmpTlsError(self._tls_message(diagnosis, host), **context)
-        if isinstance(exc, httpx.TimeoutException):
-            kind = type(exc).__name__.removesuffix("Timeout").lower()
-            limit = getattr(self.config.timeouts, kind, None)
-            return DmpTimeoutError(
-                f"{kind} timeout talking to {host}" + (f" (timeouts.{kind} = {limit} s)" if limit else ""), **context
-            )
-        if isinstance(exc, httpx.ConnectError | httpx.ProxyError):
-            return DmpConnectError(
-                f"cannot connect to {host} ({exc or type(exc).__name__}): check base_url / environment, the "
-                "network path (firewall, proxy) and that the platform is up",
-                **context,
-            )
-        if isinstance(exc, httpx.DecodingError):
-            return DmpProtocolError(f"cannot decode the answer of {host}: {exc}", **context)
-        return DmpTransportError(
-            f"the exchange with {host} broke off ({type(exc).__name__}: {exc or 'no detail'}); if this happens on "
-            "every call, the server may be refusing our client certificate: check credentials.tls",
-            **context,
-        )
-
-    def _tls_message(self, diagnosis: TlsDiagnosis, host: str) -> str:
-        if diagnosis.failure is TlsFailure.SERVER_UNTRUSTED:
-            return (
-                f"TLS: the server certificate of {host} is not trusted by ca_bundle {self.config.ca_bundle} "
-                f"({diagnosis.detail}); check that ca_bundle holds the CA chain of this environment (IGC-Santé)"
-            )
-        if diagnosis.failure is TlsFailure.HOSTNAME_MISMATCH:
-            return f"TLS: the server certificate does not match {host} ({diagnosis.detail}); check base_url"
-        if diagnosis.failure is TlsFailure.CLIENT_CERT_REFUSED:
-            return (
-                f"TLS: the server refused our client certificate ({diagnosis.detail}): check credentials.tls is the "
-                "ORG AUTH_CLI certificate registered for this environment, issued by a CA the server trusts, "
-                "and still valid"
-            )
-        if diagnosis.failure is TlsFailure.CLOSED_IN_HANDSHAKE:
-            return (
-                f"TLS: {host} closed the connection during the handshake ({diagnosis.detail}): it most likely refused "
-                "our client certificate — check credentials.tls is the ORG AUTH_CLI certificate registered for this "
-                "environment and issued by a CA the server trusts (or the server accepts none of our TLS 1.2 suites)"
-            )
-        return (
-            f"TLS handshake with {host} failed ({diagnosis.detail}); the DMP requires TLS 1.2 with ECDHE-RSA "
-            "suites and an RSA client certificate"
-        )
-
-    def retry_delay(self, call: _Call, attempt: int, error: DmpError) -> float | None:
-        """Seconds to wait before another attempt, or ``None`` to give up (full-jitter exponential backoff)."""
-        policy = self.config.retry
-        retryable = isinstance(error, DmpConnectError | DmpTimeoutError) or (
-            isinstance(error, DmpHttpError) and error.status_code in _RETRY_STATUSES
-        )
-        if not (call.idempotent and retryable and attempt < policy.max_attempts):
-            return None
-        cap = min(policy.backoff_max, policy.backoff_initial * 2 ** (attempt - 1))
-        return random.uniform(0, cap)  # noqa: S311 - jitter, not cryptography
-
-    def log_request(self, call: _Call, headers: Mapping[str, str]) -> None:
-        self._log_debug("request", call, headers, call.envelope)
-
-    def log_outcome(self, call: _Call, attempts: int, started: float, outcome: str) -> None:
-        """The one INFO line per call: TD, service, outcome, duration, attempts, message id (no patient data)."""
-        logger.info(
-            "%s %s -> %s in %d ms (%d attempt%s) message_id=%s",
-            call.td,
-            call.service,
-            outcome,
-            (time.perf_counter() - started) * 1000,
-            attempts,
-            "" if attempts == 1 else "s",
-            call.message_id,
-        )
-
-    @staticmethod
-    def _log_debug(what: str, call: _Call, headers: Mapping[str, str], xml: bytes) -> None:
-        if logger.isEnabledFor(logging.DEBUG):
-            logger.debug(
-                "%s %s %s message_id=%s headers=%s\n%s",
-                call.td,
-                call.service,
-                what,
-                call.message_id,
-                redact_headers(headers),
-                redact(xml),
-            )
-
-
-def _parse(op: Operation[T], response: DmpResponse) -> T:
-    """``op.parse`` with the TD and message id on every error; a parser crash is the peer's unreadable answer."""
-    context = {"td": op.td, "message_id": response.message.relates_to}
-    try:
-        return op.parse(response.message)
-    except DmpError as exc:
-        raise exc.with_context(**context) from None
-    except (ValueError, LookupError, TypeError) as exc:
-        raise DmpProtocolError(f"{op.td}: the answer could not be read ({type(exc).__name__})", **context) from exc
+#: Failures that say nothing about the answer's content: the call may be re-sent if it is idempotent.
+_RETRYABLE: Final = (DmpConnectError, DmpTimeoutError)
 
 
 def _utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+async def _asyncio_sleep(seconds: float) -> None:
+    import asyncio  # noqa: PLC0415 - asyncio is only needed by async clients
+
+    await asyncio.sleep(seconds)
+
+
+class _Shell:
+    """What the sync and async clients share besides the pure core: attempts, retries, logging, accessors."""
+
+    def __init__(
+        self,
+        config: DmpConfig,
+        clock: Callable[[], dt.datetime],
+        issuer: VihfIssuer | None,
+        headers: Callable[[], Any] | None,
+    ) -> None:
+        self._prep = Preparation(config, clock, issuer)
+        self._headers = headers
+
+    @property
+    def config(self) -> DmpConfig:
+        """The configuration this client was built with."""
+        return self._prep.config
+
+    @property
+    def vihf_issuer(self) -> VihfIssuer:
+        """The issuer that builds and signs this client's VIHFs (signing key loaded on first use)."""
+        return self._prep.issuer
+
+    @property
+    def context(self) -> CallContext:
+        """What operation builders need (LPS device, clock, ids): ``transactions.x.y(client.context, …)``."""
+        return self._prep.context()
+
+    def _deadline(self, seconds: float | None) -> Deadline:
+        return Deadline(seconds if seconds is not None else self.config.timeouts.total)
+
+    def _again(self, prepare: Prepare, failed: PreparedRequest, attempt: int, started: float) -> PreparedRequest:
+        """The next attempt under the same MessageID; a failure to prepare it is logged like any outcome."""
+        try:
+            return prepare(failed.message_id, self._headers() if self._headers else None)
+        except DmpError as error:
+            self._log_outcome(failed, attempt, started, _outcome(error))
+            raise
+
+    def _reader(self) -> ResponseReader:
+        return ResponseReader(self.config.max_response_bytes)
+
+    def _interpret(self, request: PreparedRequest, reader: ResponseReader) -> Response:
+        raw = reader.finish()
+        self._log_debug("response", request, {"content-type": raw.content_type}, raw.xml)
+        return read_response(request, raw, max_bytes=self.config.max_response_bytes)
+
+    def _retry_delay(self, request: PreparedRequest, attempt: int, error: DmpError, deadline: Deadline) -> float | None:
+        """Seconds to wait before another attempt, or ``None`` to give up (full-jitter exponential backoff)."""
+        policy = self.config.retry
+        retryable = isinstance(error, _RETRYABLE) or (
+            isinstance(error, DmpHttpError) and error.status_code in _RETRY_STATUSES
+        )
+        if not (request.idempotent and retryable and attempt < policy.max_attempts) or deadline.expired:
+            return None
+        cap = min(policy.backoff_max, policy.backoff_initial * 2 ** (attempt - 1))
+        delay = random.uniform(0, cap)  # noqa: S311 - jitter, not cryptography
+        return delay if delay < deadline.remaining() else None
+
+    @staticmethod
+    def _parse(op: Operation[T], response: Response) -> T:
+        """The operation's decoder, with the TD and message id on every error; a crash is an unreadable answer."""
+        context = {"td": op.td, "message_id": response.message.relates_to}
+        try:
+            return op.parse(response)
+        except DmpError as exc:
+            raise exc.with_context(**context) from None
+        except Exception as exc:  # a decoder bug on a hostile answer must still be a DmpError
+            raise DmpProtocolError(f"{op.td}: the answer could not be read ({type(exc).__name__})", **context) from exc
+
+    @staticmethod
+    def _log_outcome(request: PreparedRequest, attempts: int, started: float, outcome: str) -> None:
+        """The one INFO line per call: TD, service, outcome, duration, attempts, message id (no patient data)."""
+        logger.info(
+            "%s %s -> %s in %d ms (%d attempt%s) message_id=%s",
+            request.td,
+            request.service,
+            outcome,
+            (time.perf_counter() - started) * 1000,
+            attempts,
+            "" if attempts == 1 else "s",
+            request.message_id,
+        )
+
+    @staticmethod
+    def _log_debug(what: str, request: PreparedRequest, headers: Mapping[str, str], xml: bytes) -> None:
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "%s %s %s message_id=%s headers=%s\n%s",
+                request.td,
+                request.service,
+                what,
+                request.message_id,
+                redact_headers(headers),
+                redact(xml),
+            )
 
 
 def _outcome(error: DmpError) -> str:
@@ -385,51 +171,58 @@ def _outcome(error: DmpError) -> str:
     return f"{type(error).__name__}" + (f" (HTTP {status})" if status else "")
 
 
-class _Shell:
-    """What the sync and async clients share besides the protocol core: the public read-only accessors."""
-
-    _core: _Core
-
-    @property
-    def config(self) -> DmpConfig:
-        """The configuration this client was built with."""
-        return self._core.config
-
-    @property
-    def vihf_issuer(self) -> VihfIssuer:
-        """The issuer that builds and signs this client's VIHFs (signing key loaded on first use)."""
-        return self._core.issuer
-
-    def lps_device(self) -> Device:
-        """The HL7v3 sender device of this software (``lps.id`` OID, ``lps.nom``)."""
-        return self._core.lps_device()
-
-
 class DmpClient(_Shell):
     """Synchronous DMP client over mutual TLS (one pooled keep-alive connection set per client).
 
     Args:
         config: the configuration (credentials are loaded once, here).
-        http_client: an ``httpx.Client`` to use instead of building one (tests); the caller closes it.
+        transport: how requests travel (default: HTTPS with httpx over the configured mutual TLS; tests
+            may pass ``mock_server.inprocess.InProcessTransport`` to run without sockets).
         sleep: how to wait between retries (tests inject a recorder).
         clock: current time for VIHFs and messages (tests freeze it).
         vihf_issuer: who builds and signs the VIHFs (default: ``credentials.signing`` of the configuration;
             pass one over a card :class:`~dmpclient.security.vihf.Signer` for DIRECTE mode).
+        headers: a function giving extra HTTP headers for each attempt, e.g. a Pro Santé Connect session's
+            ``session.dmp_authorization_header`` (the exchanged ``Authorization: Bearer`` token, reference §11.5);
+            on the async client it may be a coroutine function.
     """
 
     def __init__(
         self,
         config: DmpConfig,
         *,
-        http_client: httpx.Client | None = None,
+        transport: Transport | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], dt.datetime] = _utc_now,
         vihf_issuer: VihfIssuer | None = None,
+        headers: Callable[[], Any] | None = None,
     ) -> None:
-        self._core = _Core(config, clock, vihf_issuer)
-        self._owns_http = http_client is None
-        self._http = http_client if http_client is not None else self._core.http_client(httpx.Client)
+        super().__init__(config, clock, vihf_issuer, headers)
+        if transport is None:
+            from dmpclient.transport import HttpTransport  # noqa: PLC0415 - httpx only when a client is built
+
+            transport = HttpTransport(config)
+        self._transport = transport
         self._sleep = sleep
+
+    def execute(
+        self, op: Operation[T], identity: CallerIdentity, *, precheck: bool = True, deadline: float | None = None
+    ) -> T:
+        """Run a transaction for ``identity``: rights pre-check, fresh signed VIHF, send, decode.
+
+        Args:
+            deadline: the total time budget of the call in seconds (default ``timeouts.total``).
+
+        Raises:
+            DmpRightsPrecheckError: the official matrices refuse the call (nothing was sent).
+        """
+        if precheck:
+            self._prep.precheck(op, identity)
+        with self.send(
+            lambda message_id, headers: self._prep.prepare(op, identity, message_id=message_id, extra_headers=headers),
+            deadline,
+        ) as response:
+            return self._parse(op, response)
 
     def call(
         self,
@@ -438,113 +231,73 @@ class DmpClient(_Shell):
         *,
         action: str,
         td: str,
-        assertion: AssertionSource,
+        assertion: bytes | None,
         idempotent: bool,
-        attachments: Sequence[mtom.OutgoingPart] = (),
+        attachments: tuple[mtom.OutgoingPart, ...] = (),
+        deadline: float | None = None,
         message_id: str | None = None,
-    ) -> DmpResponse:
-        """Send one SOAP request to ``{base_url}/{service}`` and return the parsed answer.
+    ) -> Response:
+        """Send a raw SOAP body with a ready-made VIHF (``None`` sends none): integration tests, new TDs.
 
-        Args:
-            service: ``registry``, ``repository``, ``patients``… (reference §1.2).
-            body: the body root element.
-            action: the TD's ``wsa:Action``.
-            td: the TD name, for errors and logs (``"TD3.1"``).
-            assertion: the signed VIHF bytes, or a factory called for every attempt (``None`` sends no
-                ``wsse:Security``).
-            idempotent: whether the call may be re-sent by the retry policy.
-            attachments: MTOM parts (ITI-41); the request is then ``multipart/related``.
-            message_id: the WS-Addressing MessageID (a fresh one by default).
-
-        Raises:
-            DmpSoapFault: the DMP answered a SOAP fault (DmpRightsError for rights refusals).
-            DmpHttpError: an HTTP error status without SOAP envelope.
-            DmpTransportError: connect (DmpConnectError), TLS (DmpTlsError) or timeout (DmpTimeoutError).
-            DmpProtocolError: the answer is unreadable.
+        The caller closes the returned :class:`~dmpclient.soap.response.Response` (``with``).
         """
-        call = self._core.prepare(
-            service,
-            body,
-            action=action,
-            td=td,
-            assertion=assertion,
-            idempotent=idempotent,
-            attachments=attachments,
-            message_id=message_id,
+        parts: dict[str, Any] = {"td": td, "action": action, "body": body, "assertion": assertion}
+        return self.send(
+            lambda message_id, headers: self._prep.request(
+                service=service,
+                idempotent=idempotent,
+                attachments=attachments,
+                message_id=message_id,
+                extra_headers=headers,
+                **parts,
+            ),
+            deadline,
+            message_id,
         )
-        started, attempt = time.perf_counter(), 0
+
+    def send(self, prepare: Prepare, deadline: float | None = None, message_id: str | None = None) -> Response:
+        """The attempt loop: ``prepare(message_id, headers)`` builds each attempt, all under one MessageID."""
+        budget, started, attempt = self._deadline(deadline), time.perf_counter(), 0
+        request = prepare(message_id or new_message_id(), self._headers() if self._headers else None)
         while True:
             attempt += 1
             try:
-                response = self._attempt(call)
+                response = self._attempt(request, budget)
             except DmpError as error:
-                delay = self._core.retry_delay(call, attempt, error)
+                delay = self._retry_delay(request, attempt, error, budget)
                 if delay is None:
-                    self._core.log_outcome(call, attempt, started, _outcome(error))
+                    self._log_outcome(request, attempt, started, _outcome(error))
                     raise
                 self._sleep(delay)
-                call = self._core.refresh(call) if callable(call.assertion) else call
+                request = self._again(prepare, request, attempt, started)
                 continue
-            self._core.log_outcome(call, attempt, started, f"HTTP {response.status_code}")
+            self._log_outcome(request, attempt, started, f"HTTP {response.status_code}")
             return response
 
-    def _attempt(self, call: _Call) -> DmpResponse:
-        headers, content = self._core.request_parts(call)
-        stream = content if isinstance(content, bytes) else content.iter_bytes()
-        request = self._http.build_request("POST", call.url, content=stream, headers=headers)
-        self._core.log_request(call, request.headers)
+    def _attempt(self, request: PreparedRequest, deadline: Deadline) -> Response:
+        self._log_debug("request", request, request.headers, request.envelope)
+        reader = self._reader()
         try:
-            response = self._http.send(request, stream=True)
-            try:
-                reader = self._core.reader(response.headers.get("content-type", ""))
-                try:
-                    for chunk in response.iter_bytes():
-                        reader.feed(chunk)
-                    xml, decoded = reader.finish()
-                except BaseException:
-                    reader.abort()
-                    raise
-            finally:
-                response.close()
-        except httpx.RequestError as exc:
-            raise self._core.transport_error(exc, call) from exc
+            self._transport.exchange(request, reader, deadline)
+            return self._interpret(request, reader)
         except DmpError as exc:
-            raise exc.with_context(td=call.td, message_id=call.message_id) from None
-        return self._core.interpret(call, response.status_code, response.headers.get("content-type", ""), xml, decoded)
-
-    def execute(self, op: Operation[T], identity: CallerIdentity, *, precheck: bool = True) -> T:
-        """Run a prepared transaction for ``identity``: rights pre-check, fresh signed VIHF, send, parse.
-
-        Raises:
-            DmpRightsPrecheckError: the official matrices refuse the call (nothing was sent).
-        """
-        if precheck:
-            self._core.precheck(op, identity)
-        with self.call(
-            op.service,
-            op.body,
-            action=op.action,
-            td=op.td,
-            assertion=self._core.assertion_source(op, identity),
-            idempotent=op.idempotent,
-            attachments=op.attachments,
-        ) as response:
-            return _parse(op, response)
+            reader.abort()
+            raise exc.with_context(td=request.td, message_id=request.message_id) from None
+        except OSError as exc:  # spooling an MTOM part to disk failed
+            reader.abort()
+            raise _spool_error(exc, request) from exc
 
     def test_existence(self, ins: str, identity: CallerIdentity, *, ins_oid: str = InsOid.NIR) -> ExistenceAnswer:
         """TD0.2: does a DMP exist for this INS, is it open, is the caller authorised / médecin traitant?"""
-        op = patients.test_existence(ins, ins_oid, **self._core.hl7_context())
-        return self.execute(op, identity)
+        return self.execute(patients.test_existence(self.context, ins, ins_oid), identity)
 
     def administrative_data(self, ins: str, identity: CallerIdentity, *, ins_oid: str = InsOid.NIR) -> ExistenceAnswer:
         """TD1.3a: the patient's administrative data and oppositions recorded in the DMP."""
-        op = patients.administrative_data(ins, ins_oid, **self._core.hl7_context())
-        return self.execute(op, identity)
+        return self.execute(patients.administrative_data(self.context, ins, ins_oid), identity)
 
     def close(self) -> None:
-        """Close the pooled connections (only those of a client this object created)."""
-        if self._owns_http:
-            self._http.close()
+        """Close the pooled connections (only those of a transport this client created)."""
+        self._transport.close()
 
     def __enter__(self) -> Self:
         return self
@@ -556,29 +309,38 @@ class DmpClient(_Shell):
 
 
 class AsyncDmpClient(_Shell):
-    """Asynchronous twin of :class:`DmpClient` (same arguments and behaviour, awaited).
-
-    Args:
-        config: the configuration.
-        http_client: an ``httpx.AsyncClient`` to use instead of building one (tests); the caller closes it.
-        sleep: how to wait between retries.
-        clock: current time for VIHFs and messages.
-        vihf_issuer: who builds and signs the VIHFs (see :class:`DmpClient`).
-    """
+    """Asynchronous twin of :class:`DmpClient` (same arguments and methods, awaited)."""
 
     def __init__(
         self,
         config: DmpConfig,
         *,
-        http_client: httpx.AsyncClient | None = None,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        transport: AsyncTransport | None = None,
+        sleep: Callable[[float], Awaitable[None]] = _asyncio_sleep,
         clock: Callable[[], dt.datetime] = _utc_now,
         vihf_issuer: VihfIssuer | None = None,
+        headers: Callable[[], Any] | None = None,
     ) -> None:
-        self._core = _Core(config, clock, vihf_issuer)
-        self._owns_http = http_client is None
-        self._http = http_client if http_client is not None else self._core.http_client(httpx.AsyncClient)
+        super().__init__(config, clock, vihf_issuer, headers)
+        if transport is None:
+            from dmpclient.transport import AsyncHttpTransport  # noqa: PLC0415 - httpx only when a client is built
+
+            transport = AsyncHttpTransport(config)
+        self._transport = transport
         self._sleep = sleep
+
+    async def execute(
+        self, op: Operation[T], identity: CallerIdentity, *, precheck: bool = True, deadline: float | None = None
+    ) -> T:
+        """See :meth:`DmpClient.execute`."""
+        if precheck:
+            self._prep.precheck(op, identity)
+        response = await self.send(
+            lambda message_id, headers: self._prep.prepare(op, identity, message_id=message_id, extra_headers=headers),
+            deadline,
+        )
+        with response:
+            return self._parse(op, response)
 
     async def call(
         self,
@@ -587,97 +349,86 @@ class AsyncDmpClient(_Shell):
         *,
         action: str,
         td: str,
-        assertion: AssertionSource,
+        assertion: bytes | None,
         idempotent: bool,
-        attachments: Sequence[mtom.OutgoingPart] = (),
+        attachments: tuple[mtom.OutgoingPart, ...] = (),
+        deadline: float | None = None,
         message_id: str | None = None,
-    ) -> DmpResponse:
+    ) -> Response:
         """See :meth:`DmpClient.call`."""
-        call = self._core.prepare(
-            service,
-            body,
-            action=action,
-            td=td,
-            assertion=assertion,
-            idempotent=idempotent,
-            attachments=attachments,
-            message_id=message_id,
+        parts: dict[str, Any] = {"td": td, "action": action, "body": body, "assertion": assertion}
+        return await self.send(
+            lambda message_id, headers: self._prep.request(
+                service=service,
+                idempotent=idempotent,
+                attachments=attachments,
+                message_id=message_id,
+                extra_headers=headers,
+                **parts,
+            ),
+            deadline,
+            message_id,
         )
-        started, attempt = time.perf_counter(), 0
+
+    async def send(self, prepare: Prepare, deadline: float | None = None, message_id: str | None = None) -> Response:
+        """See :meth:`DmpClient.send` (the header provider may be a coroutine function)."""
+        budget, started, attempt = self._deadline(deadline), time.perf_counter(), 0
+        request = prepare(message_id or new_message_id(), await self._async_headers())
         while True:
             attempt += 1
             try:
-                response = await self._attempt(call)
+                response = await self._attempt(request, budget)
             except DmpError as error:
-                delay = self._core.retry_delay(call, attempt, error)
+                delay = self._retry_delay(request, attempt, error, budget)
                 if delay is None:
-                    self._core.log_outcome(call, attempt, started, _outcome(error))
+                    self._log_outcome(request, attempt, started, _outcome(error))
                     raise
                 await self._sleep(delay)
-                call = self._core.refresh(call) if callable(call.assertion) else call
+                request = await self._again_async(prepare, request, attempt, started)
                 continue
-            self._core.log_outcome(call, attempt, started, f"HTTP {response.status_code}")
+            self._log_outcome(request, attempt, started, f"HTTP {response.status_code}")
             return response
 
-    async def _attempt(self, call: _Call) -> DmpResponse:
-        headers, content = self._core.request_parts(call)
-        stream = content if isinstance(content, bytes) else content.aiter_bytes()
-        request = self._http.build_request("POST", call.url, content=stream, headers=headers)
-        self._core.log_request(call, request.headers)
+    async def _again_async(
+        self, prepare: Prepare, failed: PreparedRequest, attempt: int, started: float
+    ) -> PreparedRequest:
+        """See :meth:`DmpClient._again` (the header provider may be awaited)."""
         try:
-            response = await self._http.send(request, stream=True)
-            try:
-                reader = self._core.reader(response.headers.get("content-type", ""))
-                try:
-                    async for chunk in response.aiter_bytes():
-                        reader.feed(chunk)
-                    xml, decoded = reader.finish()
-                except BaseException:
-                    reader.abort()
-                    raise
-            finally:
-                await response.aclose()
-        except httpx.RequestError as exc:
-            raise self._core.transport_error(exc, call) from exc
+            return prepare(failed.message_id, await self._async_headers())
+        except DmpError as error:
+            self._log_outcome(failed, attempt, started, _outcome(error))
+            raise
+
+    async def _async_headers(self) -> Mapping[str, str] | None:
+        headers = self._headers() if self._headers else None
+        return await headers if inspect.isawaitable(headers) else headers
+
+    async def _attempt(self, request: PreparedRequest, deadline: Deadline) -> Response:
+        self._log_debug("request", request, request.headers, request.envelope)
+        reader = self._reader()
+        try:
+            await self._transport.exchange(request, reader, deadline)
+            return self._interpret(request, reader)
         except DmpError as exc:
-            raise exc.with_context(td=call.td, message_id=call.message_id) from None
-        return self._core.interpret(call, response.status_code, response.headers.get("content-type", ""), xml, decoded)
-
-    async def execute(self, op: Operation[T], identity: CallerIdentity, *, precheck: bool = True) -> T:
-        """See :meth:`DmpClient.execute`: rights pre-check, fresh signed VIHF, send, parse.
-
-        Raises:
-            DmpRightsPrecheckError: the official matrices refuse the call (nothing was sent).
-        """
-        if precheck:
-            self._core.precheck(op, identity)
-        with await self.call(
-            op.service,
-            op.body,
-            action=op.action,
-            td=op.td,
-            assertion=self._core.assertion_source(op, identity),
-            idempotent=op.idempotent,
-            attachments=op.attachments,
-        ) as response:
-            return _parse(op, response)
+            reader.abort()
+            raise exc.with_context(td=request.td, message_id=request.message_id) from None
+        except OSError as exc:
+            reader.abort()
+            raise _spool_error(exc, request) from exc
 
     async def test_existence(self, ins: str, identity: CallerIdentity, *, ins_oid: str = InsOid.NIR) -> ExistenceAnswer:
         """TD0.2: does a DMP exist for this INS, is it open, is the caller authorised / médecin traitant?"""
-        op = patients.test_existence(ins, ins_oid, **self._core.hl7_context())
-        return await self.execute(op, identity)
+        return await self.execute(patients.test_existence(self.context, ins, ins_oid), identity)
 
     async def administrative_data(
         self, ins: str, identity: CallerIdentity, *, ins_oid: str = InsOid.NIR
     ) -> ExistenceAnswer:
         """TD1.3a: the patient's administrative data and oppositions recorded in the DMP."""
-        op = patients.administrative_data(ins, ins_oid, **self._core.hl7_context())
-        return await self.execute(op, identity)
+        return await self.execute(patients.administrative_data(self.context, ins, ins_oid), identity)
 
     async def aclose(self) -> None:
-        """Close the pooled connections (only those of a client this object created)."""
-        if self._owns_http:
-            await self._http.aclose()
+        """Close the pooled connections (only those of a transport this client created)."""
+        await self._transport.aclose()
 
     async def __aenter__(self) -> Self:
         return self
@@ -686,3 +437,12 @@ class AsyncDmpClient(_Shell):
         self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
     ) -> None:
         await self.aclose()
+
+
+def _spool_error(exc: OSError, request: PreparedRequest) -> DmpError:
+    return DmpTransportError(
+        f"could not store an attachment of the answer on disk ({exc.strerror or type(exc).__name__}): check the free "
+        "space and permissions of the temporary directory",
+        td=request.td,
+        message_id=request.message_id,
+    )

@@ -74,10 +74,11 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
+from dmpclient.codes import ValueSetId, load_value_set
 from dmpclient.errors import DmpConfigError
 from dmpclient.ids import validate_structure_id
+from dmpclient.psc.config import PscConfig
 from dmpclient.security.credentials import Credential, load_certificates, load_pem, load_pkcs12
-from dmpclient.valuesets import ValueSetId, load_value_set
 
 if TYPE_CHECKING:
     from dmpclient.security.pki import TestPki
@@ -127,7 +128,7 @@ _ENV_ALIASES: Final[Mapping[str, tuple[str, ...]]] = {
         for item in ("cert", "key", "p12")
     },
 }
-_PATH_KEYS: Final = frozenset({"cert", "key", "p12", "ca_bundle"})
+_PATH_KEYS: Final = frozenset({"cert", "key", "p12", "ca_bundle", "jwt_key"})
 _ENV_VAR_NAME: Final = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _SECTEUR: Final = re.compile(r"^SA[0-9]{2}$")
 _HINTS: Final[Mapping[str, str]] = {
@@ -250,12 +251,17 @@ class Structure(_Section):
 
 
 class Timeouts(_Section):
-    """httpx timeouts in seconds."""
+    """Timeouts in seconds: per phase (``connect``, ``read`` between two received bytes, ``write``, ``pool``
+    wait for a free connection) and ``total``, the budget of a whole call, retries included (a server that
+    trickles bytes resets the read timeout on every byte, never the total). ``total`` can be overridden
+    per call (``deadline=``).
+    """
 
     connect: float = Field(10.0, gt=0)
     read: float = Field(60.0, gt=0)
     write: float = Field(60.0, gt=0)
     pool: float = Field(10.0, gt=0)
+    total: float = Field(300.0, gt=0)
 
 
 class RetryPolicy(_Section):
@@ -311,6 +317,7 @@ class DmpConfig(_Section):
         proxy: an ``http(s)://host:port`` proxy (no credentials); environment proxies are ignored.
         max_response_bytes: the largest plain SOAP answer (or MTOM root part) accepted.
         wire: switchable wire details (``mustUnderstand`` form, ``wsa:To``, HL7 ``processingCode``).
+        psc: Pro Santé Connect sign-in settings (``[psc]``, :mod:`dmpclient.psc`), when the software uses PSC.
     """
 
     environment: str = MOCK_ENVIRONMENT
@@ -325,6 +332,7 @@ class DmpConfig(_Section):
     proxy: str | None = None
     max_response_bytes: int = Field(64 * 1024 * 1024, gt=0)
     wire: WireOptions = WireOptions()
+    psc: PscConfig | None = None
 
     _env: Mapping[str, str] | None = PrivateAttr(default=None)
     _loaded: dict[str, Credential] = PrivateAttr(default_factory=dict)

@@ -7,7 +7,9 @@
 5. run the transactions implemented so far (TD0.2, TD1.3a) through the real client;
 6. show what the DMP refuses: replayed AIR token, tampered VIHF, foreign client certificate,
    break-glass on a patient who opposed it, a call the rights matrices forbid (refused locally);
-7. print the access trace the mock recorded ("historique des accès").
+7. sign a professional in with Pro Santé Connect (CIBA, at the mock provider) and call TD0.2 in PSC mode,
+   with the exchanged Bearer token next to the VIHF;
+8. print the access trace the mock recorded ("historique des accès").
 """
 
 from __future__ import annotations
@@ -34,14 +36,19 @@ from dmpclient import (
     Operation,
     PurposeOfUse,
 )
+from dmpclient.psc import PscClient
+from dmpclient.psc.profile import PscDmpProfile, TokenExchangeSettings
 from dmpclient.security.pki import MANIFEST_NAME, TestPki, init_test_pki, load_test_pki
 from dmpclient.security.verify import VerificationPolicy, verify_vihf
 from dmpclient.security.vihf import PatientId
 from dmpclient.transactions import patients
 from dmpclient.transactions.rights import RightsAction
-from mock_server.records import TraceEntry
-from mock_server.runtime import prepare, write_client_config
+from mock_server.psc import prepare_psc
+from mock_server.psc.bearer import gate_check
+from mock_server.psc.provider import ProviderSettings
+from mock_server.runtime import MockRuntime, prepare, write_client_config
 from mock_server.server import start_in_thread
+from mock_server.store.records import TraceEntry
 
 DEMO_DIR = Path(".demo")
 PATB_QUATRE = "207058575627097"  # the demo physician is her médecin traitant
@@ -109,6 +116,7 @@ def main() -> int:
         console.print(f"  structure {config.structure.id}, LPS {config.lps.nom} {config.lps.version}")
         with DmpClient(config) as client:
             run_scenarios(client, pki)
+        psc_scenario(runtime, pki, server.services_url)
         foreign = DmpConfig.for_test_pki(rogue, base_url=server.services_url).model_copy(
             update={"ca_bundle": pki.ca_bundle}
         )
@@ -133,7 +141,7 @@ def run_scenarios(client: DmpClient, pki: TestPki) -> None:
     step("VIHF (AIR): build, sign, verify")
     now = dt.datetime.now(dt.UTC)
     patient = PatientId(ins=PATB_QUATRE, oid=InsOid.TEST)
-    signed = client.vihf_issuer.issue(AIR_DOCTOR, patient, td="TD0.2", now=now)
+    signed = client.vihf_issuer.issue(AIR_DOCTOR, patient, now=now)
     verified = verify_vihf(signed, VerificationPolicy.from_ca_file(pki.ca_bundle, replay_cache=None), now=now)
     vihf = verified.vihf
     console.print(f"  {len(signed)} bytes, mode {vihf.mode.value}, purpose {vihf.purpose.value}")
@@ -147,16 +155,16 @@ def run_scenarios(client: DmpClient, pki: TestPki) -> None:
     console.print(f"  TD1.3a oppositions → {answer.observations}")
 
     step("What the DMP refuses")
-    op = patients.test_existence(
-        PATB_QUATRE, InsOid.TEST, lps=client.lps_device(), now=now, new_id=lambda: f"demo-{time.time_ns()}"
-    )
+    op = patients.test_existence(client.context, PATB_QUATRE, InsOid.TEST)
 
     def send(assertion: bytes) -> object:
-        return client.call(op.service, op.body, action=op.action, td=op.td, assertion=assertion, idempotent=False)
+        return client.call(
+            op.spec.service, op.body, action=op.spec.request_action, td=op.td, assertion=assertion, idempotent=False
+        )
 
     def token(age: float = 0.0) -> bytes:
         issued = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=age)
-        return client.vihf_issuer.issue(AIR_DOCTOR, patient, td="TD0.2", now=issued)
+        return client.vihf_issuer.issue(AIR_DOCTOR, patient, now=issued)
 
     once = token()
     send(once)
@@ -175,12 +183,52 @@ def run_scenarios(client: DmpClient, pki: TestPki) -> None:
         lambda: client.test_existence(OPPOSES_BRIS_DE_GLACE, break_glass, ins_oid=InsOid.TEST),
     )
     metadata_search: Operation[ExistenceAnswer] = dataclasses.replace(
-        op, rights=RightsAction.TD3_1_RECHERCHE_METADONNEES
+        op, spec=dataclasses.replace(op.spec, td="TD3.1", rights=(RightsAction.TD3_1_RECHERCHE_METADONNEES,))
     )
     expect_refusal(
         "TD3.1 metadata search with an establishment certificate (526: non), refused before sending",
         lambda: client.execute(metadata_search, CallerIdentity(DOCTOR, mode=AuthMode.INDIRECTE)),
     )
+
+
+def psc_scenario(runtime: MockRuntime, pki: TestPki, services_url: str) -> None:
+    """Pro Santé Connect (reference §11): CIBA sign-in at the mock provider, then a DMP call in PSC mode."""
+    step("Pro Santé Connect: CIBA sign-in, then TD0.2 in PSC mode")
+    psc = prepare_psc(DEMO_DIR / "psc", pki, settings=ProviderSettings(ciba_auto_approve_after=1))
+    server = start_in_thread(
+        psc.app,
+        server_cert=pki.server.cert,
+        server_key=pki.server.key,
+        client_ca=pki.ca_bundle,
+        require_client_cert=False,
+        tls12_only=False,
+    )
+    try:
+        psc.serve_at(server.base_url)
+        runtime.app.gate.bearer_check = gate_check(psc.provider)  # the mock DMP checks the Bearer (§11.5)
+        config = DmpConfig.load(write_client_config(runtime, services_url, psc.provider.issuer))
+        exchange = TokenExchangeSettings(
+            token_endpoint=psc.provider.token_endpoint, audience=psc.provider.settings.dmp_audience
+        )
+        assert config.psc is not None
+        settings = config.psc.model_copy(update={"dmp": PscDmpProfile(token_exchange=exchange)})
+        with PscClient.from_dmp_config(config, settings) as psc_client:
+            session = psc_client.sign_in_ciba(
+                DOCTOR.national_id,
+                binding_message="42",
+                on_started=lambda started: console.print(
+                    f"  CIBA request sent to the e-CPS app of {DOCTOR.national_id}: code 42 shown to the user, "
+                    f"polling every {started.interval} s (the mock approves after 1 s)"
+                ),
+            )
+            identity = session.identity
+            console.print(f"  signed in: {identity.display_name} ({identity.national_id})")
+            with DmpClient(config, headers=session.dmp_authorization_header) as dmp:
+                answer = dmp.test_existence(PATB_QUATRE, session.caller_identity(), ins_oid=InsOid.TEST)
+            console.print(f"  TD0.2 in PSC mode (VIHF from UserInfo + exchanged Bearer) → {describe(answer)}")
+    finally:
+        runtime.app.gate.bearer_check = None
+        server.stop()
 
 
 def print_trace(entries: list[TraceEntry]) -> None:

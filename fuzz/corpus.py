@@ -32,21 +32,23 @@ from dmpclient.security.pki import TestPki
 from dmpclient.security.verify import ReplayCache, VerificationPolicy
 from dmpclient.security.vihf import (
     Actor,
+    AuthMode,
     LpsIdentity,
     PatientId,
     SoftwareSigner,
     Structure,
-    build_air,
-    build_directe,
-    build_indirecte,
+    VihfRequest,
+    build_vihf,
     sign_vihf,
 )
 from dmpclient.soap.envelope import build_request, build_response
 from dmpclient.soap.faults import build_fault
 from dmpclient.soap.mtom import OutgoingPart, encode, xop_include
 from dmpclient.transactions import patients
+from dmpclient.transactions.context import CallContext
+from dmpclient.transactions.operation import Operation
 
-__all__ = ["INS", "MTOM_CONTENT_TYPE", "Corpus"]
+__all__ = ["FUZZ_REQUEST_ID", "INS", "MTOM_CONTENT_TYPE", "Corpus", "test_existence_operation"]
 
 INS: Final = "207058575627097"  # PATB-QUATRE (public test identity, seeded in the mock)
 DOCTOR: Final = Actor.professional("899900063480", name="LIBRE MAX", profession="10", specialty="SM26")
@@ -56,11 +58,26 @@ MTOM_CONTENT_TYPE: Final = (
     'multipart/related; boundary="MIMEBoundary_fuzz"; type="application/xop+xml"; start="<root@fuzz>"; '
     'start-info="application/soap+xml"; action="urn:ihe:iti:2007:ProvideAndRegisterDocumentSet-b"'
 )
+#: The MessageID of the request every answer of the corpus relates to.
+FUZZ_REQUEST_ID: Final = "urn:uuid:00000000-0000-4000-8000-00000000f022"
 _FIXTURES: Final = ("ITI-18_request_raw.xml", "ITI-18_response_raw.xml", "ITI-43_response_raw.xml")
 
 
 def _ids() -> str:
     return str(uuid.uuid4())
+
+
+def corpus_answer(body: etree._Element, action: str) -> bytes:
+    """The SOAP answer to the fuzz request (:data:`FUZZ_REQUEST_ID`) carrying ``body``."""
+    return build_response(body, action=action, relates_to=FUZZ_REQUEST_ID, message_id=f"urn:uuid:{_ids()}")
+
+
+def test_existence_operation(when: dt.datetime) -> Operation[ExistenceAnswer]:
+    """A TD0.2 operation of the fuzz software, at ``when``."""
+    return patients.test_existence(CallContext(Device("1.2.250.1.999.1", "FUZZ"), clock=lambda: when), INS, InsOid.TEST)
+
+
+test_existence_operation.__test__ = False  # type: ignore[attr-defined]  # not a pytest test despite its name
 
 
 def _shared_samples() -> list[bytes]:
@@ -94,20 +111,21 @@ class Corpus:
         when = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
         org = SoftwareSigner.from_credential(load_pem(pki.org_sign.cert, pki.org_sign.key))
         card = SoftwareSigner.from_credential(load_pem(pki.ps_sign.cert, pki.ps_sign.key))
-        structure = Structure.of(pki.structure_id, "SA01")
+        common = {"structure": Structure.of(pki.structure_id, "SA01"), "lps": LPS, "now": when}
         patient = PatientId(ins=INS, oid=InsOid.TEST)
-        common = {"structure": structure, "lps": LPS, "now": when, "patient": patient}
         holder = DOCTOR.model_copy(update={"national_id": pki.ps_id})
-        assertions = (
-            sign_vihf(build_air(DOCTOR, signer=org, **common), org),  # type: ignore[arg-type]
-            sign_vihf(build_indirecte(DOCTOR, signer=org, **common), org),  # type: ignore[arg-type]
-            sign_vihf(build_directe(holder, signer=card, **common), card),  # type: ignore[arg-type]
+        assertions = tuple(
+            sign_vihf(build_vihf(VihfRequest(mode=mode, actor=actor, patient=patient, **common), signer), signer)
+            for mode, actor, signer in (
+                (AuthMode.AIR, DOCTOR, org),
+                (AuthMode.INDIRECTE, DOCTOR, org),
+                (AuthMode.DIRECTE, holder, card),
+            )
         )
-        operation = patients.test_existence(
-            INS, InsOid.TEST, lps=Device("1.2.250.1.999.1", "FUZZ"), now=when, new_id=_ids
-        )
+        operation = test_existence_operation(when)
+        action = operation.spec.request_action
         requests = tuple(
-            build_request(operation.body, action=operation.action, message_id=f"urn:uuid:{_ids()}", assertion=assertion)
+            build_request(operation.body, action=action, message_id=f"urn:uuid:{_ids()}", assertion=assertion)
             for assertion in assertions[:2]
         )
         query = parse_patient_query(operation.body)
@@ -123,9 +141,11 @@ class Corpus:
             ExistenceAnswer(DmpStatus.NONE),
         )
         hl7 = [build_patient_response(query, answer, response_id=_ids(), now=when) for answer in answers]
-        relates = f"urn:uuid:{_ids()}"
+        relates = FUZZ_REQUEST_ID
         responses = tuple(
-            build_response(body, action=patients.ACTION_RESPONSE, relates_to=relates, message_id=f"urn:uuid:{_ids()}")
+            build_response(
+                body, action=operation.spec.response_action, relates_to=relates, message_id=f"urn:uuid:{_ids()}"
+            )
             for body in hl7
         )
         faults = (
@@ -145,6 +165,10 @@ class Corpus:
             mtom_bodies=(_mtom(requests[0]), _mtom(requests[1], parts=3)),
             samples=tuple(_shared_samples()),
         )
+
+    def answer(self, body_xml: bytes, action: str) -> bytes:
+        """A SOAP answer to the fuzz request carrying ``body_xml`` (a golden response body)."""
+        return corpus_answer(etree.fromstring(body_xml), action)
 
     def identity(self) -> CallerIdentity:
         """The caller of the liveness checks against the mock (AIR, the test physician)."""

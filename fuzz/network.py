@@ -31,7 +31,6 @@ from dmpclient._client import DmpClient
 from dmpclient.config import DmpConfig
 from dmpclient.errors import DmpError
 from dmpclient.hl7v3.patient_query import DmpStatus
-from dmpclient.hl7v3.wrapper import Device
 from dmpclient.ids import InsOid
 from dmpclient.security.credentials import load_pem
 from dmpclient.security.issuer import CallerIdentity
@@ -39,8 +38,7 @@ from dmpclient.security.tls import client_context
 from dmpclient.security.vihf import AuthMode, PatientId
 from dmpclient.soap.envelope import build_request, new_message_id, read_soap
 from dmpclient.soap.faults import fault_from_message
-from dmpclient.transactions import patients
-from fuzz.corpus import DOCTOR, INS, MTOM_CONTENT_TYPE, Corpus
+from fuzz.corpus import DOCTOR, INS, MTOM_CONTENT_TYPE, Corpus, test_existence_operation
 from fuzz.mutations import MIME_FAMILIES, XML_FAMILIES, mutate_bytes, mutate_tree
 from fuzz.runner import Finding
 from mock_server.app import MockDmp
@@ -293,16 +291,13 @@ _CASES: Final[dict[str, tuple[float, Callable[[random.Random, _World], str | Non
 
 def _fresh_requests(corpus: Corpus) -> tuple[bytes, ...]:
     """TD0.2 requests with INDIRECTE VIHFs issued now (reusable for 5 minutes, so mutations reach the handler)."""
-    issuer = corpus.issuer()
     now = dt.datetime.now(dt.UTC)
-    operation = patients.test_existence(
-        INS, InsOid.TEST, lps=Device("1.2.250.1.999.1", "FUZZ"), now=now, new_id=new_message_id
-    )
+    operation = test_existence_operation(now)
     identity = CallerIdentity(DOCTOR, mode=AuthMode.INDIRECTE)
-    assertion = issuer.issue(identity, PatientId(ins=INS, oid=InsOid.TEST), td="TD0.2", now=now)
+    assertion = corpus.issuer().issue(identity, PatientId(ins=INS, oid=InsOid.TEST), now=now)
+    action = operation.spec.request_action
     return tuple(
-        build_request(operation.body, action=operation.action, message_id=new_message_id(), assertion=assertion)
-        for _ in range(3)
+        build_request(operation.body, action=action, message_id=new_message_id(), assertion=assertion) for _ in range(3)
     )
 
 

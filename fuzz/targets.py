@@ -1,9 +1,9 @@
 """The decoders under fuzz: one :class:`Target` per decoder, built from the corpus.
 
 A target turns bytes into a decoded value or raises :class:`~dmpclient.errors.DmpError`; anything else is a
-finding. Adding a decoder is one line in :func:`default_targets`; a response decoder of any transaction is
-``response_decoder_target(name, decode)`` with ``decode: Callable[[SoapMessage], object]`` (the ``decode`` of
-a transaction spec, an :class:`~dmpclient.transactions.operation.Operation`'s ``parse``…).
+finding. Adding a decoder is one line in :func:`default_targets`; the response decoder of every transaction of
+the catalogue (``TransactionSpec.decode``, a ``Callable[[Response], object]``) is fuzzed behind the client's pure
+read path by :func:`response_decoder_target`, from its golden response and the corpus' answers.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import random
 import shutil
 import subprocess
 import tempfile
-import uuid
 import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -23,14 +22,14 @@ from dmpclient._logging import MAX_DEBUG_CHARS, redact
 from dmpclient._xml import parse_untrusted
 from dmpclient.errors import DmpError
 from dmpclient.hl7v3.patient_query import parse_patient_query, parse_patient_response
-from dmpclient.hl7v3.wrapper import Device
-from dmpclient.ids import InsOid
 from dmpclient.security.verify import VerificationPolicy, VerifiedVihf, verify_vihf
-from dmpclient.soap.envelope import SoapMessage, read_soap
+from dmpclient.soap.envelope import read_soap
 from dmpclient.soap.faults import fault_from_message
 from dmpclient.soap.mtom import MtomDecoder, decode
-from dmpclient.transactions import patients
-from fuzz.corpus import INS, MTOM_CONTENT_TYPE, Corpus
+from dmpclient.soap.request import PreparedRequest
+from dmpclient.soap.response import Response, ResponseReader, read_response
+from dmpclient.transactions import catalog
+from fuzz.corpus import FUZZ_REQUEST_ID, MTOM_CONTENT_TYPE, Corpus
 from fuzz.mutations import (
     MIME_FAMILIES,
     SIGNATURE_PRESERVING,
@@ -45,6 +44,7 @@ __all__ = ["Case", "Target", "closing", "default_targets", "is_expected", "respo
 #: The MTOM limits of the fuzzed decoders (the mock's: 128 MiB would only make endless streams slower).
 _MTOM_TOTAL: Final = 32 * 1024 * 1024
 _ENDLESS: Final = b"<<endless>>"
+_GOLDEN: Final = Path(__file__).resolve().parent.parent / "tests" / "vectors" / "golden"
 _XMLSEC1: Final = shutil.which("xmlsec1")
 
 
@@ -95,11 +95,49 @@ def _apply(rng: random.Random, mutations: Sequence[Callable[[random.Random, byte
     return rng.choice(mutations)(rng, seed)
 
 
+#: The request every fuzzed answer answers (seeds relate to it, so ``read_response`` reads them through).
+_REQUEST: Final = PreparedRequest(
+    url="https://fuzz.invalid/si-dmp-server/v2/services/fuzz",
+    service="fuzz",
+    td="fuzz",
+    action="urn:fuzz",
+    message_id=FUZZ_REQUEST_ID,
+    envelope=b"",
+    headers={},
+    idempotent=True,
+)
+_SOAP_TYPE: Final = "application/soap+xml; charset=UTF-8"
+
+
 def response_decoder_target(
-    name: str, decoder: Callable[[SoapMessage], object], seeds: Sequence[bytes], *, allow_soap11: bool = False
+    name: str, decoder: Callable[[Response], object], seeds: Sequence[bytes], *, content_type: str = _SOAP_TYPE
 ) -> Target:
-    """A transaction's response decoder behind the client's pure read path (``read_soap`` then ``decoder``)."""
-    return Target(name, lambda data: decoder(read_soap(data, allow_soap11=allow_soap11)), seeds)
+    """A response decoder behind the client's whole pure read path: the body is fed to a ``ResponseReader``
+    (MTOM when ``content_type`` says so), ``read_response`` raises faults and foreign answers, then ``decoder``."""
+
+    def read(data: bytes) -> object:
+        reader = ResponseReader(64 * 1024 * 1024, max_mtom_bytes=_MTOM_TOTAL)
+        reader.start(200, content_type)
+        try:
+            reader.feed(data)
+            raw = reader.finish()
+        except BaseException:
+            reader.abort()
+            raise
+        with read_response(_REQUEST, raw, max_bytes=64 * 1024 * 1024) as response:
+            return decoder(response)
+
+    return Target(name, read, seeds)
+
+
+def _catalogue_targets(corpus: Corpus) -> list[Target]:
+    """One target per transaction of the catalogue, seeded with its golden answer when the repo has one."""
+    targets = []
+    for spec in catalog.SPECS:
+        golden = _GOLDEN / f"{spec.td}.response.xml"
+        seeds = [corpus.answer(golden.read_bytes(), spec.response_action)] if golden.is_file() else []
+        targets.append(response_decoder_target(f"{spec.td} response", spec.decode, [*seeds, *corpus.responses]))
+    return targets
 
 
 # --- decoders needing more than bytes -------------------------------------------------------------------------
@@ -193,9 +231,6 @@ def _xmlsec1_disagrees(corpus: Corpus, data: bytes) -> str | None:
 def default_targets(corpus: Corpus) -> list[Target]:
     """Every decoder of the project; each new one is one line here."""
     envelopes = (*corpus.requests, *corpus.responses, *corpus.faults, *corpus.samples)
-    td02 = patients.test_existence(
-        INS, InsOid.TEST, lps=Device("1.2.250.1.999.1", "FUZZ"), now=corpus.now, new_id=lambda: str(uuid.uuid4())
-    )
     mime = dict(MIME_FAMILIES) | {"endless-stream": _endless}
     return [
         Target("xml.parse_untrusted", parse_untrusted, envelopes),
@@ -217,7 +252,7 @@ def default_targets(corpus: Corpus) -> list[Target]:
             lambda data: parse_patient_response(parse_untrusted(data)),
             corpus.hl7_responses,
         ),
-        response_decoder_target("TD0.2 response", td02.parse, corpus.responses),
+        *_catalogue_targets(corpus),
         _vihf_target(corpus),
         Target("log.redact", _redact, (*envelopes, *corpus.mtom_bodies, *corpus.assertions)),
     ]

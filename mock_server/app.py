@@ -38,14 +38,16 @@ from dmpclient.errors import DmpError, DmpProtocolError
 from dmpclient.soap.envelope import SoapMessage, build_response, read_soap
 from dmpclient.soap.faults import build_fault
 from dmpclient.soap.mtom import MtomDecoded, MtomDecoder, encode, is_multipart
+from dmpclient.transactions.spec import Service
 from mock_server.context import Caller, Reply, RequestContext
-from mock_server.dispatch import MockFault, Route, Router, check_service
-from mock_server.faults import FaultInjection, FaultInjector
+from mock_server.errors import MockFault
 from mock_server.gate import Gate
+from mock_server.injection import FaultInjection, FaultInjector
 from mock_server.nonconforming import warn_nonconforming
-from mock_server.records import Outcome
+from mock_server.routing import Route, Router, check_service
 from mock_server.server import Receive, Scope, Send, client_certificate
-from mock_server.state import Store
+from mock_server.store import Store
+from mock_server.store.records import Outcome
 
 __all__ = ["MockDmp"]
 
@@ -57,8 +59,6 @@ _MAX_PLAIN_BODY: Final = 8 * 1024 * 1024
 _MAX_MTOM_BODY: Final = 128 * 1024 * 1024  # a DMP submission is far smaller; bounded disk use
 #: Bytes collected on the event loop before a worker thread decodes them (one thread hop per batch).
 _MTOM_FEED_BATCH: Final = 1024 * 1024
-#: The only service whose requests carry documents as MTOM attachments (TD2.1, reference §4).
-_MTOM_SERVICE: Final = "repository"
 _UNREADABLE: Final = "Requête illisible"
 
 
@@ -132,7 +132,9 @@ class MockDmp:
         await self._app(scope, receive, send)
 
     async def _health(self, _request: Request) -> Response:
-        return JSONResponse({"status": "ok", "services": sorted({r.service for r in self.router.routes.values()})})
+        return JSONResponse(
+            {"status": "ok", "services": sorted({r.spec.service.value for r in self.router.routes.values()})}
+        )
 
     async def _soap(self, request: Request) -> Response:
         started = time.perf_counter()
@@ -157,20 +159,55 @@ class MockDmp:
         if injection and injection.delay_seconds:
             await asyncio.sleep(injection.delay_seconds)
         certificate = client_certificate(request.scope)
+        authorization = request.headers.get("authorization")
         return await anyio.to_thread.run_sync(
-            self._process, service, payload, certificate, injection, limiter=self._workers
+            self._process, service, payload, certificate, injection, authorization, limiter=self._workers
         )
+
+    def process_bytes(
+        self,
+        service: str,
+        content_type: str,
+        body: bytes,
+        certificate: x509.Certificate | None,
+        authorization: str | None = None,
+    ) -> tuple[int, str, Iterator[bytes]]:
+        """Answer one whole request synchronously, without HTTP (the in-process transport of the tests).
+
+        Returns:
+            The HTTP status, the Content-Type and the body chunks of the answer.
+        """
+        try:
+            check_service(service)
+            multipart = self._admit(service, content_type, str(len(body)))
+            payload: bytes | MtomDecoded = body
+            if multipart:
+                decoder = MtomDecoder(content_type, max_total_bytes=_MAX_MTOM_BODY)
+                decoder.feed(body)
+                payload = decoder.close()
+        except MockFault as fault:
+            answer = self._fault(fault, relates_to=None)
+        except DmpError as exc:
+            answer = self._fault(MockFault(None, f"{_UNREADABLE} : {exc.message}"), relates_to=None)
+        else:
+            answer = self._process(service, payload, certificate, self.faults.take(service), authorization)
+        chunks = iter((answer.body,)) if isinstance(answer.body, bytes) else answer.body
+        return answer.status, answer.content_type, chunks
+
+    def _admit(self, service: str, content_type: str, declared: str) -> bool:
+        """Whether the body is MTOM; a Sender fault when its kind or announced size is not accepted here."""
+        multipart = is_multipart(content_type)
+        if multipart and service not in self.router.mtom_services:
+            raise MockFault(None, f"{_UNREADABLE} : le service {service} n'accepte pas de corps multipart/MTOM")
+        limit = _MAX_MTOM_BODY if multipart else _MAX_PLAIN_BODY
+        if declared.isascii() and declared.isdigit() and (len(declared) > len(str(limit)) or int(declared) > limit):
+            raise MockFault(None, f"{_UNREADABLE} : corps annoncé de plus de {limit} octets")
+        return multipart
 
     async def _read(self, request: Request, service: str) -> bytes | MtomDecoded:
         """The body, within the size bounds of its kind and the read deadline, or a Sender fault."""
         content_type = request.headers.get("content-type", "")
-        multipart = is_multipart(content_type)
-        if multipart and service != _MTOM_SERVICE:
-            raise MockFault(None, f"{_UNREADABLE} : le service {service} n'accepte pas de corps multipart/MTOM")
-        limit = _MAX_MTOM_BODY if multipart else _MAX_PLAIN_BODY
-        declared = request.headers.get("content-length", "")
-        if declared.isascii() and declared.isdigit() and (len(declared) > len(str(limit)) or int(declared) > limit):
-            raise MockFault(None, f"{_UNREADABLE} : corps annoncé de plus de {limit} octets")
+        multipart = self._admit(service, content_type, request.headers.get("content-length", ""))
         try:
             async with asyncio.timeout(self._body_timeout):
                 if multipart:
@@ -187,17 +224,18 @@ class MockDmp:
         payload: bytes | MtomDecoded,
         certificate: x509.Certificate | None,
         injection: FaultInjection | None,
+        authorization: str | None = None,
     ) -> _Answer:
         seen = _Seen()
         decoded = payload if isinstance(payload, MtomDecoded) else None
         try:
-            answer = self._answer(service, payload, certificate, injection, seen)
+            answer = self._answer(service, payload, certificate, injection, seen, authorization)
         except MockFault as fault:
             if seen.route is not None and seen.caller is not None:
                 with self._write_lock:
                     self.gate.trace(
                         seen.caller,
-                        seen.route,
+                        seen.route.td,
                         self.clock(),
                         outcome=Outcome.REFUSED,
                         detail=fault.reason,
@@ -224,37 +262,39 @@ class MockDmp:
         certificate: x509.Certificate | None,
         injection: FaultInjection | None,
         seen: _Seen,
+        authorization: str | None,
     ) -> _Answer:
         """The normal path: read, route, admit, handle in one transaction, trace, answer."""
         decoded = payload if isinstance(payload, MtomDecoded) else None
         root_xml = payload.root_xml if isinstance(payload, MtomDecoded) else payload
-        message = read_soap(root_xml, allow_soap11=service == "repository")
+        message = read_soap(root_xml, allow_soap11=service == Service.REPOSITORY)
         seen.message_id = message.message_id
         for warning in message.warnings:
             warn_nonconforming(f"{warning} (service {service})")
         if not message.message_id or not message.action:
             raise MockFault(None, _WSA_MISSING)
-        route = seen.route = self.router.resolve(service, message.body)
+        route = seen.route = self.router.resolve(service, message.body, message.action)
         forced = _forced_answer(injection) if injection is not None else None
         if forced is not None:
             return forced
         now = self.clock()
-        caller = seen.caller = self.gate.authenticate(message, certificate, route, now)
-        decision = self.gate.authorize(caller, route, message.body, now)
-        context = RequestContext(route, message, caller, self.store, now, self.new_id, decoded, decision)
+        caller = seen.caller = self.gate.authenticate(message, certificate, now, authorization)
+        context = RequestContext(route.spec, message, caller, self.store, now, self.new_id, decoded)
+        context.decision = self.gate.authorize(caller, route.spec, context.body, now)
         with self._write_lock, self.store.transaction():
             reply = route.handler(context)
             self.gate.trace(
-                caller, route, now, outcome=Outcome.ALLOWED, detail=reply.detail, message_id=message.message_id
+                caller, route.td, now, outcome=Outcome.ALLOWED, detail=reply.detail, message_id=message.message_id
             )
         return self._reply(reply, route, message)
 
     def _reply(self, reply: Reply, route: Route, message: SoapMessage) -> _Answer:
+        action = route.spec.response_action
         envelope = build_response(
-            reply.body, action=route.response_action, relates_to=message.message_id, message_id=self._message_id()
+            reply.body, action=action, relates_to=message.message_id, message_id=self._message_id()
         )
-        if route.mtom_response or reply.attachments:
-            mtom = encode(envelope, reply.attachments, action=route.response_action)
+        if route.spec.mtom_response or reply.attachments:
+            mtom = encode(envelope, reply.attachments, action=action)
             return _Answer(200, mtom.content_type, mtom.iter_bytes(), outcome=Outcome.ALLOWED)
         return _Answer(200, _SOAP_CONTENT_TYPE, envelope, outcome=Outcome.ALLOWED)
 

@@ -17,17 +17,22 @@ from rich.table import Table
 
 from dmpclient.config import SERVICES_PATH
 from dmpclient.errors import DmpError
-from mock_server.faults import FaultInjector
-from mock_server.records import StoreError
+from mock_server.injection import FaultInjector
+from mock_server.psc import prepare_psc
+from mock_server.psc.bearer import gate_check
+from mock_server.psc.cli import app as psc_app
+from mock_server.psc.provider import ProviderSettings
 from mock_server.runtime import MockRuntime, prepare, write_client_config
 from mock_server.seed import seed as seed_store
-from mock_server.server import serve_forever
-from mock_server.state import Store, database_path
+from mock_server.server import RunningServer, serve_forever, start_in_thread
+from mock_server.store import Store, database_path
+from mock_server.store.records import StoreError
 
 __all__ = ["CLI_MIN_DOCUMENTS", "CLI_MIN_PATIENTS", "app", "module_args"]
 
 app = typer.Typer(help="The bundled mock DMP (mutual TLS, VIHF checks, rights matrices, SQLite state).")
 _console = Console()
+app.add_typer(psc_app, name="psc")
 DataOption = Annotated[Path, typer.Option("--data", help="Data directory (database, generated PKI, config).")]
 _DEFAULT_DATA = Path(".dmp-mock")
 #: What issue 4 asks of a seeded mock (the library accepts less, for fast tests).
@@ -74,6 +79,13 @@ def serve(
     no_check_ins_key: Annotated[
         bool, typer.Option("--no-check-ins-key", help="Do not verify INS control keys (reference §12.1 switch).")
     ] = False,
+    accept_any_action: Annotated[
+        bool, typer.Option(help="Answer a body whatever its wsa:Action (default: a mismatch is a Sender fault).")
+    ] = False,
+    psc_port: Annotated[int, typer.Option(help="Port of the mock Pro Santé Connect provider (0: none).")] = 8444,
+    psc_ciba_auto_approve: Annotated[
+        float | None, typer.Option(help="Approve CIBA sign-ins by themselves after this many seconds.")
+    ] = None,
 ) -> None:
     """Serve the mock DMP over HTTPS with a required client certificate (generates a PKI on first run)."""
     with _clear_errors():
@@ -85,9 +97,11 @@ def serve(
             faults=injector,
             require_signature=not allow_unsigned,
             check_ins_key=not no_check_ins_key,
+            accept_any_action=accept_any_action,
         )
     base_url = f"https://{_client_host(host)}:{port}{SERVICES_PATH}"
-    config = write_client_config(runtime, base_url)
+    psc = _start_psc(runtime, host, psc_port, psc_ciba_auto_approve) if psc_port else None
+    config = write_client_config(runtime, base_url, psc.issuer if psc else None)
     _print_banner(runtime, base_url, config)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     try:
@@ -100,7 +114,39 @@ def serve(
             client_ca=runtime.pki.ca_bundle,
         )
     finally:
+        if psc is not None:
+            psc.server.stop()
         runtime.close()
+
+
+@dataclasses.dataclass(slots=True)
+class _RunningPsc:
+    issuer: str
+    server: RunningServer
+
+
+def _start_psc(runtime: MockRuntime, host: str, port: int, auto_approve: float | None) -> _RunningPsc:
+    """The mock PSC provider on its own port, client certificate optional (browsers have none)."""
+    origin = f"https://{_client_host(host)}:{port}"
+    psc = prepare_psc(
+        runtime.data_dir, runtime.pki, origin, settings=ProviderSettings(ciba_auto_approve_after=auto_approve)
+    )
+    pki = runtime.pki
+    server = start_in_thread(
+        psc.app,
+        host=host,
+        port=port,
+        server_cert=pki.server.cert,
+        server_key=pki.server.key,
+        client_ca=pki.ca_bundle,
+        tls12_only=False,
+        require_client_cert=False,
+        log_level="info",
+    )
+    runtime.app.gate.bearer_check = gate_check(psc.provider)  # a Bearer next to the VIHF is checked (§11.5)
+    _console.print(f"[bold green]mock Pro Santé Connect[/bold green] on [bold]{psc.provider.issuer}[/bold]")
+    _console.print("  sign in: dmp psc login --config DATA/dmpclient.toml; CIBA: dmp mock psc pending / approve")
+    return _RunningPsc(psc.provider.issuer, server)
 
 
 def _client_host(host: str) -> str:

@@ -5,15 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from lxml import etree
 
 from dmpclient.soap.envelope import SoapMessage
 from dmpclient.soap.mtom import MtomDecoded, OutgoingPart
 from dmpclient.transactions.operation import PatientRef
-from dmpclient.transactions.rights import AccessMode, Actor, Decision
-from mock_server.dispatch import Route
-from mock_server.state import Store
+from dmpclient.transactions.rights import AccessMode, Decision, MatrixActor
+from dmpclient.transactions.spec import TransactionSpec
+from mock_server.store import Store
 
 __all__ = ["Caller", "Reply", "RequestContext"]
 
@@ -38,7 +39,7 @@ class Caller:
     profession: str | None
     specialty: str | None
     purpose: str
-    actor: Actor
+    actor: MatrixActor
     access_mode: AccessMode
     patient: PatientRef | None
     tls_subject: str | None
@@ -54,13 +55,13 @@ class RequestContext:
     """Everything a handler may use; handlers run inside one store transaction.
 
     Attributes:
-        decision: the rights verdict of ``route.rights`` for this caller (``None`` when the route has no
+        decision: the rights verdict of ``spec.rights_row(body)`` for this caller (``None`` when the route has no
             matrix row). It is always allowed here (refusals never reach a handler); when the cell is a
             conditional ``oui(N)``, ``decision.conditions`` lists the document-level notes the handler
             must enforce (e.g. ``OWN_DOCUMENTS`` for 606 oui(6), ``STRUCTURE_DOCUMENTS`` for oui(8)).
     """
 
-    route: Route
+    spec: TransactionSpec[Any]
     message: SoapMessage
     caller: Caller
     store: Store
@@ -68,6 +69,14 @@ class RequestContext:
     new_id: Callable[[], str]
     attachments: MtomDecoded | None = None
     decision: Decision | None = None
+
+    @property
+    def body(self) -> etree._Element:
+        """The request body's root element (the router refused empty bodies)."""
+        body = self.message.body
+        if body is None:  # pragma: no cover - the router answers a fault first
+            raise ValueError("request without a body")
+        return body
 
 
 @dataclass(frozen=True, slots=True)

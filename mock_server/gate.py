@@ -8,42 +8,51 @@ client's local pre-check and the mock can never disagree.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final
 
 from cryptography import x509
 from lxml import etree
 
 from dmpclient.errors import DmpSecurityError, DmpValidationError
 from dmpclient.security.verify import VerificationPolicy, VihfRule, verify_vihf
-from dmpclient.security.vihf import certificate_dn
+from dmpclient.security.vihf import Vihf, certificate_dn
 from dmpclient.soap.envelope import SoapMessage
 from dmpclient.transactions.operation import PatientRef
 from dmpclient.transactions.rights import (
+    OCCUPATIONAL_SPECIALTIES,
     AccessMode,
+    CallerProfile,
     Decision,
     RightsAction,
-    access_mode_from_purpose,
-    actor_from_roles,
+    caller_column,
     decide,
 )
+from dmpclient.transactions.spec import TransactionSpec
 from mock_server.context import Caller
-from mock_server.dispatch import MockFault, Route
+from mock_server.errors import MockFault
 from mock_server.nonconforming import warn_nonconforming
-from mock_server.records import AuthorisationStatus, Outcome, TraceEntry
-from mock_server.state import Store
+from mock_server.store import Store
+from mock_server.store.records import AuthorisationStatus, Outcome, TraceEntry
 
-__all__ = ["RIGHTS_SUBCODE", "Gate"]
+__all__ = ["RIGHTS_SUBCODE", "BearerCheck", "Gate", "caller_profile"]
 
 #: The one rights error name attested (reference §9.3); used for every refusal by the matrices.
 RIGHTS_SUBCODE: Final = "DMPAccessDeniedByRightsService"
 _VIHF_SUBCODE: Final = "DMPInvalidVihf"
 _CERTIFICATE_SUBCODE: Final = "DMPInvalidCertificate"
-#: TDs that report a patient's block of the caller in their answer (``AUTORISATION`` = ``INTERDIT``)
-#: instead of being refused; every other patient-centred TD is refused to a blocked professional.
-_REPORTS_BLOCK: Final = frozenset({"TD0.2"})
-#: Savoir-faire codes that make a physician a "médecin du travail" column (526 MdT; inferred, configurable).
-OCCUPATIONAL_SPECIALTIES: Final = frozenset({"SM25", "SCH35", "C41"})
+
+
+#: ``(Authorization header or None, VIHF NameID, now)`` → nothing, or :class:`MockFault`.
+BearerCheck = Callable[[str | None, str, dt.datetime], None]
+
+
+def caller_profile(vihf: Vihf, *, treating: bool) -> CallerProfile:
+    """What the rights column depends on, as the mock reads it from a verified VIHF (the client reads the
+    same from the caller's identity: ``dmpclient._prepare.caller_profile``)."""
+    specialty = vihf.savoir_faire.code if vihf.savoir_faire else None
+    return CallerProfile(vihf.mode.value, vihf.profession.code, specialty, vihf.purpose.value, treating)
 
 
 @dataclass(slots=True)
@@ -60,9 +69,16 @@ class Gate:
     policy: VerificationPolicy
     store: Store
     occupational_specialties: frozenset[str] = field(default=OCCUPATIONAL_SPECIALTIES)
+    #: PSC mode (reference §11.5, project design): checks the ``Authorization`` header of a call against its
+    #: verified VIHF NameID (``mock_server.psc.bearer.gate_check``); raises :class:`MockFault` to refuse.
+    bearer_check: BearerCheck | None = None
 
     def authenticate(
-        self, message: SoapMessage, certificate: x509.Certificate | None, route: Route, now: dt.datetime
+        self,
+        message: SoapMessage,
+        certificate: x509.Certificate | None,
+        now: dt.datetime,
+        authorization: str | None = None,
     ) -> Caller:
         """Verify the VIHF against the TLS identity; return the caller or raise a fault.
 
@@ -88,40 +104,38 @@ class Gate:
         if assertion.prefix is None:
             warn_nonconforming("VIHF with SAML in the default namespace; the DMP examples use the saml2: prefix")
         vihf = verified.vihf
+        if self.bearer_check is not None:
+            self.bearer_check(authorization, vihf.subject_name_id, now)
         patient = PatientRef(vihf.patient.ins, vihf.patient.oid) if vihf.patient else None
-        profession = vihf.profession.code
-        specialty = vihf.savoir_faire.code if vihf.savoir_faire else None
         treating = self.store.treating_physician_of(patient.ins, now) if patient else None
-        is_treating = treating is not None and treating.subject_id == vihf.subject_name_id
-        actor = actor_from_roles(
-            profession,
-            is_treating_physician=is_treating,
-            is_occupational_physician=specialty in self.occupational_specialties,
-            auth_mode=vihf.mode.value,
-        )
+        profile = caller_profile(vihf, treating=treating is not None and treating.subject_id == vihf.subject_name_id)
+        actor, access_mode = caller_column(profile, occupational_specialties=self.occupational_specialties)
         return Caller(
             auth_mode=vihf.mode.value,
             ps_id=vihf.subject_name_id,
             structure_id=vihf.structure_id,
-            profession=profession,
-            specialty=specialty,
+            profession=profile.profession,
+            specialty=profile.specialty,
             purpose=vihf.purpose.value,
             actor=actor,
-            access_mode=access_mode_from_purpose(vihf.purpose.value),
+            access_mode=access_mode,
             patient=patient,
             tls_subject=tls_subject,
-            treating_physician=is_treating,
+            treating_physician=profile.treating_physician,
         )
 
-    def authorize(self, caller: Caller, route: Route, body: etree._Element | None, now: dt.datetime) -> Decision | None:
-        """Check the body's patient, the rights matrix row of the route and the patient's refusals (§2.9, §8).
+    def authorize(
+        self, caller: Caller, spec: TransactionSpec[Any], body: etree._Element, now: dt.datetime
+    ) -> Decision | None:
+        """Check the body's patient, the rights matrix row of the request and the patient's refusals (§2.9, §8).
 
         Returns:
             The matrix verdict (always allowed; its conditions are for the handler), or ``None`` when the
-            route has no matrix row.
+            transaction has no matrix row.
         """
-        self._match_patient(caller, route, body)
-        decision = self._decide(caller, route.rights) if route.rights is not None else None
+        self._match_patient(caller, spec, body)
+        row = spec.rights_row(body)
+        decision = self._decide(caller, row) if row is not None else None
         patient = self.store.get_patient(caller.patient.ins) if caller.patient else None
         if patient is None:
             return decision
@@ -131,19 +145,18 @@ class Gate:
             raise MockFault(
                 RIGHTS_SUBCODE, "Accès refusé : le patient s'est opposé à l'accès par le centre de régulation"
             )
-        if route.td not in _REPORTS_BLOCK and self._blocked(caller, patient.ins, now):
+        if not spec.reports_block and self._blocked(caller, patient.ins, now):
             raise MockFault(RIGHTS_SUBCODE, "Accès refusé : le patient a bloqué ce professionnel")
         return decision
 
     @staticmethod
-    def _match_patient(caller: Caller, route: Route, body: etree._Element | None) -> None:
+    def _match_patient(caller: Caller, spec: TransactionSpec[Any], body: etree._Element) -> None:
         """The VIHF ``resource-id`` must name the patient of the body (INS, and OID when the body has one)."""
-        found = route.patient_ins(body) if route.patient_ins is not None and body is not None else None
+        found = spec.patient_of(body)
         if found is None:
             return
-        ins, oid = found if isinstance(found, tuple) else (found, None)
         vihf = caller.patient
-        if vihf is None or vihf.ins != ins or (oid is not None and vihf.oid != oid):
+        if vihf is None or vihf.ins != found.ins or (found.oid and vihf.oid != found.oid):
             raise MockFault(
                 _VIHF_SUBCODE, "Le patient du VIHF (resource-id) ne correspond pas au patient de la requête"
             )
@@ -160,13 +173,13 @@ class Gate:
 
     def _blocked(self, caller: Caller, ins: str, now: dt.datetime) -> bool:
         """The patient blocked this professional (TD0.2 reports it as ``INTERDIT``)."""
-        status = self.store.is_authorised(ins, caller.ps_id, caller.structure_id, now)
+        status = self.store.authorisation_status(ins, caller.ps_id, caller.structure_id, now)
         return status is AuthorisationStatus.INTERDIT
 
     def trace(
         self,
         caller: Caller,
-        route: Route,
+        td: str,
         now: dt.datetime,
         *,
         outcome: Outcome,
@@ -177,7 +190,7 @@ class Gate:
         self.store.record_access(
             TraceEntry(
                 at=now,
-                td=route.td,
+                td=td,
                 outcome=outcome,
                 ps_id=caller.ps_id,
                 structure_id=caller.structure_id,

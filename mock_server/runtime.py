@@ -15,11 +15,12 @@ from typing import Final
 from dmpclient.security.pki import MANIFEST_NAME, TestPki, init_test_pki, load_test_pki
 from dmpclient.security.verify import ReplayCache, VerificationPolicy
 from mock_server.app import MockDmp
-from mock_server.faults import FaultInjector
 from mock_server.gate import Gate
 from mock_server.handlers import default_router
+from mock_server.injection import FaultInjector
+from mock_server.psc import MOCK_CLIENT_ID
 from mock_server.seed import SeedSummary, seed
-from mock_server.state import Store, database_path
+from mock_server.store import Store, database_path
 
 __all__ = ["CLIENT_CONFIG_NAME", "MockRuntime", "prepare"]
 
@@ -56,6 +57,7 @@ def prepare(
     faults: FaultInjector | None = None,
     require_signature: bool = True,
     check_ins_key: bool = True,
+    accept_any_action: bool = False,
     now: dt.datetime | None = None,
 ) -> MockRuntime:
     """Open (or create) the mock in ``data_dir``: PKI (generated on first run), store, seed data, app."""
@@ -71,7 +73,9 @@ def prepare(
         require_signature=require_signature,
         check_ins_key=check_ins_key,
     )
-    app = MockDmp(store, Gate(policy, store), default_router(), faults=faults)
+    router = default_router()
+    router.accept_any_action = accept_any_action
+    app = MockDmp(store, Gate(policy, store), router, faults=faults)
     return MockRuntime(app, store, pki, data_dir, seeded)
 
 
@@ -80,8 +84,11 @@ def _toml(value: object) -> str:
     return json.dumps(str(value), ensure_ascii=False).replace("\x7f", "\\u007f")  # TOML also escapes DEL
 
 
-def write_client_config(runtime: MockRuntime, base_url: str) -> Path:
-    """Write a dmpclient TOML configuration for this mock (TLS and signing credentials of the test PKI)."""
+def write_client_config(runtime: MockRuntime, base_url: str, psc_issuer: str | None = None) -> Path:
+    """Write a dmpclient TOML configuration for this mock (TLS and signing credentials of the test PKI).
+
+    With ``psc_issuer``, a ``[psc]`` section signs in at the mock PSC provider (mutual TLS client auth).
+    """
     pki = runtime.pki
     text = f"""# dmpclient configuration for the bundled mock DMP (generated; test credentials only)
 environment = "mock"
@@ -106,6 +113,14 @@ id_homologation_dmp = "DMPCLIENT-TEST-tmp1"
 id = {_toml(pki.structure_id)}
 secteur_activite = "SA01"
 name = "CENTRE HOSPITALIER DE TEST DMPCLIENT"
+"""
+    if psc_issuer is not None:
+        text += f"""
+[psc]
+issuer = {_toml(psc_issuer)}
+client_id = {_toml(MOCK_CLIENT_ID)}
+auth_method = "tls_client_auth"
+ca_bundle = {_toml(pki.ca_bundle.resolve())}
 """
     path = runtime.data_dir / CLIENT_CONFIG_NAME
     path.write_text(text, encoding="utf-8")

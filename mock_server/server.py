@@ -329,8 +329,11 @@ def _config(
     http: Literal["httptools", "h11"],
     embedded: bool,
     limits: ServerLimits,
+    require_client_cert: bool = True,
 ) -> uvicorn.Config:
-    context = server_context(load_pem(server_cert, server_key), client_ca, tls12_only=tls12_only)
+    context = server_context(
+        load_pem(server_cert, server_key), client_ca, tls12_only=tls12_only, require_client_cert=require_client_cert
+    )
     return _Config(
         app,
         limits=limits,
@@ -370,6 +373,7 @@ def start_in_thread(
     tls12_only: bool = True,
     http: Literal["httptools", "h11"] = "httptools",
     startup_timeout: float = 15.0,
+    require_client_cert: bool = True,
     limits: ServerLimits | None = None,
 ) -> RunningServer:
     """Serve ``app`` over mutual TLS in a daemon thread; ``port=0`` picks a free port (see ``.port``).
@@ -381,6 +385,8 @@ def start_in_thread(
         tls12_only: negotiate TLS 1.2 only, like the DMP (default). Python's asyncio drops a refused client
             without a TLS alert; in TLS 1.2 the client then still sees the failure inside the handshake.
         http: uvicorn HTTP implementation.
+        require_client_cert: ``False`` serves clients without a certificate too (the mock PSC provider's
+            browser pages); the application then reads the certificate, if any, from the TLS extension.
         limits: deadlines and capacity (defaults: :class:`ServerLimits`).
 
     Raises:
@@ -398,6 +404,7 @@ def start_in_thread(
         tls12_only=tls12_only,
         http=http,
         embedded=True,
+        require_client_cert=require_client_cert,
         limits=limits or ServerLimits(),
     )
     server = uvicorn.Server(config)

@@ -9,7 +9,7 @@ Each input is an IHE SVS ``RetrieveValueSetResponse`` (namespace ``urn:ihe:iti:s
 ``ValueSet`` (``@id`` = OID, ``@displayName`` = name, ``@version`` or ``@dateMaj``) and its ``Concept`` list
 (``@code``, ``@displayName``, ``@codeSystem``, ``@dateFin`` — a non-empty end date marks a retired code).
 
-The target file is the one ``dmpclient.valuesets.VALUE_SET_FILES`` maps to the name prefix (``TRE_R02``…) or,
+The target file is the one ``dmpclient.codes.VALUE_SET_FILES`` maps to the name prefix (``TRE_R02``…) or,
 failing that, the shipped file with the same OID; other inputs are written as ``<prefix>.json`` (add them to
 ``VALUE_SET_FILES`` to use them). Our own annotations of an existing file (``code_system_name`` and its note,
 ``notes``) are kept; concepts, version, date and source are replaced.
@@ -26,7 +26,7 @@ from typing import Any
 
 from lxml import etree
 
-from dmpclient.valuesets import VALUE_SET_FILES, ValueSetId
+from dmpclient.codes import VALUE_SET_FILES, ValueSetId
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "dmpclient" / "data"
 _KEPT = ("code_system_name", "code_system_name_note", "notes")

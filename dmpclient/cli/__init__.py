@@ -8,13 +8,16 @@ dmpclient itself never imports ``mock_server``.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from importlib.metadata import entry_points
 
 import typer
 
 from dmpclient.cli import config as config_cli
 from dmpclient.cli import pki as pki_cli
+from dmpclient.cli import psc as psc_cli
 from dmpclient.cli import vihf as vihf_cli
+from dmpclient.extras import missing_extra_message
 
 __all__ = ["app", "main"]
 
@@ -27,16 +30,33 @@ app = typer.Typer(
 app.add_typer(pki_cli.app, name="pki")
 app.add_typer(config_cli.app, name="config")
 app.add_typer(vihf_cli.app, name="vihf")
+app.add_typer(psc_cli.app, name="psc")
 
 
 def _register_plugins() -> None:
     for entry in entry_points(group="dmpclient.cli"):
         try:
             plugin = entry.load()
+        except ModuleNotFoundError as exc:  # an optional extra is not installed: say which
+            message = missing_extra_message(exc, f"dmp {entry.name}")
+            app.command(
+                entry.name,
+                help=f"(unavailable: {message})",
+                context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+            )(_unavailable(message))
+            continue
         except Exception as exc:
             warnings.warn(f"dmp: plugin {entry.name!r} could not be loaded ({exc})", RuntimeWarning, stacklevel=1)
             continue
         app.add_typer(plugin, name=entry.name)
+
+
+def _unavailable(message: str) -> Callable[[], None]:
+    def command() -> None:
+        typer.echo(message, err=True)
+        raise typer.Exit(2)
+
+    return command
 
 
 _register_plugins()

@@ -12,7 +12,7 @@ import os
 from enum import StrEnum
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Final
 
 import typer
 from cryptography import x509
@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 from dmpclient import parse_untrusted
+from dmpclient.codes import display_name
 from dmpclient.errors import DmpConfigError, DmpSecurityError, DmpUnsafeXmlError, DmpValidationError
 from dmpclient.ids import InsOid
 from dmpclient.security.credentials import Credential, load_pem, load_pkcs12
@@ -39,17 +40,15 @@ from dmpclient.security.vihf import (
     Structure,
     Vihf,
     VihfAttribute,
-    build_air,
-    build_directe,
-    build_indirecte,
-    build_psc,
+    VihfRequest,
+    build_vihf,
+    psc_request,
     read_assertion,
     sign_vihf,
 )
 from dmpclient.security.vihf_dn import certificate_dn
 from dmpclient.security.vihf_model import RawAssertion, find_assertions, parse_instant
 from dmpclient.security.xmldsig import signature_info
-from dmpclient.valuesets import display_name
 
 __all__ = ["app"]
 
@@ -64,6 +63,9 @@ class Mode(StrEnum):
     INDIRECTE = "indirecte"
     PSC = "psc"
     DIRECTE = "directe"
+
+
+_AUTH_MODES: Final = {Mode.AIR: AuthMode.AIR, Mode.INDIRECTE: AuthMode.INDIRECTE, Mode.DIRECTE: AuthMode.DIRECTE}
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
@@ -152,46 +154,28 @@ def build(
         if mode is Mode.PSC:
             if userinfo is None:
                 raise DmpValidationError("--mode psc needs --userinfo (the PSC UserInfo JSON)", field="userinfo")
-            vihf = build_psc(
+            request = psc_request(
                 json.loads(userinfo.read_text(encoding="utf-8")),
                 lps=lps,
-                signer=signer,
                 now=when,
-                assertion_id=assertion_id,
                 work_situation=work_situation,
                 structure_id=structure_id,
                 mode=AuthMode.INDIRECTE if psc_feeding else AuthMode.AIR,
                 patient=patient,
                 purpose=purpose,
-                primary_authentication=primary_auth,
             )
         else:
-            actor = _actor(ps_id, name, profession, specialty, device)
-            structure = _structure(credential, structure_id, secteur)
-            if mode is Mode.AIR:
-                vihf = build_air(
-                    actor,
-                    structure=structure,
-                    lps=lps,
-                    signer=signer,
-                    now=when,
-                    assertion_id=assertion_id,
-                    patient=patient,
-                    purpose=purpose,
-                    primary_authentication=primary_auth,
-                )
-            else:
-                builder = build_indirecte if mode is Mode.INDIRECTE else build_directe
-                vihf = builder(
-                    actor,
-                    structure=structure,
-                    lps=lps,
-                    signer=signer,
-                    now=when,
-                    assertion_id=assertion_id,
-                    patient=patient,
-                    purpose=purpose,
-                )
+            request = VihfRequest(
+                mode=_AUTH_MODES[mode],
+                actor=_actor(ps_id, name, profession, specialty, device),
+                structure=_structure(credential, structure_id, secteur),
+                lps=lps,
+                now=when,
+                patient=patient,
+                purpose=purpose,
+            )
+        request = request.model_copy(update={"assertion_id": assertion_id, "primary_authentication": primary_auth})
+        vihf = build_vihf(request, signer)
         data = (
             sign_vihf(
                 vihf, signer, signature_algorithm=SignatureAlgorithm.RSA_SHA1, digest_algorithm=DigestAlgorithm.SHA1

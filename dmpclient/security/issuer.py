@@ -1,18 +1,16 @@
-"""Issue the VIHF of each call: who acts (:class:`CallerIdentity`), for which structure and software (config).
+"""Issue the VIHF of each call: who acts (:class:`CallerIdentity`), for which structure and software.
 
 The clients ask the issuer for a fresh signed assertion per request (AIR tokens live 30 s and are
-single-use, EX_AIR-040). Feeding transactions are refused in AIR by the 606 matrix, so the issuer
-switches them to ``INDIRECTE`` (reference §8.3), as the DMP expects from a structure that consults in
-AIR.
+single-use, EX_AIR-040). Which mode a transaction uses is the caller's business (feeding forces
+``INDIRECTE``, declared by the transaction's spec); building an issuer from a configuration is glue that
+lives next to the request preparation (:func:`dmpclient._prepare.issuer_from_config`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Final
 
-from dmpclient.config import DmpConfig
 from dmpclient.security.vihf import (
     AIR_SIMPLIFIE,
     Actor,
@@ -21,17 +19,14 @@ from dmpclient.security.vihf import (
     PatientId,
     PurposeOfUse,
     Signer,
-    SoftwareSigner,
     Structure,
     Vihf,
-    build_for_mode,
+    VihfRequest,
+    build_vihf,
     sign_vihf,
 )
 
-__all__ = ["FEEDING_TDS", "CallerIdentity", "VihfIssuer", "effective_mode"]
-
-#: Transactions that feed the DMP: never in AIR (606), always INDIRECTE for an establishment.
-FEEDING_TDS: Final = frozenset({"TD2.1", "TD2.2"})
+__all__ = ["CallerIdentity", "VihfIssuer"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,11 +48,6 @@ class CallerIdentity:
     primary_authentication: str = AIR_SIMPLIFIE
 
 
-def effective_mode(identity: CallerIdentity, td: str) -> AuthMode:
-    """The mode actually used for ``td``: AIR callers feed in INDIRECTE (606 refuses TD2.1 in AIR)."""
-    return AuthMode.INDIRECTE if td in FEEDING_TDS and identity.mode is AuthMode.AIR else identity.mode
-
-
 class VihfIssuer:
     """Builds and signs VIHFs with one signer (keys loaded once) for one structure and software.
 
@@ -72,28 +62,21 @@ class VihfIssuer:
         self.structure = structure
         self.lps = lps
 
-    @classmethod
-    def from_config(cls, config: DmpConfig) -> VihfIssuer:
-        """The issuer of a configuration: its signing credential, structure and LPS identity."""
-        return cls(
-            SoftwareSigner.from_credential(config.load_signing_credential()),
-            structure=Structure.of(config.structure.id, config.structure.secteur_activite),
-            lps=LpsIdentity(
-                nom=config.lps.nom,
-                version=config.lps.version,
-                homologation=config.lps.id_homologation_dmp,
-                id=config.lps.id or None,
-            ),
-        )
+    def build(
+        self, identity: CallerIdentity, patient: PatientId | None, *, now: dt.datetime, mode: AuthMode | None = None
+    ) -> Vihf:
+        """The VIHF model for one call (unsigned), in ``mode`` (default: the identity's)."""
+        return build_vihf(self.request(identity, patient, now=now, mode=mode), self.signer)
 
-    def build(self, identity: CallerIdentity, patient: PatientId | None, *, td: str, now: dt.datetime) -> Vihf:
-        """The VIHF model for one call of ``td`` (unsigned)."""
-        return build_for_mode(
-            effective_mode(identity, td),
-            identity.actor,
+    def request(
+        self, identity: CallerIdentity, patient: PatientId | None, *, now: dt.datetime, mode: AuthMode | None = None
+    ) -> VihfRequest:
+        """What the VIHF of one call states: the identity, this issuer's structure and software, the patient."""
+        return VihfRequest(
+            mode=mode or identity.mode,
+            actor=identity.actor,
             structure=self.structure,
             lps=self.lps,
-            signer=self.signer,
             now=now,
             patient=patient,
             purpose=identity.purpose,
@@ -101,6 +84,8 @@ class VihfIssuer:
             primary_authentication=identity.primary_authentication,
         )
 
-    def issue(self, identity: CallerIdentity, patient: PatientId | None, *, td: str, now: dt.datetime) -> bytes:
+    def issue(
+        self, identity: CallerIdentity, patient: PatientId | None, *, now: dt.datetime, mode: AuthMode | None = None
+    ) -> bytes:
         """A freshly built and signed assertion, ready to graft into ``wsse:Security``."""
-        return sign_vihf(self.build(identity, patient, td=td, now=now), self.signer)
+        return sign_vihf(self.build(identity, patient, now=now, mode=mode), self.signer)

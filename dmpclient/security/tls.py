@@ -40,6 +40,7 @@ __all__ = [
     "client_context",
     "diagnose_tls_failure",
     "server_context",
+    "web_client_context",
 ]
 
 #: OpenSSL names of the TLS 1.2 suites we offer (subset of reference §1.4; TLS 1.3 suites are OpenSSL's defaults).
@@ -142,18 +143,35 @@ def client_context(tls: Credential | None, ca_bundle: Path) -> ssl.SSLContext:
     return context
 
 
-def server_context(server: Credential, client_ca_bundle: Path, *, tls12_only: bool = False) -> ssl.SSLContext:
+def web_client_context(tls: Credential | None, ca_bundle: Path | None = None) -> ssl.SSLContext:
+    """A client context for HTTPS services other than the DMP (Pro Santé Connect, an authorisation server).
+
+    Such services use public Web PKI certificates and modern suites: the system CA store (or ``ca_bundle``),
+    OpenSSL's default suites, TLS 1.2 minimum; ``tls`` is presented for mutual TLS (``tls_client_auth``).
+    """
+    context = ssl.create_default_context(cafile=str(ca_bundle) if ca_bundle is not None else None)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    if tls is not None:
+        _load_credential(context, tls)
+    return context
+
+
+def server_context(
+    server: Credential, client_ca_bundle: Path, *, tls12_only: bool = False, require_client_cert: bool = True
+) -> ssl.SSLContext:
     """A server context that requires a client certificate chaining to ``client_ca_bundle``.
 
     Args:
         server: the server certificate and key.
         client_ca_bundle: CAs allowed to issue client certificates.
         tls12_only: negotiate TLS 1.2 only, like the DMP (reference §1.4).
+        require_client_cert: ``False`` asks for a certificate without requiring one (an OpenID provider
+            serves browsers and mutual-TLS clients on the same port; the application decides).
     """
     context = _base_context(server=True)
     if tls12_only:
         context.maximum_version = ssl.TLSVersion.TLSv1_2
-    context.verify_mode = ssl.CERT_REQUIRED
+    context.verify_mode = ssl.CERT_REQUIRED if require_client_cert else ssl.CERT_OPTIONAL
     _load_verify(context, client_ca_bundle, "client CA bundle")
     _load_credential(context, server)
     return context

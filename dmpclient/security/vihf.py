@@ -2,13 +2,14 @@
 
 One import for callers::
 
-    from dmpclient.security.vihf import Actor, Structure, LpsIdentity, build_air, sign_vihf
+    from dmpclient.security.vihf import Actor, AuthMode, Structure, VihfRequest, build_vihf, sign_vihf
 
     signer = SoftwareSigner.from_credential(load_pkcs12("org-sign.p12", password))   # once
-    vihf = build_air(Actor.professional("899900063480", name="LIBRE MAX", profession="10", specialty="SM26"),
-                     structure=Structure.of("10B0127189", "SA01"), lps=lps, signer=signer, now=now,
-                     patient=PatientId(ins=ins, oid=InsOid.NIR))
-    assertion: bytes = sign_vihf(vihf, signer)    # grafted verbatim into wsse:Security
+    request = VihfRequest(mode=AuthMode.AIR,
+                          actor=Actor.professional("899900063480", name="LIBRE MAX", profession="10", specialty="SM26"),
+                          structure=Structure.of("10B0127189", "SA01"), lps=lps, now=now,
+                          patient=PatientId(ins=ins, oid=InsOid.NIR))
+    assertion: bytes = sign_vihf(build_vihf(request, signer), signer)    # grafted verbatim into wsse:Security
 
 Signing goes through the :class:`~dmpclient.security.xmldsig.Signer` protocol (``certificate`` +
 ``sign(data, algorithm)``), documented in :mod:`dmpclient.security.xmldsig`: :class:`SoftwareSigner` holds an
@@ -28,10 +29,8 @@ from dmpclient.security.vihf_build import (
     Actor,
     NonPsRole,
     Structure,
-    build_air,
-    build_directe,
-    build_for_mode,
-    build_indirecte,
+    VihfRequest,
+    build_vihf,
     new_assertion_id,
     sign_vihf,
 )
@@ -51,7 +50,7 @@ from dmpclient.security.vihf_model import (
     vihf_from_raw,
     vihf_to_element,
 )
-from dmpclient.security.vihf_psc import PscUserInfo, build_psc
+from dmpclient.security.vihf_psc import PscUserInfo, psc_request
 from dmpclient.security.xmldsig import DigestAlgorithm, SignatureAlgorithm, Signer, SoftwareSigner
 
 __all__ = [
@@ -75,13 +74,11 @@ __all__ = [
     "Structure",
     "Vihf",
     "VihfAttribute",
-    "build_air",
-    "build_directe",
-    "build_for_mode",
-    "build_indirecte",
-    "build_psc",
+    "VihfRequest",
+    "build_vihf",
     "certificate_dn",
     "new_assertion_id",
+    "psc_request",
     "read_assertion",
     "sign_vihf",
     "vihf_from_raw",

@@ -1,14 +1,19 @@
-"""Builders of the VIHF per authentication mode, and signing (reference §2.4–§2.11).
+"""Building the VIHF in every mode from one request object, and signing (reference §2.4–§2.11).
 
-* :func:`build_indirecte` — organisation certificate (ORG SIGN); feeding; automated senders use an
-  :class:`Actor` from :meth:`Actor.device` (role AUTOMATE / DISPOSITIF of TRE_A00, DMP-CONF 12).
-* :func:`build_air` — ``INDIRECTE_RENFORCEE``: one fresh token per request (30 s, single use, EX_AIR-040)
+A :class:`VihfRequest` says what one VIHF states — the mode, who acts (:class:`Actor`), for which structure and
+software, when, about which patient, why — and :func:`build_vihf` applies the rules of its mode:
+
+* ``INDIRECTE`` — organisation certificate (ORG SIGN); feeding; automated senders use an :class:`Actor` from
+  :meth:`Actor.device` (role AUTOMATE / DISPOSITIF of TRE_A00, DMP-CONF 12); local authentication class
+  ``unspecified`` for a device, ``Password`` otherwise, unless given.
+* ``INDIRECTE_RENFORCEE`` (AIR) — a person only; one fresh token per request (30 s, single use, EX_AIR-040)
   with ``AuthnContextDecl`` = the user's primary authentication method (``CONF_EXI_PGSSIS`` by default).
-* :func:`build_directe` — card mode: the CPS signature certificate signs (through a :class:`Signer`).
-* ``build_psc`` (module ``vihf_psc``) — from a Pro Santé Connect UserInfo document.
+* ``DIRECTE`` — card mode: the CPS signature certificate signs (through a :class:`Signer`); no subject-id;
+  ``SmartcardPKI``.
 
-Builders return the typed :class:`Vihf`; :func:`sign_vihf` returns the signed assertion as bytes. Time and
-ids are arguments so that outputs are reproducible.
+A Pro Santé Connect user's request comes from :func:`dmpclient.security.vihf_psc.psc_request`. The result is the
+typed :class:`Vihf`; :func:`sign_vihf` returns the signed assertion as bytes. Time and ids are fields of the
+request, so outputs are reproducible.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from typing import Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from dmpclient.codes import ValueSetId, load_value_set
 from dmpclient.errors import DmpValidationError
 from dmpclient.ids import validate_ins, validate_oid, validate_ps_id, validate_structure_id
 from dmpclient.security.vihf_dn import certificate_dn
@@ -36,7 +42,6 @@ from dmpclient.security.vihf_model import (
     vihf_to_element,
 )
 from dmpclient.security.xmldsig import DigestAlgorithm, SignatureAlgorithm, Signer, sign_enveloped
-from dmpclient.valuesets import ValueSetId, load_value_set
 
 __all__ = [
     "AIR_SIMPLIFIE",
@@ -44,9 +49,8 @@ __all__ = [
     "Actor",
     "NonPsRole",
     "Structure",
-    "build_air",
-    "build_directe",
-    "build_indirecte",
+    "VihfRequest",
+    "build_vihf",
     "new_assertion_id",
     "sign_vihf",
 ]
@@ -176,212 +180,90 @@ def _checked_patient(patient: PatientId | None) -> PatientId | None:
     )
 
 
-def _build(
-    actor: Actor,
-    mode: AuthMode,
-    *,
-    structure: Structure,
-    lps: LpsIdentity,
-    signer: Signer,
-    now: dt.datetime,
-    assertion_id: str | None,
-    patient: PatientId | None,
-    purpose: PurposeOfUse,
-    authn_context_class: str,
-    authn_context_decl: str | None = None,
-    confidentiality: CodedValue | None = None,
-    vihf_version: str = DEFAULT_VIHF_VERSION,
-) -> Vihf:
-    roles = actor.roles
+class VihfRequest(BaseModel):
+    """What one VIHF states, in any mode (the builder applies the mode's rules).
+
+    Attributes:
+        mode: ``DIRECTE``, ``INDIRECTE`` or ``INDIRECTE_RENFORCEE`` (AIR).
+        actor: the professional, staff member or device the VIHF speaks for.
+        structure: ``Identifiant_Structure`` and ``Secteur_Activite``.
+        lps: the software (``LPS_*`` attributes).
+        now: the issue instant (aware datetime; kept to the millisecond).
+        patient: the VIHF ``resource-id`` (the patient of the call), if any.
+        purpose: the access mode (normal, bris de glace, centre 15).
+        authn_context_class: the local authentication of the user (default per mode; DIRECTE: SmartcardPKI).
+        primary_authentication: AIR ``AuthnContextDecl`` (EX_AIR-050).
+        confidentiality: the secret-connection attribute, when requested (§2.7).
+        vihf_version: ``VIHF_Version``.
+        assertion_id: the assertion ``ID`` (a fresh ``_uuid`` by default).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+    mode: AuthMode
+    actor: Actor
+    structure: Structure
+    lps: LpsIdentity
+    now: dt.datetime
+    patient: PatientId | None = None
+    purpose: PurposeOfUse = PurposeOfUse.NORMAL
+    authn_context_class: str | None = None
+    primary_authentication: str = AIR_SIMPLIFIE
+    confidentiality: CodedValue | None = None
+    vihf_version: str = DEFAULT_VIHF_VERSION
+    assertion_id: str | None = None
+
+
+def _authentication(request: VihfRequest) -> tuple[str, str | None]:
+    """``AuthnContextClassRef`` and ``AuthnContextDecl`` of the request's mode (§2.5)."""
+    actor, mode = request.actor, request.mode
+    if mode is AuthMode.DIRECTE:
+        return AuthnContextClass.SMARTCARD_PKI, None
+    if mode is AuthMode.AIR:
+        if actor.is_device:
+            raise DmpValidationError("actor: AIR authenticates a person; devices use INDIRECTE", field="actor")
+        return request.authn_context_class or AuthnContextClass.PASSWORD, request.primary_authentication
+    default = AuthnContextClass.UNSPECIFIED if actor.is_device else AuthnContextClass.PASSWORD
+    return request.authn_context_class or default, None
+
+
+def build_vihf(request: VihfRequest, signer: Signer) -> Vihf:
+    """The VIHF of ``request`` (unsigned); ``signer`` gives the Issuer (its certificate's DN).
+
+    Raises:
+        DmpValidationError: no subject-id outside DIRECTE, no savoir-faire for a physician or pharmacist, a
+            device in AIR, a naive datetime, an invalid patient.
+    """
+    actor, mode = request.actor, request.mode
     if mode is not AuthMode.DIRECTE and not actor.subject_id:
         raise DmpValidationError(
             'name: subject-id is mandatory in INDIRECTE/AIR: give the user\'s name ("NOM Prénom, service") or, '
             'for an automated feed, "software, model, service"',
             field="name",
         )
+    roles = actor.roles
     if missing_savoir_faire(roles):
         raise DmpValidationError(f"specialty: {SPECIALTY_MISSING_MESSAGE} (give a TRE_R01 code)", field="specialty")
-    instant = _millis(now)
+    authn_class, authn_decl = _authentication(request)
+    instant = _millis(request.now)
     return Vihf(
-        assertion_id=assertion_id or new_assertion_id(),
+        assertion_id=request.assertion_id or new_assertion_id(),
         issue_instant=instant,
         issuer=certificate_dn(signer.certificate),
         subject_name_id=actor.national_id,
         authn_instant=instant,
-        authn_context_class=authn_context_class,
-        authn_context_decl=authn_context_decl,
+        authn_context_class=authn_class,
+        authn_context_decl=authn_decl,
         mode=mode,
-        structure_id=structure.id,
-        secteur_activite=structure.secteur_activite,
+        structure_id=request.structure.id,
+        secteur_activite=request.structure.secteur_activite,
         subject_id=None if mode is AuthMode.DIRECTE else actor.subject_id,
         roles=roles,
-        purpose=purpose,
-        patient=_checked_patient(patient),
-        confidentiality=confidentiality,
-        lps=lps,
-        vihf_version=vihf_version,
-    )
-
-
-def build_indirecte(
-    actor: Actor,
-    *,
-    structure: Structure,
-    lps: LpsIdentity,
-    signer: Signer,
-    now: dt.datetime,
-    assertion_id: str | None = None,
-    patient: PatientId | None = None,
-    purpose: PurposeOfUse = PurposeOfUse.NORMAL,
-    authn_context_class: str | None = None,
-    confidentiality: CodedValue | None = None,
-    vihf_version: str = DEFAULT_VIHF_VERSION,
-) -> Vihf:
-    """An ``INDIRECTE`` VIHF (feeding; signed by ORG SIGN).
-
-    ``authn_context_class`` is the local authentication of the user; it defaults to ``unspecified`` for a
-    device actor and ``Password`` otherwise.
-    """
-    default = AuthnContextClass.UNSPECIFIED if actor.is_device else AuthnContextClass.PASSWORD
-    return _build(
-        actor,
-        AuthMode.INDIRECTE,
-        structure=structure,
-        lps=lps,
-        signer=signer,
-        now=now,
-        assertion_id=assertion_id,
-        patient=patient,
-        purpose=purpose,
-        authn_context_class=authn_context_class or default,
-        confidentiality=confidentiality,
-        vihf_version=vihf_version,
-    )
-
-
-def build_air(
-    actor: Actor,
-    *,
-    structure: Structure,
-    lps: LpsIdentity,
-    signer: Signer,
-    now: dt.datetime,
-    assertion_id: str | None = None,
-    patient: PatientId | None = None,
-    purpose: PurposeOfUse = PurposeOfUse.NORMAL,
-    authn_context_class: str = AuthnContextClass.PASSWORD,
-    primary_authentication: str = AIR_SIMPLIFIE,
-    confidentiality: CodedValue | None = None,
-    vihf_version: str = DEFAULT_VIHF_VERSION,
-) -> Vihf:
-    """An ``INDIRECTE_RENFORCEE`` (AIR) VIHF; build a fresh one for every request (30 s, single use)."""
-    if actor.is_device:
-        raise DmpValidationError("actor: AIR authenticates a person; devices use INDIRECTE", field="actor")
-    return _build(
-        actor,
-        AuthMode.AIR,
-        structure=structure,
-        lps=lps,
-        signer=signer,
-        now=now,
-        assertion_id=assertion_id,
-        patient=patient,
-        purpose=purpose,
-        authn_context_class=authn_context_class,
-        authn_context_decl=primary_authentication,
-        confidentiality=confidentiality,
-        vihf_version=vihf_version,
-    )
-
-
-def build_directe(
-    actor: Actor,
-    *,
-    structure: Structure,
-    lps: LpsIdentity,
-    signer: Signer,
-    now: dt.datetime,
-    assertion_id: str | None = None,
-    patient: PatientId | None = None,
-    purpose: PurposeOfUse = PurposeOfUse.NORMAL,
-    confidentiality: CodedValue | None = None,
-    vihf_version: str = DEFAULT_VIHF_VERSION,
-) -> Vihf:
-    """A ``DIRECTE`` (card) VIHF: ``signer`` wraps the card's *signature* key (PKCS#11); no subject-id."""
-    return _build(
-        actor,
-        AuthMode.DIRECTE,
-        structure=structure,
-        lps=lps,
-        signer=signer,
-        now=now,
-        assertion_id=assertion_id,
-        patient=patient,
-        purpose=purpose,
-        authn_context_class=AuthnContextClass.SMARTCARD_PKI,
-        confidentiality=confidentiality,
-        vihf_version=vihf_version,
-    )
-
-
-def build_for_mode(
-    mode: AuthMode,
-    actor: Actor,
-    *,
-    structure: Structure,
-    lps: LpsIdentity,
-    signer: Signer,
-    now: dt.datetime,
-    assertion_id: str | None = None,
-    patient: PatientId | None = None,
-    purpose: PurposeOfUse = PurposeOfUse.NORMAL,
-    authn_context_class: str | None = None,
-    primary_authentication: str = AIR_SIMPLIFIE,
-    confidentiality: CodedValue | None = None,
-    vihf_version: str = DEFAULT_VIHF_VERSION,
-) -> Vihf:
-    """The builder of ``mode`` with the arguments it takes (``primary_authentication`` is AIR only; DIRECTE
-    always declares SmartcardPKI)."""
-    if mode is AuthMode.AIR:
-        return build_air(
-            actor,
-            structure=structure,
-            lps=lps,
-            signer=signer,
-            now=now,
-            assertion_id=assertion_id,
-            patient=patient,
-            purpose=purpose,
-            authn_context_class=authn_context_class or AuthnContextClass.PASSWORD,
-            primary_authentication=primary_authentication,
-            confidentiality=confidentiality,
-            vihf_version=vihf_version,
-        )
-    if mode is AuthMode.INDIRECTE:
-        return build_indirecte(
-            actor,
-            structure=structure,
-            lps=lps,
-            signer=signer,
-            now=now,
-            assertion_id=assertion_id,
-            patient=patient,
-            purpose=purpose,
-            authn_context_class=authn_context_class,
-            confidentiality=confidentiality,
-            vihf_version=vihf_version,
-        )
-    return build_directe(
-        actor,
-        structure=structure,
-        lps=lps,
-        signer=signer,
-        now=now,
-        assertion_id=assertion_id,
-        patient=patient,
-        purpose=purpose,
-        confidentiality=confidentiality,
-        vihf_version=vihf_version,
+        purpose=request.purpose,
+        patient=_checked_patient(request.patient),
+        confidentiality=request.confidentiality,
+        lps=request.lps,
+        vihf_version=request.vihf_version,
     )
 
 

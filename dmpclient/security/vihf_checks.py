@@ -26,6 +26,7 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID
 from lxml import etree
 
+from dmpclient.codes import ValueSetId, load_value_set
 from dmpclient.security.vihf_model import (
     SAVOIR_FAIRE_SYSTEMS,
     SECTEUR_ACTIVITE_OID,
@@ -36,7 +37,6 @@ from dmpclient.security.vihf_model import (
     VihfAttribute,
 )
 from dmpclient.security.vihf_rules import VihfRule, rule_error
-from dmpclient.valuesets import ValueSetId, load_value_set
 
 __all__ = [
     "SignerKind",

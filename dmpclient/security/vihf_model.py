@@ -19,9 +19,9 @@ from typing import Any, Final
 from lxml import etree
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from dmpclient.codes import ValueSetId, load_value_set
 from dmpclient.errors import DmpValidationError
 from dmpclient.ids import format_cx, parse_cx
-from dmpclient.valuesets import ValueSetId, load_value_set
 
 __all__ = [
     "ATTRIBUTE_ORDER",

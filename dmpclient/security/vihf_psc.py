@@ -18,20 +18,16 @@ from typing import Any, Final
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from dmpclient.errors import DmpValidationError
-from dmpclient.security.vihf_build import AIR_SIMPLIFIE, Actor, Structure, build_for_mode
+from dmpclient.security.vihf_build import Actor, Structure, VihfRequest
 from dmpclient.security.vihf_model import (
-    DEFAULT_VIHF_VERSION,
     AuthMode,
     AuthnContextClass,
-    CodedValue,
     LpsIdentity,
     PatientId,
     PurposeOfUse,
-    Vihf,
 )
-from dmpclient.security.xmldsig import Signer
 
-__all__ = ["PSC_AUTHN_CONTEXT_CLASS", "PscActivity", "PscExercice", "PscUserInfo", "build_psc", "psc_actor"]
+__all__ = ["PSC_AUTHN_CONTEXT_CLASS", "PscActivity", "PscExercice", "PscUserInfo", "psc_actor", "psc_request"]
 
 #: Local authentication class declared for a PSC login (e-CPS / CPS through PSC; GENVIHF).
 PSC_AUTHN_CONTEXT_CLASS: Final = AuthnContextClass.MOBILE_TWO_FACTOR_UNREGISTERED
@@ -130,51 +126,45 @@ def _structure(userinfo: PscUserInfo, activity: PscActivity, structure_id: str |
     return Structure.of(identifier, secteur)
 
 
-def build_psc(
+def psc_request(
     userinfo: PscUserInfo | Mapping[str, Any],
     *,
     lps: LpsIdentity,
-    signer: Signer,
     now: dt.datetime,
-    assertion_id: str | None = None,
     work_situation: str | None = None,
     structure_id: str | None = None,
     mode: AuthMode = AuthMode.AIR,
     patient: PatientId | None = None,
     purpose: PurposeOfUse = PurposeOfUse.NORMAL,
-    authn_context_class: str = PSC_AUTHN_CONTEXT_CLASS,
-    primary_authentication: str = AIR_SIMPLIFIE,
-    confidentiality: CodedValue | None = None,
-    vihf_version: str = DEFAULT_VIHF_VERSION,
-) -> Vihf:
-    """A VIHF for the PSC-authenticated user (AIR by default; INDIRECTE for feeding).
+) -> VihfRequest:
+    """The :class:`VihfRequest` of a PSC-authenticated user (AIR by default; INDIRECTE for feeding; §11.6).
+
+    The actor and the structure come from the UserInfo (``SubjectNameID``, the chosen exercice and activity);
+    the local authentication is PSC's (``MobileTwoFactorUnregistered``, GENVIHF). Change other fields with
+    ``request.model_copy(update=...)``, then :func:`~dmpclient.security.vihf_build.build_vihf`.
 
     Args:
         userinfo: the UserInfo document (decoded JSON) or an already parsed :class:`PscUserInfo`.
         work_situation: ``codeProfession`` + ``codeCategorieProfessionnelle`` of the current practice.
         structure_id: ``Identifiant_Structure`` (must equal the ORG certificate OU); default from the activity.
+
+    Raises:
+        DmpValidationError: DIRECTE (a PSC user has no card here), or no exercice/structure to map.
     """
+    if mode not in (AuthMode.AIR, AuthMode.INDIRECTE):
+        raise DmpValidationError(
+            "mode: a PSC VIHF is INDIRECTE_RENFORCEE or INDIRECTE (DIRECTE needs a card)", field="mode"
+        )
     info = userinfo if isinstance(userinfo, PscUserInfo) else PscUserInfo.parse(userinfo)
     exercice = info.exercice(work_situation)
     activity = _activity(exercice, structure_id)
-    actor = psc_actor(info, exercice, activity)
-    structure = _structure(info, activity, structure_id)
-    if mode in (AuthMode.AIR, AuthMode.INDIRECTE):
-        return build_for_mode(
-            mode,
-            actor,
-            structure=structure,
-            lps=lps,
-            signer=signer,
-            now=now,
-            assertion_id=assertion_id,
-            patient=patient,
-            purpose=purpose,
-            authn_context_class=authn_context_class,
-            primary_authentication=primary_authentication,
-            confidentiality=confidentiality,
-            vihf_version=vihf_version,
-        )
-    raise DmpValidationError(
-        "mode: a PSC VIHF is INDIRECTE_RENFORCEE or INDIRECTE (DIRECTE needs a card)", field="mode"
+    return VihfRequest(
+        mode=mode,
+        actor=psc_actor(info, exercice, activity),
+        structure=_structure(info, activity, structure_id),
+        lps=lps,
+        now=now,
+        patient=patient,
+        purpose=purpose,
+        authn_context_class=PSC_AUTHN_CONTEXT_CLASS,
     )

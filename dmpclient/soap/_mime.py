@@ -11,6 +11,7 @@ from __future__ import annotations
 import binascii
 import io
 import re
+import shutil
 import tempfile
 import weakref
 from dataclasses import dataclass
@@ -268,6 +269,19 @@ class Attachment:
         self._data = None
         if self._finalizer is not None:
             self._finalizer()
+
+    def save_to(self, destination: Path) -> None:
+        """Move the content to ``destination`` (a rename when spooled on the same file system, else a copy)
+        and release the attachment: its data then belongs to the caller, not to the response.
+        """
+        if self._data is not None:
+            destination.write_bytes(self._data)
+        else:
+            shutil.move(self._spooled_path(), destination)
+            if self._finalizer is not None:
+                self._finalizer.detach()
+            self.path = None
+        self.close()
 
     def _spooled_path(self) -> Path:
         if self._closed or self.path is None:

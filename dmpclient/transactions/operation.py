@@ -1,20 +1,22 @@
-"""``Operation``: one DMP transaction as pure data (what to send, how to read the answer).
+"""``Operation``: one call of a DMP transaction as pure data (its spec, the body, the patient, attachments).
 
-Built by the functions of :mod:`dmpclient.transactions` without any I/O; the sync and async clients
-attach the VIHF, send it, and call :attr:`Operation.parse` on the answer (architecture: sans-I/O).
+Built by the functions of :mod:`dmpclient.transactions` without any I/O (a
+:class:`~dmpclient.transactions.spec.TransactionSpec` and a request body); the clients attach the VIHF,
+send it and decode the answer with ``spec.decode`` (architecture: sans-I/O).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from lxml import etree
 
-from dmpclient.soap.envelope import SoapMessage
 from dmpclient.soap.mtom import OutgoingPart
-from dmpclient.transactions.rights import RightsAction
+
+if TYPE_CHECKING:
+    from dmpclient.soap.response import Response
+    from dmpclient.transactions.spec import TransactionSpec
 
 __all__ = ["Operation", "PatientRef"]
 
@@ -34,26 +36,24 @@ class PatientRef:
 
 @dataclass(frozen=True, slots=True)
 class Operation(Generic[T]):
-    """A prepared DMP transaction.
+    """A prepared call of one transaction (build it with :meth:`TransactionSpec.operation`).
 
     Attributes:
-        td: the DMP transaction number (``"TD0.2"``), for logs, errors and rights.
-        service: path suffix under ``/si-dmp-server/v2/services/``.
-        action: the ``wsa:Action`` to send (reference §3.0).
+        spec: what the protocol says about this transaction (service, actions, rights, decoder…).
         body: the SOAP body element.
-        parse: turns the answer into the typed result (raises business errors).
-        idempotent: reads may be retried by an opt-in policy; writes never are.
-        patient: the patient addressed, if any (VIHF resource-id).
-        rights: the row of the official rights matrices this call falls under (local pre-check).
+        patient: the patient addressed, if any (VIHF ``resource-id``).
         attachments: MTOM parts (TD2.1).
     """
 
-    td: str
-    service: str
-    action: str
+    spec: TransactionSpec[T]
     body: etree._Element
-    parse: Callable[[SoapMessage], T]
-    idempotent: bool
     patient: PatientRef | None = None
-    rights: RightsAction | None = None
     attachments: tuple[OutgoingPart, ...] = ()
+
+    @property
+    def td(self) -> str:
+        return self.spec.td
+
+    def parse(self, response: Response) -> T:
+        """The typed result of the answer (the decoder of the spec)."""
+        return self.spec.decode(response)

@@ -30,11 +30,13 @@ from typing import Final
 from dmpclient.errors import DmpRightsPrecheckError, DmpValidationError
 
 __all__ = [
+    "OCCUPATIONAL_SPECIALTIES",
     "AccessMode",
-    "Actor",
+    "CallerProfile",
     "Cell",
     "Decision",
     "Matrix",
+    "MatrixActor",
     "MatrixRow",
     "Note",
     "NoteCondition",
@@ -42,7 +44,9 @@ __all__ = [
     "RightsMatrix",
     "access_mode_from_purpose",
     "actor_from_roles",
+    "caller_column",
     "decide",
+    "decide_for",
     "load_matrix",
     "matrix_for",
     "parse_matrix",
@@ -61,7 +65,7 @@ class Matrix(StrEnum):
         return "526 v1.8" if self is Matrix.DIRECT_INDIRECT else "606 v1.3"
 
 
-class Actor(StrEnum):
+class MatrixActor(StrEnum):
     """Column families of the matrices (reference §8.1, §8.2)."""
 
     PS_NON_MEDECIN = "PS_NON_MEDECIN"
@@ -226,14 +230,14 @@ _MODE_SUFFIX: Final[dict[AccessMode, str]] = {
     AccessMode.BRIS_DE_GLACE: "B",
 }
 _MODE_LABELS: Final[dict[str, str]] = {"N": "accès normal", "R": "régulation", "B": "bris de glace"}
-_FAMILY: Final[dict[Actor, str]] = {
-    Actor.PS_NON_MEDECIN: "PSNM",
-    Actor.MEDECIN: "MED",
-    Actor.MEDECIN_DU_TRAVAIL: "MDT",
-    Actor.MEDECIN_TRAITANT: "MT",
-    Actor.CPE: "CPE",
-    Actor.ES: "ES",
-    Actor.PE: "PE",
+_FAMILY: Final[dict[MatrixActor, str]] = {
+    MatrixActor.PS_NON_MEDECIN: "PSNM",
+    MatrixActor.MEDECIN: "MED",
+    MatrixActor.MEDECIN_DU_TRAVAIL: "MDT",
+    MatrixActor.MEDECIN_TRAITANT: "MT",
+    MatrixActor.CPE: "CPE",
+    MatrixActor.ES: "ES",
+    MatrixActor.PE: "PE",
 }
 _CELL = re.compile(r"^(oui|non)(?:\(([0-9]+)\))?$")
 _NUMERIC_PROFESSION = re.compile(r"^[0-9]{1,3}$")
@@ -262,13 +266,65 @@ def access_mode_from_purpose(purpose_of_use: str) -> AccessMode:
         ) from None
 
 
+#: Savoir-faire codes that put a physician in the "médecin du travail" column of 526 (reference §8.3:
+#: inferred; médecine du travail qualifications). Pass another set to :func:`caller_column` to change it.
+OCCUPATIONAL_SPECIALTIES: Final = frozenset({"SM25", "SCH35", "C41"})
+
+
+@dataclass(frozen=True, slots=True)
+class CallerProfile:
+    """What the rights column of a caller depends on, read from his VIHF (mock) or identity (client).
+
+    Attributes:
+        auth_mode: the VIHF ``Authentification_mode`` (``DIRECTE``, ``INDIRECTE``, ``INDIRECTE_RENFORCEE``).
+        profession: the first role code (TRE_G15 profession, or a non-PS code such as ``SECRETARIAT_MEDICAL``).
+        specialty: the second role code (savoir-faire), if any.
+        purpose: the VIHF PurposeOfUse code (``normal``, ``bris_de_glace``, ``centre_15``).
+        treating_physician: the caller is the patient's médecin traitant DMP (known to the DMP only).
+    """
+
+    auth_mode: str
+    profession: str | None
+    specialty: str | None
+    purpose: str
+    treating_physician: bool = False
+
+
+def caller_column(
+    profile: CallerProfile, *, occupational_specialties: frozenset[str] = OCCUPATIONAL_SPECIALTIES
+) -> tuple[MatrixActor, AccessMode]:
+    """The one derivation of a caller's matrix column (actor family and access mode), for client and mock.
+
+    Raises:
+        DmpValidationError: unknown authentication mode or purpose of use.
+    """
+    actor = actor_from_roles(
+        profile.profession,
+        is_treating_physician=profile.treating_physician,
+        is_occupational_physician=profile.specialty in occupational_specialties,
+        auth_mode=profile.auth_mode,
+    )
+    return actor, access_mode_from_purpose(profile.purpose)
+
+
+def decide_for(
+    action: RightsAction,
+    profile: CallerProfile,
+    *,
+    occupational_specialties: frozenset[str] = OCCUPATIONAL_SPECIALTIES,
+) -> Decision:
+    """:func:`decide` for a caller described by his profile (the client pre-check and the mock gate)."""
+    actor, access_mode = caller_column(profile, occupational_specialties=occupational_specialties)
+    return decide(action, auth_mode=profile.auth_mode, actor=actor, access_mode=access_mode)
+
+
 def actor_from_roles(
     profession_code: str | None,
     *,
     is_treating_physician: bool,
     is_occupational_physician: bool,
     auth_mode: str,
-) -> Actor:
+) -> MatrixActor:
     """Determine the matrix actor of a caller (reference §8.3, project design).
 
     Args:
@@ -279,30 +335,30 @@ def actor_from_roles(
     """
     matrix = _auth_matrix(auth_mode)
     if auth_mode == "INDIRECTE":
-        return Actor.ES
+        return MatrixActor.ES
     code = (profession_code or "").strip()
     if not _NUMERIC_PROFESSION.fullmatch(code):
-        return Actor.PE if matrix is Matrix.AIR else Actor.CPE
+        return MatrixActor.PE if matrix is Matrix.AIR else MatrixActor.CPE
     if code != "10":
-        return Actor.PS_NON_MEDECIN
+        return MatrixActor.PS_NON_MEDECIN
     if is_occupational_physician:
-        return Actor.MEDECIN_DU_TRAVAIL
-    return Actor.MEDECIN_TRAITANT if is_treating_physician else Actor.MEDECIN
+        return MatrixActor.MEDECIN_DU_TRAVAIL
+    return MatrixActor.MEDECIN_TRAITANT if is_treating_physician else MatrixActor.MEDECIN
 
 
-def _column(table: RightsMatrix, auth_mode: str, actor: Actor, access_mode: AccessMode) -> str | None:
+def _column(table: RightsMatrix, auth_mode: str, actor: MatrixActor, access_mode: AccessMode) -> str | None:
     """The column for this caller, or None when the matrix has no cell for this combination."""
     if auth_mode == "INDIRECTE":
-        actor = Actor.ES
-    elif actor is Actor.ES:
+        actor = MatrixActor.ES
+    elif actor is MatrixActor.ES:
         return None
-    elif actor is Actor.MEDECIN_TRAITANT and access_mode is AccessMode.REGULATION:
-        actor = Actor.MEDECIN
+    elif actor is MatrixActor.MEDECIN_TRAITANT and access_mode is AccessMode.REGULATION:
+        actor = MatrixActor.MEDECIN
     family = _FAMILY[actor]
     with_mode = f"{family}_{_MODE_SUFFIX[access_mode]}"
     if with_mode in table.columns:
         return with_mode
-    if family in table.columns and (actor is Actor.MEDECIN_DU_TRAVAIL or access_mode is AccessMode.NORMAL):
+    if family in table.columns and (actor is MatrixActor.MEDECIN_DU_TRAVAIL or access_mode is AccessMode.NORMAL):
         return family
     return None
 
@@ -313,7 +369,7 @@ def _describe_column(column: str) -> str:
     return f"{column} ({label}, {_MODE_LABELS[mode]})" if mode else f"{column} ({label})"
 
 
-def decide(action: RightsAction, *, auth_mode: str, actor: Actor, access_mode: AccessMode) -> Decision:
+def decide(action: RightsAction, *, auth_mode: str, actor: MatrixActor, access_mode: AccessMode) -> Decision:
     """Look up the matrix cell deciding ``action`` for this caller.
 
     Args:
@@ -341,7 +397,7 @@ def decide(action: RightsAction, *, auth_mode: str, actor: Actor, access_mode: A
     row_text = f"row {row.td} «{row.label}»"
     notes = tuple(table.notes[n] for n in row.row_notes)
     if column is None:
-        shown = Actor.ES if auth_mode == "INDIRECTE" else actor
+        shown = MatrixActor.ES if auth_mode == "INDIRECTE" else actor
         reason = (
             f"refused by {where}, {row_text}: no column for actor {shown.value} in {access_mode.value} access "
             f"with {auth_mode} authentication (columns: {', '.join(table.columns)})"
@@ -364,10 +420,10 @@ def decide(action: RightsAction, *, auth_mode: str, actor: Actor, access_mode: A
     return Decision(cell.allowed, notes, matrix, str(cell), action, row.td, column, reason, reason_fr)
 
 
-def _coerce(action: str, actor: str, access_mode: str) -> tuple[RightsAction, Actor, AccessMode]:
+def _coerce(action: str, actor: str, access_mode: str) -> tuple[RightsAction, MatrixActor, AccessMode]:
     """Accept enum members or their string values; anything else is a clear validation error."""
     try:
-        return RightsAction(action), Actor(actor), AccessMode(access_mode)
+        return RightsAction(action), MatrixActor(actor), AccessMode(access_mode)
     except ValueError as exc:
         raise DmpValidationError(f"rights decision: {exc}", field="rights") from None
 

@@ -1,20 +1,16 @@
-"""XDS wire constants of the DMP: scheme UUIDs, statuses, association types, and the DMP value sets.
+"""XDS wire constants of the DMP: scheme UUIDs, statuses, association types, and value-set mappings.
 
-Value sets (reference §4.6) are package data (``dmpclient/data/xds_*.json``; healthcareFacilityTypeCode is the
-whole TRE_R02 terminology shipped for the VIHF), loaded once: their exact
-membership at the current terminology version is an open question (reference §14 item 14), so they are
-data to update, not code. Statuses (§4.7), scheme UUIDs (§4.3) and association types are fixed URNs.
+Statuses (§4.7), scheme UUIDs (§4.3) and association types are fixed URNs. The DMP value sets themselves
+(classCode, typeCode… reference §4.6) are :mod:`dmpclient.codes` value sets like every other terminology;
+this module only adds the mappings between them (typeCode → classCode, mediaType → formatCode).
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import cache
-from importlib import resources
-from typing import Any, Final
+from typing import Final
 
+from dmpclient.codes import Code, ValueSetId, load_value_set
 from dmpclient.errors import DmpValidationError
 
 __all__ = [
@@ -22,16 +18,12 @@ __all__ = [
     "SUBMISSION_SET_NODE",
     "AssociationType",
     "AvailabilityStatus",
-    "Code",
     "Confidentiality",
     "DocumentEntryScheme",
     "SubmissionSetScheme",
-    "ValueSet",
-    "ValueSetName",
     "association_type",
     "class_code_for_type",
     "format_code_for_media_type",
-    "value_set",
 ]
 
 #: ``@objectType`` of a stable DocumentEntry (the only kind the DMP uses).
@@ -108,120 +100,20 @@ class SubmissionSetScheme(StrEnum):
     UNIQUE_ID = "urn:uuid:96fdda7c-d067-4183-912e-bf5ee74998a8"
 
 
-class ValueSetName(StrEnum):
-    """The DMP value sets shipped as ``dmpclient/data/xds_<name>.json``."""
-
-    CLASS_CODE = "class_code"
-    TYPE_CODE = "type_code"
-    FORMAT_CODE = "format_code"
-    HEALTHCARE_FACILITY_TYPE_CODE = "healthcare_facility_type_code"
-    PRACTICE_SETTING_CODE = "practice_setting_code"
-    CONFIDENTIALITY_CODE = "confidentiality_code"
-    CONTENT_TYPE_CODE = "content_type_code"
-    EVENT_CODE = "event_code"
-
-
-@dataclass(frozen=True, slots=True)
-class Code:
-    """A coded value as XDS carries it: code, codingScheme, display name.
-
-    ``signature`` marks the codes reserved to the signature entry of a submission (reference §5.3);
-    ``class_code`` (type codes) and ``media_type`` (format codes) carry the mappings the mock needs.
-    These value-set annotations do not take part in equality: a coded value is its code, scheme and display.
-    """
-
-    code: str
-    scheme: str
-    display: str
-    signature: bool = field(default=False, compare=False)
-    class_code: str | None = field(default=None, compare=False)
-    media_type: str | None = field(default=None, compare=False)
-
-
-@dataclass(frozen=True, slots=True)
-class ValueSet:
-    """One value set: its official name and its codes in a stable order."""
-
-    name: str
-    title: str
-    codes: tuple[Code, ...]
-    _index: dict[tuple[str, str], Code] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_index", {(c.code, c.scheme): c for c in self.codes})
-
-    def get(self, code: str, scheme: str | None = None) -> Code:
-        """The code (with its scheme when given); raise a validation error naming the value set."""
-        found = (
-            self._index.get((code, scheme))
-            if scheme is not None
-            else next((c for c in self.codes if c.code == code), None)
-        )
-        if found is None:
-            where = f"^^{scheme}" if scheme else ""
-            raise DmpValidationError(f"{self.title}: {code}{where} is not in {self.name}", field=self.title)
-        return found
-
-    def __contains__(self, item: object) -> bool:
-        if isinstance(item, Code):
-            return (item.code, item.scheme) in self._index
-        return any(c.code == item for c in self.codes)
-
-    @property
-    def clinical(self) -> tuple[Code, ...]:
-        """The codes usable on clinical documents (without the signature-entry ones)."""
-        return tuple(c for c in self.codes if not c.signature)
-
-
-#: Value sets that are a whole ANS terminology shipped for the VIHF too (JDV_J61 = TRE_R02, reference §4.6).
-_TERMINOLOGY_FILES: Final = {ValueSetName.HEALTHCARE_FACILITY_TYPE_CODE: "tre_r02_secteur_activite.json"}
-
-
-def _read(name: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(resources.files("dmpclient.data").joinpath(name).read_text(encoding="utf-8"))
-    return data
-
-
-@cache
-def value_set(name: ValueSetName | str) -> ValueSet:
-    """The value set from package data (loaded once per process)."""
-    try:
-        which = ValueSetName(name)
-    except ValueError:
-        raise DmpValidationError(f"unknown XDS value set {name!r}", field="value_set") from None
-    if which in _TERMINOLOGY_FILES:
-        terminology = _read(_TERMINOLOGY_FILES[which])
-        concepts = (c for c in terminology["concepts"] if not c.get("retired", False))
-        codes = tuple(Code(c["code"], terminology["oid"], c["display"]) for c in concepts)
-        return ValueSet(name=terminology["name"], title=which.value, codes=codes)
-    data = _read(f"xds_{which.value}.json")
-    codes = tuple(
-        Code(
-            code=entry["code"],
-            scheme=entry["scheme"],
-            display=entry["display"],
-            signature=bool(entry.get("signature", False)),
-            class_code=entry.get("class_code"),
-            media_type=entry.get("media_type"),
-        )
-        for entry in data["codes"]
-    )
-    return ValueSet(name=data["name"], title=data["title"], codes=codes)
-
-
 def class_code_for_type(type_code: str) -> Code:
     """The classCode a typeCode belongs to (ASS_X04 as far as the reference tells, inferred mapping)."""
-    mapped = value_set(ValueSetName.TYPE_CODE).get(type_code).class_code
+    concept = load_value_set(ValueSetId.TYPE_CODE).get(type_code)
+    mapped = concept.properties.get("class_code") if concept is not None else None
     if mapped is None:
         raise DmpValidationError(f"typeCode {type_code} has no classCode mapping", field="typeCode")
-    return value_set(ValueSetName.CLASS_CODE).get(mapped)
+    return load_value_set(ValueSetId.CLASS_CODE).require(mapped)
 
 
 def format_code_for_media_type(media_type: str) -> Code:
     """The formatCode of a CDA level 1 document from its nonXMLBody mediaType (ASS_A12)."""
-    for code in value_set(ValueSetName.FORMAT_CODE).codes:
-        if code.media_type == media_type:
-            return code
+    for concept in load_value_set(ValueSetId.FORMAT_CODE).concepts:
+        if concept.properties.get("media_type") == media_type:
+            return concept.as_code()
     raise DmpValidationError(
         f"mediaType {media_type!r} has no DMP formatCode (application/pdf, text/plain, text/rtf, image/jpeg, "
         "image/tiff)",

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from mock_server.dispatch import Router
 from mock_server.handlers import patients
+from mock_server.routing import Router
 
 __all__ = ["default_router"]
 

@@ -10,6 +10,8 @@ answers according to the body root element (namespace :data:`ECHO_NS`):
 * ``Http500`` → HTTP 500 with an HTML page (no SOAP);
 * ``Unavailable`` → HTTP 503 (no SOAP) until the message id was seen ``@after`` times, then ``Echo``;
 * ``Slow`` → waits ``@seconds`` before answering ``Echo``;
+* ``Trickle`` → sends the status line, then one byte of body every ``@interval`` seconds (for at most 30 s);
+* ``Stall`` → sends the status line and a first chunk of body, then nothing (for at most 30 s);
 * ``Stranger`` → an ``Echo`` answer whose ``RelatesTo`` names another request.
 
 ``EchoState.hits`` counts requests per WS-Addressing MessageID (retry tests).
@@ -18,6 +20,7 @@ answers according to the body root element (namespace :data:`ECHO_NS`):
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 from collections import Counter
 from collections.abc import Iterator
@@ -80,6 +83,18 @@ def make_echo_app(state: EchoState) -> Any:
             if not message.get("more_body"):
                 return b"".join(chunks)
 
+    async def dribble(send: Any, kind: str, interval: float) -> None:
+        """A server that never finishes its answer (each byte resets the client's read timeout)."""
+        headers = [(b"content-type", b"application/soap+xml; charset=UTF-8")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": b"<soap:Envelope", "more_body": True})
+        deadline = asyncio.get_running_loop().time() + 30
+        with contextlib.suppress(Exception):  # the client hangs up: stop
+            while asyncio.get_running_loop().time() < deadline:
+                await asyncio.sleep(interval)
+                if kind == "Trickle":
+                    await send({"type": "http.response.body", "body": b" ", "more_body": True})
+
     async def app(scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
             await lifespan(receive, send)
@@ -110,6 +125,9 @@ def make_echo_app(state: EchoState) -> Any:
         ):
             status = 500 if kind == "Http500" else 503
             await respond(send, status, "text/html", b"<html><body>Internal error</body></html>")
+            return
+        if kind in ("Trickle", "Stall"):
+            await dribble(send, kind, float(msg.body.get("interval", "0.2")))
             return
         if kind == "Slow":
             await asyncio.sleep(float(msg.body.get("seconds", "2")))

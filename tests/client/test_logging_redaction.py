@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from lxml import etree
 
-from dmpclient._client import DmpClient
+from dmpclient import DmpClient
 from dmpclient._logging import MAX_DEBUG_CHARS, REDACTED, redact, redact_headers
 from dmpclient.config import DmpConfig
 from dmpclient.errors import DmpSoapFault
@@ -20,6 +20,7 @@ from dmpclient.ids import make_ins
 from dmpclient.security.credentials import load_pem
 from dmpclient.security.pki import TestPki
 from dmpclient.security.tls import client_context
+from dmpclient.transport import HttpTransport
 from tests.client.conftest import ECHO_ACTION, ECHO_NS, echo_body
 
 INS = "207058575627097"
@@ -71,7 +72,7 @@ def test_debug_logs_show_no_secret_and_no_patient_data(
     ).decode()
     http = httpx.Client(verify=client_context(credential, pki.ca_bundle), headers={"Authorization": f"Bearer {TOKEN}"})
     caplog.set_level(logging.DEBUG, logger="dmpclient")
-    with http, DmpClient(echo_config, http_client=http) as client:
+    with http, DmpClient(echo_config, transport=HttpTransport(echo_config, client=http)) as client:
         client.call(
             "registry",
             _body_with_patient(),

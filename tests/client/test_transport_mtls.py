@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from dmpclient._client import AsyncDmpClient, DmpClient
+from dmpclient import AsyncDmpClient, DmpClient
 from dmpclient.config import DmpConfig
 from dmpclient.errors import (
     DmpConnectError,
@@ -28,6 +28,7 @@ from dmpclient.security.pki import TestPki
 from dmpclient.security.tls import client_context, server_context
 from dmpclient.soap import mtom
 from dmpclient.soap.envelope import read_soap
+from dmpclient.transport import HttpTransport
 from mock_server.server import RunningServer, start_in_thread
 from tests.client.conftest import ECHO_ACTION, ECHO_NS, EchoState, echo_body, make_echo_app
 
@@ -93,7 +94,7 @@ def _assert_tls_error(exc: DmpTlsError, *fragments: str) -> None:
 def test_no_client_certificate_is_a_tls_error(echo_config: DmpConfig, pki: TestPki) -> None:
     with (
         httpx.Client(verify=client_context(None, pki.ca_bundle)) as http,
-        DmpClient(echo_config, http_client=http) as client,
+        DmpClient(echo_config, transport=HttpTransport(echo_config, client=http)) as client,
         pytest.raises(DmpTlsError) as caught,
     ):
         client.call("registry", echo_body(), message_id="urn:uuid:tls-failure", **_call_kwargs())
@@ -377,7 +378,10 @@ def test_alert_for_a_missing_client_certificate_is_a_tls_error(
 ) -> None:
     with (
         httpx.Client(verify=client_context(None, pki.ca_bundle)) as http,
-        DmpClient(_config(echo_config, base_url=alerting_server_url), http_client=http) as client,
+        DmpClient(
+            _config(echo_config, base_url=alerting_server_url),
+            transport=HttpTransport(_config(echo_config, base_url=alerting_server_url), client=http),
+        ) as client,
         pytest.raises(DmpTlsError) as caught,
     ):
         client.call("registry", echo_body(), message_id="urn:uuid:tls-failure", **_call_kwargs())
@@ -416,7 +420,7 @@ def test_wire_options_switch_must_understand_and_to(pki: TestPki, echo_server: R
         verify=client_context(config.load_tls_credential(), config.ca_bundle),
         event_hooks={"request": [lambda request: sent.append(request.read())]},
     )
-    with http, DmpClient(config, http_client=http) as client:
+    with http, DmpClient(config, transport=HttpTransport(config, client=http)) as client:
         client.call("registry", echo_body(), **_call_kwargs())
     message = read_soap(sent[0])
     assert message.to == config.service_url("registry")

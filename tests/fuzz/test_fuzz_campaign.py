@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from dmpclient.security.pki import TestPki
+from dmpclient.transactions import catalog
 from fuzz.corpus import Corpus
 from fuzz.network import run_network
 from fuzz.runner import run_case, run_cases
@@ -31,6 +32,7 @@ def _describe(findings: list[object]) -> str:
 
 def test_every_decoder_refuses_hostile_input_with_a_typed_error_only(corpus: Corpus) -> None:
     targets = default_targets(corpus)
+    assert {f"{spec.td} response" for spec in catalog.SPECS} <= {target.name for target in targets}
     report = run_cases(targets, cases=25 * len(targets), seed=SEED, isolate=False)
     unexpected = [f for f in report.findings if f.kind in ("exception", "oracle", "hang")]
     assert unexpected == [], _describe(unexpected)
@@ -53,8 +55,8 @@ def test_a_case_is_reproducible_from_its_index(corpus: Corpus) -> None:
 
 
 def test_a_response_decoder_is_one_line_to_add(corpus: Corpus) -> None:
-    """How a transaction spec's decoder joins the campaign (any ``Callable[[SoapMessage], object]``)."""
-    target = response_decoder_target("echo body tag", lambda message: message.body, corpus.responses)
+    """How a decoder joins the campaign (any ``Callable[[Response], object]``, as ``TransactionSpec.decode``)."""
+    target = response_decoder_target("body tag", lambda response: response.message.body, corpus.responses)
     report = run_cases([target], cases=30, seed=SEED, isolate=False)
     assert report.cases == 30
     assert [f for f in report.findings if f.kind != "slow"] == []

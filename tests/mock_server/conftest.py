@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from dmpclient._client import DmpClient
+from dmpclient import DmpClient
 from dmpclient.config import DmpConfig
 from dmpclient.hl7v3.patient_query import ExistenceAnswer
 from dmpclient.hl7v3.wrapper import Device
@@ -19,6 +18,7 @@ from dmpclient.security.pki import TestPki
 from dmpclient.security.tls import client_context
 from dmpclient.security.vihf import Actor, AuthMode, PurposeOfUse
 from dmpclient.transactions import patients
+from dmpclient.transactions.context import CallContext
 from dmpclient.transactions.operation import Operation
 from mock_server.runtime import MockRuntime, prepare
 from mock_server.server import RunningServer, start_in_thread
@@ -40,10 +40,7 @@ def identity(
 
 def td02(ins: str = PATB_QUATRE) -> Operation[ExistenceAnswer]:
     """A TD0.2 operation on a test INS, as the clients build it (to send with a hand-made VIHF)."""
-    lps = Device("1.2.250.1.999.1", "DMPCLIENT")
-    return patients.test_existence(
-        ins, TEST_OID, lps=lps, now=dt.datetime.now(dt.UTC), new_id=lambda: str(uuid.uuid4())
-    )
+    return patients.test_existence(CallContext(Device("1.2.250.1.999.1", "DMPCLIENT")), ins, TEST_OID)
 
 
 def serve(runtime: MockRuntime, pki: TestPki) -> RunningServer:

@@ -13,7 +13,7 @@ import threading
 import uuid
 from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final, cast
+from typing import Any, Final
 
 import pytest
 from lxml import etree
@@ -24,13 +24,16 @@ from dmpclient.security.pki import TestPki
 from dmpclient.security.vihf import AuthMode, SoftwareSigner, sign_vihf, vihf_to_element
 from dmpclient.soap.envelope import SoapMessage, build_request, read_soap
 from dmpclient.soap.mtom import MtomDecoder
+from dmpclient.transactions import patients
+from dmpclient.transactions.spec import Service, TransactionSpec
 from mock_server import app as app_module
 from mock_server import gate as gate_module
 from mock_server.app import MockDmp
-from mock_server.context import RequestContext
-from mock_server.dispatch import MockFault
-from mock_server.handlers import default_router, patients
+from mock_server.context import Reply
+from mock_server.errors import MockFault
+from mock_server.handlers import default_router
 from mock_server.nonconforming import WarnOnce
+from mock_server.routing import Route
 from mock_server.runtime import MockRuntime
 from tests.mock_server.conftest import td02
 from tests.unit.vihf_factory import build, now, sign_element, signer_of
@@ -38,6 +41,19 @@ from tests.unit.vihf_factory import build, now, sign_element, signer_of
 SOAP: Final = "application/soap+xml; charset=UTF-8"
 MULTIPART: Final = 'multipart/related; type="application/xop+xml"; boundary="b1"; start-info="application/soap+xml"'
 MIB: Final = 1024 * 1024
+#: A test-only transaction receiving MTOM on the repository (the bounds are the app's, not a TD's).
+MTOM_UPLOAD: Final = TransactionSpec(
+    td="TD-TEST",
+    title="test upload",
+    service=Service.REPOSITORY,
+    request_root="{urn:dmpclient:test}Upload",
+    request_action="urn:dmpclient:test:Upload",
+    response_action="urn:dmpclient:test:UploadResponse",
+    decode=lambda response: None,
+    rights=(),
+    idempotent=False,
+    mtom_request=True,
+)
 
 
 @dataclass
@@ -129,10 +145,12 @@ def tls_certificate(pki: TestPki) -> str:
 @pytest.fixture
 def app(mock_runtime: MockRuntime) -> MockDmp:
     ids = itertools.count(1)
+    router = default_router()
+    router.add(Route(MTOM_UPLOAD, lambda ctx: Reply(ctx.body)))  # an MTOM transaction on the repository
     return MockDmp(
         mock_runtime.store,
         mock_runtime.app.gate,
-        default_router(),
+        router,
         new_id=lambda: f"mock-{next(ids)}",
         body_timeout=0.2,
     )
@@ -142,7 +160,7 @@ def _td02(signer: SoftwareSigner, assertion: bytes | None = None) -> tuple[str, 
     op = td02()
     message_id = f"urn:uuid:{uuid.uuid4()}"
     assertion = assertion or sign_vihf(build(AuthMode.AIR, signer, now()), signer)
-    return message_id, build_request(op.body, action=op.action, message_id=message_id, assertion=assertion)
+    return message_id, build_request(op.body, action=op.spec.request_action, message_id=message_id, assertion=assertion)
 
 
 @pytest.fixture
@@ -272,16 +290,9 @@ def test_answers_take_their_message_id_from_new_id(
     assert refused.message().message_id == "urn:uuid:mock-3"
 
 
-def test_the_handler_refuses_an_empty_body_with_a_fault() -> None:
-    empty = SoapMessage(envelope=etree.Element(f"{{{NS['soap']}}}Envelope"), body=None)
-    context = cast(RequestContext, _Context(empty))
+def test_an_empty_body_is_refused_before_any_handler() -> None:
     with pytest.raises(MockFault, match="corps de la requête SOAP est vide"):
-        patients.ROUTES[0].handler(context)
-
-
-@dataclass
-class _Context:
-    message: SoapMessage
+        default_router().resolve("patients", None, patients.TEST_EXISTENCE.request_action)
 
 
 # --- liberal acceptance is logged, once per distinct deviation ------------------------------------

@@ -14,8 +14,9 @@ import httpx
 import pytest
 from lxml import etree
 
-from dmpclient._client import DmpClient
+from dmpclient import DmpClient
 from dmpclient._xml import NS as XML_NS
+from dmpclient.codes import ValueSetId
 from dmpclient.config import DmpConfig
 from dmpclient.errors import DmpSoapFault
 from dmpclient.hl7v3.patient_query import DmpStatus
@@ -33,9 +34,8 @@ from dmpclient.security.vihf import (
 )
 from dmpclient.soap.envelope import build_request, read_soap
 from dmpclient.soap.faults import FAULT_ACTION
-from dmpclient.valuesets import ValueSetId
-from mock_server.records import Outcome
 from mock_server.runtime import MockRuntime
+from mock_server.store.records import Outcome
 from tests.mock_server.conftest import PATB_QUATRE, td02
 from tests.unit.vihf_factory import build, edited, now, sign_element, signer_of
 
@@ -54,7 +54,9 @@ def _trace_size(runtime: MockRuntime) -> int:
 
 def _send(client: DmpClient, assertion: bytes | None) -> None:
     op = td02()
-    with client.call(op.service, op.body, action=op.action, td=op.td, assertion=assertion, idempotent=False):
+    with client.call(
+        op.spec.service, op.body, action=op.spec.request_action, td=op.td, assertion=assertion, idempotent=False
+    ):
         pass
 
 
@@ -98,8 +100,10 @@ def _attribute(name: str) -> str:
 def test_a_valid_signed_air_vihf_is_admitted(client: DmpClient, org_signer: SoftwareSigner) -> None:
     data = sign_vihf(build(AuthMode.AIR, org_signer, now()), org_signer)
     op = td02()
-    with client.call(op.service, op.body, action=op.action, td=op.td, assertion=data, idempotent=False) as response:
-        assert op.parse(response.message).status is DmpStatus.ACTIVE
+    with client.call(
+        op.spec.service, op.body, action=op.spec.request_action, td=op.td, assertion=data, idempotent=False
+    ) as response:
+        assert op.parse(response).status is DmpStatus.ACTIVE
 
 
 def test_no_vihf_at_all(client: DmpClient, mock_runtime: MockRuntime) -> None:
@@ -201,7 +205,7 @@ def test_fault_on_the_wire_is_soap12_sender_related_to_the_request(
     op = td02()
     message_id = f"urn:uuid:{uuid.uuid4()}"
     unsigned = etree.tostring(vihf_to_element(build(AuthMode.AIR, org_signer, now())))
-    envelope = build_request(op.body, action=op.action, message_id=message_id, assertion=unsigned)
+    envelope = build_request(op.body, action=op.spec.request_action, message_id=message_id, assertion=unsigned)
     response = mtls_http.post(
         mock_config.service_url("patients"),
         content=envelope,
@@ -268,8 +272,10 @@ def test_directe_over_the_cards_authentication_certificate_is_admitted(
     op = td02()
     with (
         DmpClient(card_config) as client,
-        client.call(op.service, op.body, action=op.action, td=op.td, assertion=data, idempotent=False) as response,
+        client.call(
+            op.spec.service, op.body, action=op.spec.request_action, td=op.td, assertion=data, idempotent=False
+        ) as response,
     ):
-        assert op.parse(response.message).status is DmpStatus.ACTIVE
+        assert op.parse(response).status is DmpStatus.ACTIVE
     entry = mock_runtime.store.access_trace(limit=1)[0]
     assert (entry.auth_mode, entry.ps_id, entry.outcome) == ("DIRECTE", pki.ps_id, Outcome.ALLOWED)

@@ -30,7 +30,7 @@ import pytest
 from lxml import etree
 from typer.testing import CliRunner
 
-from dmpclient._client import AsyncDmpClient, DmpClient
+from dmpclient import AsyncDmpClient, DmpClient, issuer_from_config
 from dmpclient._xml import NS
 from dmpclient.config import SERVICES_PATH, DmpConfig
 from dmpclient.errors import (
@@ -49,17 +49,19 @@ from dmpclient.security.pki import TestPki
 from dmpclient.security.tls import client_context
 from dmpclient.security.vihf import PatientId
 from dmpclient.soap.envelope import SoapMessage, build_request, read_soap
+from dmpclient.transport import HttpTransport
 from mock_server import cli as cli_module
 from mock_server.app import MockDmp
 from mock_server.cli import app as mock_cli
 from mock_server.cli import module_args
-from mock_server.faults import FaultCode, FaultInjection, FaultInjector
+from mock_server.errors import MockFault
 from mock_server.handlers import default_router
-from mock_server.records import Outcome, StatusConflictError
+from mock_server.injection import FaultCode, FaultInjection, FaultInjector
 from mock_server.runtime import MockRuntime, prepare, write_client_config
 from mock_server.seed import seed
 from mock_server.server import RunningServer
-from mock_server.state import Store, database_path
+from mock_server.store import Store, database_path
+from mock_server.store.records import Outcome, StatusConflictError
 from tests.conftest import REPO
 from tests.mock_server.conftest import DOCTOR, PATB_QUATRE, TEST_OID, identity, serve, td02
 
@@ -132,7 +134,7 @@ def test_retry_after_an_injected_503_sends_a_fresh_vihf(
         event_hooks={"request": [lambda request: sent.append(request.content)]},
     )
     patient = _config(mock_config, retry={"max_attempts": 2, "backoff_initial": 0.01, "backoff_max": 0.01})
-    with http, DmpClient(patient, http_client=http, sleep=lambda _seconds: None) as client:
+    with http, DmpClient(patient, transport=HttpTransport(patient, client=http), sleep=lambda _seconds: None) as client:
         answer = client.test_existence(PATB_QUATRE, identity(), ins_oid=TEST_OID)
     assert answer.status is DmpStatus.ACTIVE
     assert len(sent) == 2
@@ -234,7 +236,7 @@ def test_structured_access_log_line_without_patient_data(
     client.test_existence(PATB_QUATRE, identity(), ins_oid=TEST_OID)
     op = td02()
     with pytest.raises(DmpSoapFault):
-        client.call(op.service, op.body, action=op.action, td=op.td, assertion=None, idempotent=False)
+        client.call(op.spec.service, op.body, action=op.spec.request_action, td=op.td, assertion=None, idempotent=False)
     records = [r for r in caplog.records if r.name == "mock_server.access"]
     assert len(records) == 2
     allowed, refused = (json.loads(r.getMessage()) for r in records)
@@ -272,7 +274,7 @@ def _fault(message: SoapMessage) -> tuple[str | None, str | None, str | None]:
 def test_unknown_service_is_a_404_sender_fault(mtls_http: httpx.Client, mock_dmp: RunningServer) -> None:
     op = td02()
     message_id = f"urn:uuid:{uuid.uuid4()}"
-    envelope = build_request(op.body, action=op.action, message_id=message_id)
+    envelope = build_request(op.body, action=op.spec.request_action, message_id=message_id)
     status, message = _post(mtls_http, f"{mock_dmp.services_url}/nowhere", envelope)
     assert status == 404
     assert message.relates_to is None  # refused before the body (and its MessageID) is read
@@ -285,6 +287,25 @@ def test_unknown_body_root_is_a_sender_fault(client: DmpClient) -> None:
         client.call("patients", body, action="urn:x", td="TD?", assertion=None, idempotent=False)
     assert (caught.value.code, caught.value.subcode) == ("Sender", None)
     assert caught.value.reason == "Requête non prise en charge par le service patients : Unknown"
+
+
+def test_a_wsa_action_that_does_not_match_the_body_is_refused(client: DmpClient) -> None:
+    op = td02()
+    td05_action = "urn:hl7-org:v3:PRPA_IN201305UV02"  # a TD0.2 body announced as TD0.5
+    with pytest.raises(DmpSoapFault) as caught:
+        client.call(op.spec.service, op.body, action=td05_action, td="TD0.2", assertion=None, idempotent=False)
+    assert (caught.value.code, caught.value.subcode) == ("Sender", None)
+    assert "PRPA_IN201305UV02" in caught.value.reason
+    assert "TD0.2 attend urn:hl7-org:v3:PRPA_IN201307UV02" in caught.value.reason
+
+
+def test_the_action_check_can_be_switched_off() -> None:
+    router = default_router()
+    body = td02().body
+    with pytest.raises(MockFault):
+        router.resolve("patients", body, "urn:other")
+    router.accept_any_action = True
+    assert router.resolve("patients", body, "urn:other").td == "TD0.2"
 
 
 @pytest.mark.parametrize("with_message_id", [False, True])
@@ -507,9 +528,15 @@ def _traced_call(client: DmpClient, issuer: VihfIssuer) -> str:
     op = td02()
     message_id = f"urn:uuid:{uuid.uuid4()}"
     patient = PatientId(ins=PATB_QUATRE, oid=TEST_OID)
-    assertion = issuer.issue(identity(), patient, td="TD0.2", now=dt.datetime.now(dt.UTC))
+    assertion = issuer.issue(identity(), patient, now=dt.datetime.now(dt.UTC))
     with client.call(
-        op.service, op.body, action=op.action, td=op.td, assertion=assertion, idempotent=True, message_id=message_id
+        op.spec.service,
+        op.body,
+        action=op.spec.request_action,
+        td=op.td,
+        assertion=assertion,
+        idempotent=True,
+        message_id=message_id,
     ):
         return message_id
 
@@ -521,7 +548,7 @@ def test_traced_calls_survive_kill_9_and_restart(tmp_path: Path, pki: TestPki) -
     first = _Served(data, pki, tmp_path)
     acknowledged: list[str] = []
     try:
-        issuer = VihfIssuer.from_config(first.config)
+        issuer = issuer_from_config(first.config)
         with DmpClient(first.config) as client:
             first.wait_ready(client)
             acknowledged += [_traced_call(client, issuer) for _ in range(5)]
@@ -540,7 +567,7 @@ def test_traced_calls_survive_kill_9_and_restart(tmp_path: Path, pki: TestPki) -
     try:
         with DmpClient(second.config) as client:
             second.wait_ready(client)
-            after = _traced_call(client, VihfIssuer.from_config(second.config))
+            after = _traced_call(client, issuer_from_config(second.config))
         with Store.open(database_path(data)) as store:
             traced = {e.message_id: e for e in store.access_trace(limit=1_000_000)}
         assert set(acknowledged) <= set(traced)  # every answered call was durably traced before its answer

@@ -15,21 +15,23 @@ from typing import Final
 import pytest
 from lxml import etree
 
-from dmpclient._client import DmpClient
+from dmpclient import DmpClient
 from dmpclient.config import DmpConfig
 from dmpclient.errors import DmpRightsError, DmpRightsPrecheckError
-from dmpclient.hl7v3.patient_query import AuthorizationStatus
+from dmpclient.hl7v3.patient_query import AuthorizationStatus, ExistenceAnswer
 from dmpclient.ids import InsOid
 from dmpclient.security.pki import TestPki
 from dmpclient.security.vihf import AuthMode, PatientId, PurposeOfUse, SoftwareSigner, sign_vihf
+from dmpclient.transactions.operation import Operation, PatientRef
 from dmpclient.transactions.rights import NoteCondition, RightsAction
+from dmpclient.transactions.spec import Service, TransactionSpec
 from mock_server.app import MockDmp
 from mock_server.context import Reply, RequestContext
-from mock_server.dispatch import Route
 from mock_server.handlers import default_router
-from mock_server.records import DmpStatus, Outcome
+from mock_server.routing import Route
 from mock_server.runtime import MockRuntime
 from mock_server.server import RunningServer
+from mock_server.store.records import DmpStatus, Outcome
 from tests.mock_server.conftest import OPPOSES_BRIS_DE_GLACE, PATB_QUATRE, TEST_OID, identity, serve, td02
 from tests.unit.vihf_factory import build, now, signer_of
 
@@ -50,29 +52,30 @@ def _accepted(ctx: RequestContext) -> Reply:
     return Reply(result, detail=f"column={ctx.caller.actor.value}")
 
 
-def _patient_attribute(body: etree._Element) -> str | None:
-    return body.get("patient")
+def _patient_attribute(body: etree._Element) -> PatientRef | None:
+    ins = body.get("patient")
+    return PatientRef(ins, "") if ins else None
+
+
+def _test_spec(td: str, service: Service, root: str, rights: RightsAction) -> TransactionSpec[None]:
+    """A test-only transaction (the real TD2.1 / TD3.1 bodies are not needed to exercise the gate)."""
+    return TransactionSpec(
+        td=td,
+        title=f"test {td}",
+        service=service,
+        request_root=root,
+        request_action=f"urn:dmpclient:test:{td}",
+        response_action=f"urn:dmpclient:test:{td}Response",
+        decode=lambda response: None,
+        rights=(rights,),
+        idempotent=False,
+        body_patient=_patient_attribute,
+    )
 
 
 EXTRA_ROUTES: Final = (
-    Route(
-        "repository",
-        FEED,
-        "TD2.1",
-        _accepted,
-        "urn:dmpclient:test:FeedResponse",
-        rights=RightsAction.TD2_1_ALIMENTATION,
-        patient_ins=_patient_attribute,
-    ),
-    Route(
-        "registry",
-        SEARCH,
-        "TD3.1",
-        _accepted,
-        "urn:dmpclient:test:SearchResponse",
-        rights=RightsAction.TD3_1_RECHERCHE_METADONNEES,
-        patient_ins=_patient_attribute,
-    ),
+    Route(_test_spec("TD2.1", Service.REPOSITORY, FEED, RightsAction.TD2_1_ALIMENTATION), _accepted),
+    Route(_test_spec("TD3.1", Service.REGISTRY, SEARCH, RightsAction.TD3_1_RECHERCHE_METADONNEES), _accepted),
 )
 
 
@@ -99,10 +102,11 @@ def org_signer(pki: TestPki) -> SoftwareSigner:
 
 
 def _call(client: DmpClient, route: Route, assertion: bytes, *, ins: str = PATB_QUATRE) -> etree._Element:
-    body = etree.Element(route.root, nsmap={"t": TEST_NS})
+    spec = route.spec
+    body = etree.Element(spec.request_root, nsmap={"t": TEST_NS})
     body.set("patient", ins)
     with client.call(
-        route.service, body, action=f"urn:dmpclient:test:{route.td}", td=route.td, assertion=assertion, idempotent=False
+        spec.service, body, action=spec.request_action, td=spec.td, assertion=assertion, idempotent=False
     ) as response:
         assert response.message.body is not None
         return response.message.body
@@ -187,7 +191,9 @@ def test_break_glass_on_a_patient_who_opposed_it(
     assertion = _vihf(org_signer, AuthMode.AIR, ins=OPPOSES_BRIS_DE_GLACE, purpose=PurposeOfUse.BRIS_DE_GLACE)
     op = td02(OPPOSES_BRIS_DE_GLACE)
     with pytest.raises(DmpRightsError) as caught:
-        client.call(op.service, op.body, action=op.action, td=op.td, assertion=assertion, idempotent=False)
+        client.call(
+            op.spec.service, op.body, action=op.spec.request_action, td=op.td, assertion=assertion, idempotent=False
+        )
     assert caught.value.subcode == "DMPAccessDeniedByRightsService"
     assert "opposé à l'accès en mode bris de glace" in caught.value.reason
     entry = mock_runtime.store.access_trace(limit=1)[0]
@@ -211,9 +217,15 @@ def test_regulation_on_a_patient_who_opposed_emergency_access(client: DmpClient,
     assert "centre de régulation" in caught.value.reason
 
 
+def _as_td05(op: Operation[ExistenceAnswer]) -> Operation[ExistenceAnswer]:
+    """A TD0.2 body sent under TD0.5's rights row (the pre-check judges the spec, the mock the body)."""
+    spec = dataclasses.replace(op.spec, td="TD0.5", rights=(RightsAction.TD0_5_RECHERCHE_SANS_INS,))
+    return dataclasses.replace(op, spec=spec)
+
+
 def test_client_precheck_refuses_locally_and_sends_nothing(client: DmpClient, mock_runtime: MockRuntime) -> None:
     # TD0.5 (search without INS) is refused to a physician in normal access, treating or not (606 MED_N, MT_N).
-    op = dataclasses.replace(td02(), td="TD0.5", rights=RightsAction.TD0_5_RECHERCHE_SANS_INS)
+    op = _as_td05(td02())
     before = len(mock_runtime.store.access_trace(limit=1_000_000))
     with pytest.raises(DmpRightsPrecheckError) as caught:
         client.execute(op, identity())
@@ -224,7 +236,7 @@ def test_client_precheck_refuses_locally_and_sends_nothing(client: DmpClient, mo
 
 
 def test_without_precheck_the_request_goes_out(client: DmpClient, mock_runtime: MockRuntime) -> None:
-    op = dataclasses.replace(td02(), td="TD0.5", rights=RightsAction.TD0_5_RECHERCHE_SANS_INS)
+    op = _as_td05(td02())
     answer = client.execute(op, identity(), precheck=False)  # the mock judges the body it routes (a TD0.2)
     assert answer.patient is not None
     assert mock_runtime.store.access_trace(limit=1)[0].td == "TD0.2"

@@ -8,14 +8,14 @@ from collections.abc import Callable
 
 import pytest
 
-from dmpclient._client import AsyncDmpClient, DmpClient
+from dmpclient import AsyncDmpClient, DmpClient
 from dmpclient.config import DmpConfig
 from dmpclient.hl7v3.patient_query import AuthorizationStatus, DmpStatus, ExistenceAnswer
 from dmpclient.security.issuer import CallerIdentity
 from dmpclient.security.pki import TestPki
-from mock_server.records import DmpStatus as StoredStatus
-from mock_server.records import Outcome
 from mock_server.runtime import MockRuntime
+from mock_server.store.records import DmpStatus as StoredStatus
+from mock_server.store.records import Outcome
 from tests.mock_server.conftest import CLOSED, NURSE, OPPOSES_BRIS_DE_GLACE, PATB_QUATRE, TEST_OID, identity
 
 BLOCKS_TEST_PS = "279035121518989"
@@ -68,7 +68,9 @@ def test_td02_a_nurse_is_not_the_treating_physician(ask: Ask, mock_runtime: Mock
     answer = ask(PATB_QUATRE, identity(NURSE))
     assert answer.status is DmpStatus.ACTIVE
     assert answer.treating_physician is False
-    stored = mock_runtime.store.is_authorised(PATB_QUATRE, NURSE.national_id, pki.structure_id, dt.datetime.now(dt.UTC))
+    stored = mock_runtime.store.authorisation_status(
+        PATB_QUATRE, NURSE.national_id, pki.structure_id, dt.datetime.now(dt.UTC)
+    )
     assert answer.authorization is AuthorizationStatus(stored.value)  # e.g. through her structure's authorisation
 
 

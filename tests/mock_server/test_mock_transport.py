@@ -5,15 +5,16 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from dmpclient._client import DmpClient
+from dmpclient import DmpClient
 from dmpclient.config import DmpConfig
 from dmpclient.errors import DmpTlsError
 from dmpclient.hl7v3.patient_query import DmpStatus
 from dmpclient.security.pki import TestPki
 from dmpclient.security.tls import client_context
-from mock_server.records import Outcome
+from dmpclient.transport import HttpTransport
 from mock_server.runtime import MockRuntime
 from mock_server.server import RunningServer
+from mock_server.store.records import Outcome
 from tests.mock_server.conftest import DOCTOR, PATB_QUATRE, TEST_OID, identity, td02
 
 
@@ -23,7 +24,7 @@ def _trace_size(runtime: MockRuntime) -> int:
 
 def _send_td02(client: DmpClient) -> None:
     op = td02()
-    client.call(op.service, op.body, action=op.action, td=op.td, assertion=None, idempotent=False)
+    client.call(op.spec.service, op.body, action=op.spec.request_action, td=op.td, assertion=None, idempotent=False)
 
 
 def test_handshake_refused_without_a_client_certificate(
@@ -32,7 +33,7 @@ def test_handshake_refused_without_a_client_certificate(
     before = _trace_size(mock_runtime)
     with (
         httpx.Client(verify=client_context(None, pki.ca_bundle), timeout=10) as http,
-        DmpClient(mock_config, http_client=http) as client,
+        DmpClient(mock_config, transport=HttpTransport(mock_config, client=http)) as client,
         pytest.raises(DmpTlsError) as caught,
     ):
         _send_td02(client)
@@ -77,7 +78,7 @@ def test_the_server_keeps_serving_after_refused_handshakes(
 ) -> None:
     with (
         httpx.Client(verify=client_context(None, pki.ca_bundle), timeout=10) as http,
-        DmpClient(mock_config, http_client=http) as anonymous,
+        DmpClient(mock_config, transport=HttpTransport(mock_config, client=http)) as anonymous,
     ):
         for _ in range(3):
             with pytest.raises(DmpTlsError):

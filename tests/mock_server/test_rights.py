@@ -9,8 +9,8 @@ import pytest
 from dmpclient.errors import DmpRightsPrecheckError, DmpValidationError
 from dmpclient.transactions.rights import (
     AccessMode,
-    Actor,
     Matrix,
+    MatrixActor,
     NoteCondition,
     RightsAction,
     access_mode_from_purpose,
@@ -26,7 +26,7 @@ N, R, B = AccessMode.NORMAL, AccessMode.REGULATION, AccessMode.BRIS_DE_GLACE
 AIR = "INDIRECTE_RENFORCEE"
 
 
-def _allowed(action: RightsAction, auth_mode: str, actor: Actor, access_mode: AccessMode) -> bool:
+def _allowed(action: RightsAction, auth_mode: str, actor: MatrixActor, access_mode: AccessMode) -> bool:
     return decide(action, auth_mode=auth_mode, actor=actor, access_mode=access_mode).allowed
 
 
@@ -84,7 +84,7 @@ def test_every_note_has_a_condition_and_text() -> None:
 
 
 def test_direct_allowed_with_note() -> None:
-    decision = decide(RightsAction.TD3_2_DOCS_MASQUES, auth_mode="DIRECTE", actor=Actor.MEDECIN, access_mode=N)
+    decision = decide(RightsAction.TD3_2_DOCS_MASQUES, auth_mode="DIRECTE", actor=MatrixActor.MEDECIN, access_mode=N)
     assert decision.allowed
     assert (decision.matrix, decision.column, decision.cell) == (Matrix.DIRECT_INDIRECT, "MED_N", "oui(6)")
     assert decision.conditions == {NoteCondition.OWN_DOCUMENTS}
@@ -92,7 +92,7 @@ def test_direct_allowed_with_note() -> None:
 
 def test_direct_refused_explains_itself() -> None:
     decision = decide(
-        RightsAction.TD3_2_DOCS_MASQUES, auth_mode="DIRECTE", actor=Actor.MEDECIN_DU_TRAVAIL, access_mode=N
+        RightsAction.TD3_2_DOCS_MASQUES, auth_mode="DIRECTE", actor=MatrixActor.MEDECIN_DU_TRAVAIL, access_mode=N
     )
     assert not decision.allowed
     assert "526 v1.8" in decision.reason
@@ -105,75 +105,79 @@ def test_direct_refused_explains_itself() -> None:
 
 
 def test_indirect_uses_the_es_column_whatever_the_actor() -> None:
-    decision = decide(RightsAction.TD3_3C_SUPPRIMER, auth_mode="INDIRECTE", actor=Actor.MEDECIN, access_mode=N)
+    decision = decide(RightsAction.TD3_3C_SUPPRIMER, auth_mode="INDIRECTE", actor=MatrixActor.MEDECIN, access_mode=N)
     assert decision.allowed
     assert decision.column == "ES_N"
     assert decision.conditions == {NoteCondition.STRUCTURE_DOCUMENTS, NoteCondition.PATIENT_DOCUMENTS_MT_ONLY}
-    refused = decide(RightsAction.TD3_2_DOCS_NON_MASQUES, auth_mode="INDIRECTE", actor=Actor.ES, access_mode=N)
+    refused = decide(RightsAction.TD3_2_DOCS_NON_MASQUES, auth_mode="INDIRECTE", actor=MatrixActor.ES, access_mode=N)
     assert not refused.allowed
-    no_bdg = decide(RightsAction.TD0_2_TEST_EXISTENCE, auth_mode="INDIRECTE", actor=Actor.ES, access_mode=B)
+    no_bdg = decide(RightsAction.TD0_2_TEST_EXISTENCE, auth_mode="INDIRECTE", actor=MatrixActor.ES, access_mode=B)
     assert not no_bdg.allowed
     assert "no column" in no_bdg.reason
 
 
 def test_air_allowed_and_refused() -> None:
-    allowed = decide(RightsAction.TD3_1_RECHERCHE_METADONNEES, auth_mode=AIR, actor=Actor.PS_NON_MEDECIN, access_mode=R)
+    allowed = decide(
+        RightsAction.TD3_1_RECHERCHE_METADONNEES, auth_mode=AIR, actor=MatrixActor.PS_NON_MEDECIN, access_mode=R
+    )
     assert allowed.allowed
     assert allowed.matrix is Matrix.AIR
-    refused = decide(RightsAction.TD2_1_ALIMENTATION, auth_mode=AIR, actor=Actor.MEDECIN_TRAITANT, access_mode=N)
+    refused = decide(RightsAction.TD2_1_ALIMENTATION, auth_mode=AIR, actor=MatrixActor.MEDECIN_TRAITANT, access_mode=N)
     assert not refused.allowed
     assert "606 v1.3" in refused.reason
     assert refused.cell == "non"
-    pe = decide(RightsAction.TD0_3_SE_DECLARER_AUTORISE, auth_mode=AIR, actor=Actor.PE, access_mode=N)
+    pe = decide(RightsAction.TD0_3_SE_DECLARER_AUTORISE, auth_mode=AIR, actor=MatrixActor.PE, access_mode=N)
     assert pe.conditions == {NoteCondition.AUTHORISATION_TO_STRUCTURE}
 
 
 def test_td05_only_in_regulation() -> None:
     action = RightsAction.TD0_5_RECHERCHE_SANS_INS
-    assert not _allowed(action, "DIRECTE", Actor.MEDECIN, N)
-    assert not _allowed(action, "DIRECTE", Actor.MEDECIN, B)
-    assert _allowed(action, "DIRECTE", Actor.MEDECIN, R)
-    assert _allowed(action, "INDIRECTE", Actor.ES, R)
-    assert _allowed(action, AIR, Actor.PS_NON_MEDECIN, R)
+    assert not _allowed(action, "DIRECTE", MatrixActor.MEDECIN, N)
+    assert not _allowed(action, "DIRECTE", MatrixActor.MEDECIN, B)
+    assert _allowed(action, "DIRECTE", MatrixActor.MEDECIN, R)
+    assert _allowed(action, "INDIRECTE", MatrixActor.ES, R)
+    assert _allowed(action, AIR, MatrixActor.PS_NON_MEDECIN, R)
 
 
 def test_rows_missing_from_a_matrix_are_refused() -> None:
-    decision = decide(RightsAction.TD0_9_ACCES_WEB, auth_mode=AIR, actor=Actor.MEDECIN, access_mode=N)
+    decision = decide(RightsAction.TD0_9_ACCES_WEB, auth_mode=AIR, actor=MatrixActor.MEDECIN, access_mode=N)
     assert not decision.allowed
     assert decision.td == "TD0.9"
     assert "no row" in decision.reason
-    assert _allowed(RightsAction.TD0_10_ACCES_WEB_AIR, AIR, Actor.MEDECIN, N)
+    assert _allowed(RightsAction.TD0_10_ACCES_WEB_AIR, AIR, MatrixActor.MEDECIN, N)
 
 
 def test_treating_physician_in_regulation_uses_the_medecin_column() -> None:
-    decision = decide(RightsAction.TD3_3D_ARCHIVER, auth_mode="DIRECTE", actor=Actor.MEDECIN_TRAITANT, access_mode=R)
+    decision = decide(
+        RightsAction.TD3_3D_ARCHIVER, auth_mode="DIRECTE", actor=MatrixActor.MEDECIN_TRAITANT, access_mode=R
+    )
     assert decision.column == "MED_R"
     assert decision.allowed
 
 
 def test_staff_only_in_normal_mode_and_no_occupational_physician_in_air() -> None:
     existence = RightsAction.TD0_2_TEST_EXISTENCE
-    assert not _allowed(existence, "DIRECTE", Actor.CPE, B)
-    assert not _allowed(existence, AIR, Actor.MEDECIN_DU_TRAVAIL, N)
-    assert not _allowed(existence, "DIRECTE", Actor.PE, N)
-    assert _allowed(RightsAction.TD1_6_LISTE_PS_AUTORISES, "DIRECTE", Actor.MEDECIN_DU_TRAVAIL, B)
+    assert not _allowed(existence, "DIRECTE", MatrixActor.CPE, B)
+    assert not _allowed(existence, AIR, MatrixActor.MEDECIN_DU_TRAVAIL, N)
+    assert not _allowed(existence, "DIRECTE", MatrixActor.PE, N)
+    assert _allowed(RightsAction.TD1_6_LISTE_PS_AUTORISES, "DIRECTE", MatrixActor.MEDECIN_DU_TRAVAIL, B)
 
 
 @pytest.mark.parametrize(
     ("profession", "mt", "mdt", "mode", "expected"),
     [
-        ("10", False, False, "DIRECTE", Actor.MEDECIN),
-        ("10", True, False, "INDIRECTE_RENFORCEE", Actor.MEDECIN_TRAITANT),
-        ("10", True, True, "DIRECTE", Actor.MEDECIN_DU_TRAVAIL),
-        ("60", True, False, "DIRECTE", Actor.PS_NON_MEDECIN),
-        ("21", False, False, "INDIRECTE_RENFORCEE", Actor.PS_NON_MEDECIN),
-        ("SECRETARIAT_MEDICAL", False, False, "DIRECTE", Actor.CPE),
-        ("SECRETARIAT_MEDICAL", False, False, "INDIRECTE_RENFORCEE", Actor.PE),
-        (None, False, False, "INDIRECTE_RENFORCEE", Actor.PE),
-        ("10", True, False, "INDIRECTE", Actor.ES),
+        ("10", False, False, "DIRECTE", MatrixActor.MEDECIN),
+        ("10", True, False, "INDIRECTE_RENFORCEE", MatrixActor.MEDECIN_TRAITANT),
+        ("10", True, True, "DIRECTE", MatrixActor.MEDECIN_DU_TRAVAIL),
+        ("60", True, False, "DIRECTE", MatrixActor.PS_NON_MEDECIN),
+        ("21", False, False, "INDIRECTE_RENFORCEE", MatrixActor.PS_NON_MEDECIN),
+        ("SECRETARIAT_MEDICAL", False, False, "DIRECTE", MatrixActor.CPE),
+        ("SECRETARIAT_MEDICAL", False, False, "INDIRECTE_RENFORCEE", MatrixActor.PE),
+        (None, False, False, "INDIRECTE_RENFORCEE", MatrixActor.PE),
+        ("10", True, False, "INDIRECTE", MatrixActor.ES),
     ],
 )
-def test_actor_from_roles(profession: str | None, mt: bool, mdt: bool, mode: str, expected: Actor) -> None:
+def test_actor_from_roles(profession: str | None, mt: bool, mdt: bool, mode: str, expected: MatrixActor) -> None:
     actor = actor_from_roles(profession, is_treating_physician=mt, is_occupational_physician=mdt, auth_mode=mode)
     assert actor is expected
 
@@ -186,14 +190,14 @@ def test_access_mode_from_purpose() -> None:
 
 def test_unknown_values_raise_clearly() -> None:
     with pytest.raises(DmpValidationError, match="INDIRECTE_RENFORCEE") as caught:
-        decide(RightsAction.TD0_1_AUTHENTIFICATION, auth_mode="CARTE", actor=Actor.MEDECIN, access_mode=N)
+        decide(RightsAction.TD0_1_AUTHENTIFICATION, auth_mode="CARTE", actor=MatrixActor.MEDECIN, access_mode=N)
     assert caught.value.field == "auth_mode"
     with pytest.raises(DmpValidationError, match="centre_15"):
         access_mode_from_purpose("urgence")
     with pytest.raises(DmpValidationError, match="INFIRMIER"):
         decide(RightsAction.TD0_1_AUTHENTIFICATION, auth_mode="DIRECTE", actor="INFIRMIER", access_mode=N)  # type: ignore[arg-type]
     with pytest.raises(DmpValidationError, match="TD9"):
-        decide("TD9_9_NOPE", auth_mode="DIRECTE", actor=Actor.MEDECIN, access_mode=N)  # type: ignore[arg-type]
+        decide("TD9_9_NOPE", auth_mode="DIRECTE", actor=MatrixActor.MEDECIN, access_mode=N)  # type: ignore[arg-type]
     with pytest.raises(DmpValidationError):
         actor_from_roles("10", is_treating_physician=False, is_occupational_physician=False, auth_mode="directe")
     with pytest.raises(DmpValidationError, match="526 or 606"):

@@ -12,14 +12,15 @@ from pathlib import Path
 import pytest
 
 from dmpclient._xml import parse_untrusted
+from dmpclient.codes import ValueSetId, load_value_set
 from dmpclient.errors import DmpValidationError
 from dmpclient.ids import InsOid, validate_ins, validate_ps_id, validate_structure_id
-from dmpclient.xds.codes import AssociationType, AvailabilityStatus, ValueSetName, value_set
-from mock_server.records import AuthorisationStatus, AuthorKind, DmpStatus, DocumentRow, Outcome
+from dmpclient.xds.codes import AssociationType, AvailabilityStatus
 from mock_server.seed import MIN_PATIENTS, SeedSummary, seed, seed_directory, summarize
-from mock_server.seed_data import PUBLIC_PATIENTS, TEST_PS_ID, TEST_STRUCTURE_ID
-from mock_server.seed_people import luhn_digit
-from mock_server.state import Store, database_path
+from mock_server.seed.data import PUBLIC_PATIENTS, TEST_PS_ID, TEST_STRUCTURE_ID
+from mock_server.seed.people import luhn_digit
+from mock_server.store import Store, database_path
+from mock_server.store.records import AuthorisationStatus, AuthorKind, DmpStatus, DocumentRow, Outcome
 
 NOW = datetime(2026, 11, 25, 8, 30, tzinfo=UTC)
 NS = {"h": "urn:hl7-org:v3"}
@@ -97,15 +98,18 @@ def test_authorisations_of_the_test_professional_and_structure(store: Store) -> 
     treating = store.treating_physician_of("207058575627097", NOW)
     assert treating is not None
     assert (treating.subject_id, treating.family_name, treating.specialty) == (TEST_PS_ID, "LIBRE", "G15_10/SM26")
-    statuses = Counter(store.is_authorised(p.ins, TEST_PS_ID, None, NOW) for p in store.list_patients())
+    statuses = Counter(store.authorisation_status(p.ins, TEST_PS_ID, None, NOW) for p in store.list_patients())
     assert statuses[AuthorisationStatus.VALIDE] >= 3
     assert statuses[AuthorisationStatus.EXPIRE] == 1
     assert statuses[AuthorisationStatus.INTERDIT] == 1
-    assert store.is_authorised("279035121518989", TEST_PS_ID, TEST_STRUCTURE_ID, NOW) is AuthorisationStatus.INTERDIT
+    assert (
+        store.authorisation_status("279035121518989", TEST_PS_ID, TEST_STRUCTURE_ID, NOW)
+        is AuthorisationStatus.INTERDIT
+    )
     by_structure = [a for a in store.authorisations_of(TEST_STRUCTURE_ID) if a.subject_kind.value == "structure"]
     assert len(by_structure) >= 2
     someone_else = "899900000000"
-    assert store.is_authorised(by_structure[0].patient_ins, someone_else, TEST_STRUCTURE_ID, NOW) is (
+    assert store.authorisation_status(by_structure[0].patient_ins, someone_else, TEST_STRUCTURE_ID, NOW) is (
         AuthorisationStatus.VALIDE
     )
 
@@ -123,7 +127,7 @@ def test_document_categories(seeded: tuple[Store, SeedSummary], entries: list[Do
     assert sum(row.invisible_to_legal_reps for row in current) >= 1
     assert sum(row.version_name > 1 for row in entries) >= 2
     assert sum(row.metadata.author.kind is AuthorKind.PATIENT for row in entries) >= 1
-    clinical_classes = {c.code for c in value_set(ValueSetName.CLASS_CODE).clinical}
+    clinical_classes = {c.code for c in load_value_set(ValueSetId.CLASS_CODE).clinical}
     seen_classes = {row.metadata.class_code.code for row in entries}
     assert seen_classes <= clinical_classes
     assert len(seen_classes) >= 8
@@ -214,7 +218,7 @@ def test_summary_reads_the_store(seeded: tuple[Store, SeedSummary]) -> None:
     assert summarize(store, now=NOW) == summary
     data = summary.as_dict()
     assert json.loads(json.dumps(data)) == data
-    assert summary.patients_by_dmp_status["closed"] == 1
+    assert summary.patients_by_dmp_status["terminated"] == 1
     assert summary.rplc_chains >= 3
     assert summary.entries == summary.documents + summary.metadata_updates
     assert summary.trace_entries == store.counts()["access_trace"]

@@ -15,10 +15,13 @@ from pathlib import Path
 
 import pytest
 
+from dmpclient.codes import Code, ValueSetId, load_value_set
 from dmpclient.errors import DmpValidationError
-from dmpclient.xds.codes import AssociationType, AvailabilityStatus, Code, value_set
-from mock_server.migrations import SCHEMA_VERSION
-from mock_server.records import (
+from dmpclient.xds.codes import AssociationType, AvailabilityStatus
+from mock_server.domain.search import DocumentFilter
+from mock_server.store import Store
+from mock_server.store.migrations import SCHEMA_VERSION
+from mock_server.store.records import (
     Association,
     Author,
     Authorisation,
@@ -38,8 +41,6 @@ from mock_server.records import (
     TraceEntry,
     UnknownObjectError,
 )
-from mock_server.search import DocumentFilter
-from mock_server.state import Store
 
 REPO = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
@@ -63,18 +64,18 @@ def patient(ins: str = INS, **changes: object) -> Patient:
 
 
 def metadata(*confidentiality: str, type_code: str = "11488-4", when: datetime = NOW) -> DocumentMetadata:
-    codes = value_set("confidentiality_code")
+    codes = load_value_set(ValueSetId.CONFIDENTIALITY_CODE)
     return DocumentMetadata(
         title="Compte rendu de consultation",
-        class_code=value_set("class_code").get("10"),
-        type_code=value_set("type_code").get(type_code),
-        format_code=value_set("format_code").get("urn:ihe:iti:xds-sd:pdf:2008"),
-        healthcare_facility_type_code=value_set("healthcare_facility_type_code").get("SA05"),
-        practice_setting_code=value_set("practice_setting_code").get("AMBULATOIRE"),
+        class_code=load_value_set(ValueSetId.CLASS_CODE).require("10"),
+        type_code=load_value_set(ValueSetId.TYPE_CODE).require(type_code),
+        format_code=load_value_set(ValueSetId.FORMAT_CODE).require("urn:ihe:iti:xds-sd:pdf:2008"),
+        healthcare_facility_type_code=load_value_set(ValueSetId.HEALTHCARE_FACILITY_TYPE_CODE).require("SA05"),
+        practice_setting_code=load_value_set(ValueSetId.PRACTICE_SETTING_CODE).require("AMBULATOIRE"),
         creation_time=when,
         author=AUTHOR,
-        confidentiality=tuple(codes.get(c) for c in ("N", *confidentiality)),
-        event_codes=(value_set("event_code").get("I10"),),
+        confidentiality=tuple(codes.require(c) for c in ("N", *confidentiality)),
+        event_codes=(load_value_set(ValueSetId.EVENT_CODE).require("I10"),),
         service_start_time=when - timedelta(hours=2),
         service_stop_time=when,
         extra_slots={"sourcePatientInfo": ("PID-7|20070526", "PID-8|F")},
@@ -97,7 +98,7 @@ def submission(
         source_id="1.2.250.1.999.1.1.7898",
         submission_time=NOW,
         author=AUTHOR,
-        content_type_code=value_set("content_type_code").get("07"),
+        content_type_code=load_value_set(ValueSetId.CONTENT_TYPE_CODE).require("07"),
         title=f"lot {n}",
     )
     docs = [
@@ -204,15 +205,15 @@ def _auth(subject: str, status: AuthorisationStatus, **changes: object) -> Autho
 
 def test_authorisation_statuses(store: Store) -> None:
     valide = AuthorisationStatus.VALIDE
-    assert store.is_authorised(INS, "899900063480", "10B0127189", NOW) is AuthorisationStatus.NON_EXISTE
+    assert store.authorisation_status(INS, "899900063480", "10B0127189", NOW) is AuthorisationStatus.NON_EXISTE
     store.set_authorisation(_auth("10B0127189", valide, subject_kind=SubjectKind.STRUCTURE))
-    assert store.is_authorised(INS, "899900063480", "10B0127189", NOW) is valide
-    assert store.is_authorised(INS, "899900063480", None, NOW) is AuthorisationStatus.NON_EXISTE
+    assert store.authorisation_status(INS, "899900063480", "10B0127189", NOW) is valide
+    assert store.authorisation_status(INS, "899900063480", None, NOW) is AuthorisationStatus.NON_EXISTE
     store.set_authorisation(_auth("899900063480", AuthorisationStatus.INTERDIT))
-    assert store.is_authorised(INS, "899900063480", "10B0127189", NOW) is AuthorisationStatus.INTERDIT
+    assert store.authorisation_status(INS, "899900063480", "10B0127189", NOW) is AuthorisationStatus.INTERDIT
     store.set_authorisation(_auth("899900077985", valide, expires_at=NOW - timedelta(seconds=1)))
-    assert store.is_authorised(INS, "899900077985", None, NOW) is AuthorisationStatus.EXPIRE
-    assert store.is_authorised(INS, "899900077985", None, NOW - timedelta(days=1)) is valide
+    assert store.authorisation_status(INS, "899900077985", None, NOW) is AuthorisationStatus.EXPIRE
+    assert store.authorisation_status(INS, "899900077985", None, NOW - timedelta(days=1)) is valide
     store.set_authorisation(_auth("899900023351", valide, treating_physician=True, family_name="X"))
     treating = store.treating_physician_of(INS, NOW)
     assert treating is not None
@@ -223,7 +224,7 @@ def test_authorisation_statuses(store: Store) -> None:
     assert [a.patient_ins for a in store.authorisations_of("899900063480")] == [INS]
     assert store.remove_authorisation(INS, "899900063480", SubjectKind.PROFESSIONAL)
     assert not store.remove_authorisation(INS, "899900063480", SubjectKind.PROFESSIONAL)
-    assert store.is_authorised(INS, "899900063480", "10B0127189", NOW) is valide
+    assert store.authorisation_status(INS, "899900063480", "10B0127189", NOW) is valide
 
 
 def test_authorisation_needs_a_known_patient_and_a_storable_status(store: Store) -> None:
@@ -337,9 +338,9 @@ def test_rplc_must_come_from_a_new_document_other_than_its_target(
 
 def test_replacement_chain_stops_on_a_loop_in_the_stored_associations(store: Store) -> None:
     store.add_submission(*submission(1, documents=2), now=NOW)
-    with store.transaction():  # a hand-edited database: doc-1-0 and doc-1-1 replace each other
+    with store.transaction(), store.connection() as raw:  # a hand-edited database: two documents replace each other
         for n, (source, target) in enumerate([("1", "0"), ("0", "1")]):
-            store._execute(
+            raw.execute(
                 "INSERT INTO associations VALUES (?, ?, ?, ?, '{}', ?)",
                 (f"urn:uuid:loop-{n}", AssociationType.RPLC.value, f"urn:uuid:doc-1-{source}",
                  f"urn:uuid:doc-1-{target}", NOW.isoformat()),
@@ -415,13 +416,15 @@ def test_find_documents_filters(store: Store) -> None:
     lab = Code("11502-2", "2.16.840.1.113883.6.1", "any display")
     assert found(where=DocumentFilter(type_codes=(lab,))) == ["1"]
     assert found(where=DocumentFilter(type_codes=(Code("11502-2", "other.scheme", ""),))) == []
-    masked = value_set("confidentiality_code").get("MASQUE_PS")
+    masked = load_value_set(ValueSetId.CONFIDENTIALITY_CODE).require("MASQUE_PS")
     assert found(where=DocumentFilter(confidentiality_codes=(masked,))) == ["1"]
     assert found(where=DocumentFilter(creation_from=NOW - timedelta(days=1))) == ["0"]
     assert found(where=DocumentFilter(creation_to=NOW - timedelta(days=1))) == ["1"]
     assert found(where=DocumentFilter(service_stop_from=NOW, service_stop_to=NOW + timedelta(seconds=1))) == ["0"]
     assert found(
-        where=DocumentFilter(author_ids=("899900063480",), event_codes=(value_set("event_code").get("I10"),))
+        where=DocumentFilter(
+            author_ids=("899900063480",), event_codes=(load_value_set(ValueSetId.EVENT_CODE).require("I10"),)
+        )
     ) == ["0", "1"]
     assert found(where=DocumentFilter(author_ids=("8000",))) == []
 
@@ -515,7 +518,7 @@ def test_a_closed_store_closes_connections_given_back_later(tmp_path: Path) -> N
 _CHILD = """
 import sys, time
 from pathlib import Path
-from mock_server.state import Store
+from mock_server.store import Store
 from tests.mock_server.test_state import NOW, submission
 
 store = Store.open(Path(sys.argv[1]))

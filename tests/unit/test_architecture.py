@@ -44,7 +44,8 @@ def _importers(prefix: str) -> set[str]:
 @pytest.mark.parametrize(
     ("library", "allowed"),
     [
-        ("httpx", {"dmpclient._client"}),
+        # dmpclient.psc is an HTTP client of its own (Pro Santé Connect is not the DMP).
+        ("httpx", {"dmpclient.transport", "dmpclient.psc.client", "dmpclient.psc.session"}),
         ("ssl", {"dmpclient.security.tls"}),
         ("signxml", {"dmpclient.security.xmldsig"}),
     ],
@@ -83,3 +84,45 @@ def test_cli_uses_public_names_only() -> None:
         if name.startswith("dmpclient.") and any(part.startswith("_") for part in name.split(".")[1:])
     }
     assert not private
+
+
+#: Which dmpclient packages each package may import (design/architecture.md "Import rules"; imports point
+#: one way: the pure core at the bottom, the glue and the shells on top).
+ALLOWED: dict[str, set[str]] = {
+    "errors": set(),
+    "data": set(),  # package data (value sets, rights matrices)
+    "ids": {"errors"},
+    "_xml": {"errors"},
+    "codes": {"errors"},
+    "_deadline": {"errors"},
+    "_logging": {"_xml", "errors"},  # redaction parses with the hardened parser (allowlist, not patterns)
+    "soap": {"_xml", "errors", "ids"},
+    "hl7v3": {"_xml", "errors", "ids"},
+    "xds": {"_xml", "codes", "errors", "ids"},
+    "security": {"_xml", "codes", "errors", "ids", "soap"},
+    "transactions": {"_xml", "codes", "errors", "hl7v3", "ids", "soap", "xds"},
+    "config": {"codes", "errors", "ids", "psc", "security"},
+    "psc": {"codes", "config", "errors", "ids", "security"},
+    "transport": {"_deadline", "config", "errors", "security", "soap"},
+    "_prepare": {"config", "errors", "hl7v3", "ids", "security", "soap", "transactions"},
+}
+
+
+def _package_imports() -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {}
+    for path in (REPO / "dmpclient").rglob("*.py"):
+        parts = _module_name(path).split(".")
+        package = parts[1] if len(parts) > 1 else "dmpclient"
+        targets = {name.split(".")[1] for name in _imports(path) if name.startswith("dmpclient.")}
+        found.setdefault(package, set()).update(targets - {package})
+    return found
+
+
+@pytest.mark.parametrize("package", sorted(ALLOWED))
+def test_every_package_imports_only_what_its_layer_allows(package: str) -> None:
+    assert _package_imports().get(package, set()) <= ALLOWED[package]
+
+
+def test_every_package_has_a_declared_layer() -> None:
+    shells = {"dmpclient", "_client", "cli", "extras"}  # the top: they may use the whole SDK
+    assert set(_package_imports()) <= set(ALLOWED) | shells

@@ -14,9 +14,9 @@ import pytest
 from lxml import etree
 
 from dmpclient._xml import parse_untrusted
+from dmpclient.codes import Code, ValueSetId, load_value_set
 from dmpclient.ids import PS_ID_OID, STRUCTURE_ID_OID
-from dmpclient.xds.codes import Code, value_set
-from mock_server.cda import CdaAuthor, CdaDocument, CdaPatient, NonXmlBody, Section, build_cda, minimal_pdf
+from mock_server.seed.cda import CdaAuthor, CdaDocument, CdaPatient, NonXmlBody, Section, build_cda, minimal_pdf
 from tests.conftest import SCHEMAS
 
 NS = {"h": "urn:hl7-org:v3"}
@@ -43,14 +43,14 @@ def _document(**changes: Any) -> CdaDocument:
         document_id="1.2.250.1.999.1.1.42",
         set_id="1.2.250.1.999.1.2.7",
         version=1,
-        type_code=value_set("type_code").get("11488-4"),
+        type_code=load_value_set(ValueSetId.TYPE_CODE).require("11488-4"),
         title="Compte rendu de consultation",
         effective_time=WHEN,
         patient=PATIENT,
         author=AUTHOR,
         body=NonXmlBody("application/pdf", minimal_pdf(["Motif : suivi (contrôle)"], title="CR")),
-        facility_type=value_set("healthcare_facility_type_code").get("SA05"),
-        event_code=value_set("event_code").get("I10"),
+        facility_type=load_value_set(ValueSetId.HEALTHCARE_FACILITY_TYPE_CODE).require("SA05"),
+        event_code=load_value_set(ValueSetId.EVENT_CODE).require("I10"),
     )
     return dataclasses.replace(base, **changes)
 

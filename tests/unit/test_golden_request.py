@@ -10,15 +10,15 @@ import datetime as dt
 import pytest
 from lxml import etree
 
-from dmpclient import Actor, CallerIdentity, DmpConfig, InsOid
+from dmpclient import Actor, CallerIdentity, DmpConfig, InsOid, issuer_from_config
 from dmpclient.hl7v3.patient_query import parse_patient_query
 from dmpclient.hl7v3.wrapper import Device
-from dmpclient.security.issuer import VihfIssuer
 from dmpclient.security.pki import TestPki
 from dmpclient.security.verify import VerificationPolicy, verify_vihf
 from dmpclient.security.vihf import PatientId
 from dmpclient.soap.envelope import MustUnderstandStyle, build_request, read_soap
 from dmpclient.transactions import patients
+from dmpclient.transactions.context import CallContext
 from tests.xsd import assert_valid, schema
 
 INS = "207058575627097"
@@ -28,13 +28,13 @@ DOCTOR = CallerIdentity(Actor.professional("899900063480", name="LIBRE MAX", pro
 def _request(pki: TestPki, style: MustUnderstandStyle) -> tuple[bytes, dt.datetime]:
     config = DmpConfig.for_test_pki(pki)
     now = dt.datetime.now(dt.UTC)
-    op = patients.test_existence(INS, InsOid.TEST, lps=_device(config), now=now, new_id=lambda: "m-1")
-    assertion = VihfIssuer.from_config(config).issue(DOCTOR, PatientId(ins=INS, oid=InsOid.TEST), td=op.td, now=now)
+    op = patients.test_existence(CallContext.frozen(_device(config), now), INS, InsOid.TEST)
+    assertion = issuer_from_config(config).issue(DOCTOR, PatientId(ins=INS, oid=InsOid.TEST), now=now)
     envelope = build_request(
         op.body,
-        action=op.action,
+        action=op.spec.request_action,
         message_id="urn:uuid:0e0c7d7c-4b7a-4b53-9a51-3f8a2f1d6a10",
-        to=config.service_url(op.service),
+        to=config.service_url(op.spec.service),
         assertion=assertion,
         must_understand=style,
     )
@@ -64,7 +64,7 @@ def test_the_official_form_deviates_only_by_its_unqualified_must_understand(pki:
 def test_parse_back_gives_what_was_built(pki: TestPki, style: MustUnderstandStyle) -> None:
     envelope, now = _request(pki, style)
     message = read_soap(envelope)
-    assert message.action == patients.ACTION_REQUEST
+    assert message.action == patients.TEST_EXISTENCE.request_action
     assert message.to is not None
     assert message.to.endswith("/si-dmp-server/v2/services/patients")
     assert message.body is not None

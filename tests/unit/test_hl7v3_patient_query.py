@@ -25,7 +25,9 @@ from dmpclient.hl7v3.patient_query import (
 from dmpclient.hl7v3.wrapper import Device
 from dmpclient.ids import InsOid, make_ins
 from dmpclient.soap.envelope import build_response, read_soap
+from dmpclient.soap.response import Response
 from dmpclient.transactions import patients
+from dmpclient.transactions.context import CallContext
 
 NOW = dt.datetime(2026, 11, 25, 8, 30, 12, tzinfo=dt.UTC)
 LPS = Device("1.2.250.1.999.888.2", "DMPCLIENT TEST")
@@ -115,16 +117,20 @@ def test_parse_refuses_what_is_not_a_patient_query() -> None:
 
 def test_operation_validates_input_before_anything_is_sent() -> None:
     with pytest.raises(DmpValidationError, match="control key") as caught:
-        patients.test_existence(INS[:-1] + "0", InsOid.TEST, lps=LPS, now=NOW, new_id=lambda: "x")
+        patients.test_existence(CallContext.frozen(LPS, NOW), INS[:-1] + "0", InsOid.TEST)
     assert INS not in str(caught.value)
     with pytest.raises(DmpValidationError, match="ins_oid"):
-        patients.test_existence(INS, "1.2.x", lps=LPS, now=NOW, new_id=lambda: "x")
+        patients.test_existence(CallContext.frozen(LPS, NOW), INS, "1.2.x")
 
 
 def test_operation_parses_the_answer_and_business_errors() -> None:
-    ids = iter(["m-1", "q-1"])
-    op = patients.test_existence(make_ins("2701086049265"), InsOid.TEST, lps=LPS, now=NOW, new_id=lambda: next(ids))
-    assert (op.td, op.service, op.action, op.idempotent) == ("TD0.2", "patients", patients.ACTION_REQUEST, True)
+    op = patients.test_existence(CallContext.frozen(LPS, NOW), make_ins("2701086049265"), InsOid.TEST)
+    assert (op.td, op.spec.service, op.spec.request_action, op.spec.idempotent) == (
+        "TD0.2",
+        "patients",
+        "urn:hl7-org:v3:PRPA_IN201307UV02",
+        True,
+    )
     query = parse_patient_query(op.body)
     ok = build_patient_response(
         query,
@@ -132,16 +138,18 @@ def test_operation_parses_the_answer_and_business_errors() -> None:
         response_id="r",
         now=NOW,
     )
-    message = read_soap(build_response(ok, action=patients.ACTION_RESPONSE, relates_to="urn:uuid:1", message_id=None))
-    assert op.parse(message).status is DmpStatus.CLOSED
+    assert op.parse(_response(ok)).status is DmpStatus.CLOSED
     ok.find(f"{H}acknowledgement").set("typeCode", "AE")
     detail = etree.SubElement(ok.find(f"{H}acknowledgement"), f"{H}acknowledgementDetail")
     etree.SubElement(detail, f"{H}code", code="DMPClosed")
-    message = read_soap(build_response(ok, action=patients.ACTION_RESPONSE, relates_to="urn:uuid:1", message_id=None))
     with pytest.raises(DmpBusinessError) as caught:
-        op.parse(message)
+        op.parse(_response(ok))
     assert caught.value.code == "DMPClosed"
-    assert caught.value.td == "TD0.2"
+
+
+def _response(body: etree._Element) -> Response:
+    action = patients.TEST_EXISTENCE.response_action
+    return Response(read_soap(build_response(body, action=action, relates_to="urn:uuid:1", message_id=None)), None, 200)
 
 
 def _answer_with(element_edit: str, value: str) -> etree._Element:

@@ -11,6 +11,7 @@ import pytest
 from cryptography import x509
 from lxml import etree
 
+from dmpclient.codes import ValueSetId
 from dmpclient.errors import DmpSecurityError
 from dmpclient.security.pki import TestPki, init_test_pki
 from dmpclient.security.verify import ReplayCache, VerificationPolicy, VihfRule, verify_vihf
@@ -28,7 +29,6 @@ from dmpclient.security.vihf import (
     vihf_to_element,
 )
 from dmpclient.security.xmldsig import DsigFailure
-from dmpclient.valuesets import ValueSetId
 from tests.unit.vihf_factory import (
     NS,
     build,

@@ -22,16 +22,25 @@ from dmpclient.security.vihf import (
     PurposeOfUse,
     SoftwareSigner,
     Structure,
-    build_air,
-    build_directe,
-    build_indirecte,
-    build_psc,
+    Vihf,
+    VihfRequest,
+    build_vihf,
+    psc_request,
     sign_vihf,
 )
 from dmpclient.security.vihf_dn import certificate_dn
 from tests.unit.vihf_factory import DOCTOR, LPS, PATIENT, STRUCTURE, build, now, policy_for, signer_of
 
 FIXED = dt.datetime(2025, 3, 14, 9, 26, 53, 589793, tzinfo=dt.UTC)
+
+
+def _request(mode: AuthMode, actor: Actor = DOCTOR, **fields: object) -> VihfRequest:
+    return VihfRequest(mode=mode, actor=actor, structure=STRUCTURE, lps=LPS, now=FIXED, **fields)  # type: ignore[arg-type]
+
+
+def build_psc(document: object, *, signer: SoftwareSigner, **options: object) -> Vihf:
+    """The PSC mapping, then the one builder."""
+    return build_vihf(psc_request(document, **options), signer)  # type: ignore[arg-type]
 
 
 @pytest.fixture
@@ -103,7 +112,7 @@ def test_air_carries_the_primary_authentication(org_signer: SoftwareSigner) -> N
 
 def test_indirecte_for_an_automated_feed(org_signer: SoftwareSigner) -> None:
     robot = Actor.device("899900063480", name="PFI DMPCLIENT, moteur 2, service DIM", kind=NonPsRole.AUTOMATE)
-    vihf = build_indirecte(robot, structure=STRUCTURE, lps=LPS, signer=org_signer, now=FIXED, patient=PATIENT)
+    vihf = build_vihf(_request(AuthMode.INDIRECTE, robot, patient=PATIENT), org_signer)
     assert vihf.mode is AuthMode.INDIRECTE
     assert vihf.authn_context_class == AuthnContextClass.UNSPECIFIED
     assert vihf.authn_context_decl is None
@@ -115,19 +124,19 @@ def test_indirecte_for_an_automated_feed(org_signer: SoftwareSigner) -> None:
 
 
 def test_indirecte_for_a_person_defaults_to_password(org_signer: SoftwareSigner) -> None:
-    vihf = build_indirecte(DOCTOR, structure=STRUCTURE, lps=LPS, signer=org_signer, now=FIXED)
+    vihf = build_vihf(_request(AuthMode.INDIRECTE), org_signer)
     assert vihf.authn_context_class == AuthnContextClass.PASSWORD
     assert vihf.patient is None
 
 
 def test_air_refuses_a_device(org_signer: SoftwareSigner) -> None:
     with pytest.raises(DmpValidationError, match="devices use INDIRECTE"):
-        build_air(Actor.device("899900063480", name="x"), structure=STRUCTURE, lps=LPS, signer=org_signer, now=FIXED)
+        build_vihf(_request(AuthMode.AIR, Actor.device("899900063480", name="x")), org_signer)
 
 
 def test_directe_is_signed_by_the_card_and_has_no_subject_id(pki: TestPki) -> None:
     card = signer_of(pki.ps_sign)
-    vihf = build_directe(DOCTOR, structure=STRUCTURE, lps=LPS, signer=card, now=FIXED)
+    vihf = build_vihf(_request(AuthMode.DIRECTE), card)
     assert vihf.mode is AuthMode.DIRECTE
     assert vihf.subject_id is None
     assert vihf.authn_context_class == AuthnContextClass.SMARTCARD_PKI
@@ -138,7 +147,7 @@ def test_directe_is_signed_by_the_card_and_has_no_subject_id(pki: TestPki) -> No
 def test_physician_and_pharmacist_need_a_specialty(org_signer: SoftwareSigner, profession: str) -> None:
     actor = Actor.professional("899900063480", name="X", profession=profession)
     with pytest.raises(DmpValidationError, match="Spécialité obligatoire") as caught:
-        build_air(actor, structure=STRUCTURE, lps=LPS, signer=org_signer, now=FIXED)
+        build_vihf(_request(AuthMode.AIR, actor), org_signer)
     assert caught.value.field == "specialty"
 
 
@@ -193,7 +202,7 @@ def test_purpose_of_use_wire_values() -> None:
 
 
 def test_psc_maps_userinfo_to_an_air_vihf(pki: TestPki, org_signer: SoftwareSigner) -> None:
-    vihf = build_psc(userinfo(), lps=LPS, signer=org_signer, now=now(), structure_id="10B0127189", patient=PATIENT)
+    vihf = build_psc(userinfo(), signer=org_signer, lps=LPS, now=now(), structure_id="10B0127189", patient=PATIENT)
     assert vihf.mode is AuthMode.AIR
     assert vihf.subject_name_id == "899700366240"
     assert vihf.subject_id == "DOC0036624 KIT"

@@ -6,6 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
+from dmpclient.codes import ValueSetId, load_value_set
 from dmpclient.ids import InsOid, make_ins
 from dmpclient.security.pki import TestPki
 from dmpclient.security.verify import verify_vihf
@@ -19,15 +20,13 @@ from dmpclient.security.vihf import (
     PurposeOfUse,
     Structure,
     Vihf,
-    build_air,
-    build_directe,
-    build_indirecte,
-    build_psc,
+    VihfRequest,
+    build_vihf,
+    psc_request,
     read_assertion,
     sign_vihf,
     vihf_from_raw,
 )
-from dmpclient.valuesets import ValueSetId, load_value_set
 from tests.unit.vihf_factory import now, policy_for, signer_of
 
 # Text as users type it: accents, XML specials, spaces inside (never only blanks).
@@ -97,7 +96,8 @@ def round_trip(vihf: Vihf, pki: TestPki, mode: AuthMode) -> None:
 @SETTINGS
 @given(actor=st.one_of(professionals(), devices), options=st.fixed_dictionaries(common))
 def test_indirecte_round_trip(pki: TestPki, actor: Actor, options: dict[str, object]) -> None:
-    vihf = build_indirecte(actor, signer=signer_of(pki.org_sign), now=now(), **options)  # type: ignore[arg-type]
+    request = VihfRequest(mode=AuthMode.INDIRECTE, actor=actor, now=now(), **options)  # type: ignore[arg-type]
+    vihf = build_vihf(request, signer_of(pki.org_sign))
     round_trip(vihf, pki, AuthMode.INDIRECTE)
 
 
@@ -108,7 +108,8 @@ def test_indirecte_round_trip(pki: TestPki, actor: Actor, options: dict[str, obj
     primary=st.sampled_from(["CONF_EXI_PGSSIS", "APP_BROWSER_AUTH"]),
 )
 def test_air_round_trip(pki: TestPki, actor: Actor, options: dict[str, object], primary: str) -> None:
-    vihf = build_air(actor, signer=signer_of(pki.org_sign), now=now(), primary_authentication=primary, **options)  # type: ignore[arg-type]
+    request = VihfRequest(mode=AuthMode.AIR, actor=actor, now=now(), primary_authentication=primary, **options)  # type: ignore[arg-type]
+    vihf = build_vihf(request, signer_of(pki.org_sign))
     round_trip(vihf, pki, AuthMode.AIR)
 
 
@@ -116,7 +117,8 @@ def test_air_round_trip(pki: TestPki, actor: Actor, options: dict[str, object], 
 @given(actor=professionals(), options=st.fixed_dictionaries(common))
 def test_directe_round_trip(pki: TestPki, actor: Actor, options: dict[str, object]) -> None:
     card_holder = actor.model_copy(update={"national_id": pki.ps_id})  # DIRECTE speaks for the card holder only
-    vihf = build_directe(card_holder, signer=signer_of(pki.ps_sign), now=now(), **options)  # type: ignore[arg-type]
+    request = VihfRequest(mode=AuthMode.DIRECTE, actor=card_holder, now=now(), **options)  # type: ignore[arg-type]
+    vihf = build_vihf(request, signer_of(pki.ps_sign))
     round_trip(vihf, pki, AuthMode.DIRECTE)
 
 
@@ -155,7 +157,7 @@ def test_psc_round_trip(
         },
     }
     signer = signer_of(pki.org_sign)
-    vihf = build_psc(document, lps=lps_identity, signer=signer, now=now(), mode=mode, purpose=purpose)
+    vihf = build_vihf(psc_request(document, lps=lps_identity, now=now(), mode=mode, purpose=purpose), signer)
     assert vihf.roles == actor.roles
     assert (vihf.structure_id, vihf.secteur_activite) == (structure.id, structure.secteur_activite)
     round_trip(vihf, pki, mode)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from dmpclient.valuesets import VALUE_SET_FILES, ValueSetId, display_name, load_value_set, parse_value_set
+from dmpclient.codes import VALUE_SET_FILES, ValueSetId, display_name, load_value_set, parse_value_set
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "scripts" / "refresh_value_sets.py"
@@ -47,7 +47,8 @@ def test_shipped_terminologies(vs_id: ValueSetId, oid: str, code: str, label: st
 def test_every_file_carries_its_provenance() -> None:
     for vs_id, name in VALUE_SET_FILES.items():
         data = json.loads((DATA / name).read_text(encoding="utf-8"))
-        assert data["id"] == vs_id.value
+        shared = vs_id is ValueSetId.HEALTHCARE_FACILITY_TYPE_CODE  # JDV_J61 is the whole TRE_R02 (§4.6)
+        assert data["id"] == (ValueSetId.SECTEUR_ACTIVITE.value if shared else vs_id.value)
         assert {"name", "oid", "kind", "version", "date", "source", "concepts"} <= data.keys()
 
 

@@ -1,41 +1,44 @@
-"""DMP XDS value sets and wire constants loaded from package data."""
+"""One code system: every value set (VIHF terminologies and DMP XDS value sets) loads the same way; XDS constants."""
 
 from __future__ import annotations
 
 import pytest
 
+from dmpclient.codes import Code, ValueSetId, load_value_set
 from dmpclient.errors import DmpValidationError
 from dmpclient.xds.codes import (
     AssociationType,
     AvailabilityStatus,
-    Code,
-    ValueSetName,
     association_type,
     class_code_for_type,
     format_code_for_media_type,
-    value_set,
 )
 
 
-@pytest.mark.parametrize("name", list(ValueSetName))
-def test_every_value_set_loads_with_unique_codes(name: ValueSetName) -> None:
-    loaded = value_set(name)
-    assert loaded.codes
-    assert len({(c.code, c.scheme) for c in loaded.codes}) == len(loaded.codes)
-    assert all(c.display for c in loaded.codes)
+@pytest.mark.parametrize("name", list(ValueSetId))
+def test_every_value_set_loads_with_unique_codes(name: ValueSetId) -> None:
+    loaded = load_value_set(name)
+    assert loaded.concepts
+    assert len({(c.code, c.system) for c in loaded.concepts}) == len(loaded.concepts)
+    assert all(c.display for c in loaded.concepts)
 
 
 def test_reference_codes() -> None:
-    assert value_set("class_code").get("10").display == "Compte rendu"
-    assert value_set("confidentiality_code").get("MASQUE_PS").scheme == "1.2.250.1.213.1.1.4.13"
-    assert value_set("healthcare_facility_type_code").get("SA07", "1.2.250.1.71.4.2.4").display == "Cabinet individuel"
-    assert value_set("type_code").get("E1762").signature
-    assert "urn:oid:1.3.6.1.4.1.19376.1.2.1.1.1" not in {c.code for c in value_set("class_code").clinical}
+    assert load_value_set(ValueSetId.CLASS_CODE).require("10").display == "Compte rendu"
+    assert load_value_set(ValueSetId.CONFIDENTIALITY_CODE).require("MASQUE_PS").system == "1.2.250.1.213.1.1.4.13"
+    assert (
+        load_value_set(ValueSetId.HEALTHCARE_FACILITY_TYPE_CODE).require("SA07", "1.2.250.1.71.4.2.4").display
+        == "Cabinet individuel"
+    )
+    signature_type = load_value_set(ValueSetId.TYPE_CODE).get("E1762")
+    assert signature_type is not None
+    assert signature_type.signature_only
+    assert "urn:oid:1.3.6.1.4.1.19376.1.2.1.1.1" not in {c.code for c in load_value_set(ValueSetId.CLASS_CODE).clinical}
 
 
 def test_every_clinical_type_code_maps_to_a_clinical_class_code() -> None:
-    classes = value_set(ValueSetName.CLASS_CODE)
-    for type_code in value_set(ValueSetName.TYPE_CODE).clinical:
+    classes = load_value_set(ValueSetId.CLASS_CODE)
+    for type_code in load_value_set(ValueSetId.TYPE_CODE).clinical:
         assert class_code_for_type(type_code.code) in classes.clinical
     assert class_code_for_type("11502-2").code == "10"
     assert class_code_for_type("29551-9").code == "42"
@@ -48,20 +51,25 @@ def test_format_code_from_media_type() -> None:
         format_code_for_media_type("application/msword")
 
 
-def test_codes_compare_on_code_scheme_and_display_only() -> None:
-    shipped = value_set("type_code").get("11488-4")
-    assert shipped.class_code == "10"
-    assert shipped == Code(shipped.code, shipped.scheme, shipped.display)
-    assert hash(shipped) == hash(Code(shipped.code, shipped.scheme, shipped.display))
+def test_codes_are_values_whatever_their_value_set_properties() -> None:
+    concept = load_value_set(ValueSetId.TYPE_CODE).get("11488-4")
+    assert concept is not None
+    assert concept.properties["class_code"] == "10"
+    shipped = concept.as_code()
+    assert shipped == Code(shipped.code, shipped.system, shipped.display)
+    assert hash(shipped) == hash(Code(shipped.code, shipped.system, shipped.display))
+    assert shipped.key == ("11488-4", "2.16.840.1.113883.6.1")
+    assert shipped in load_value_set(ValueSetId.TYPE_CODE)
+    assert Code("11488-4", "9.9") not in load_value_set(ValueSetId.TYPE_CODE)
 
 
 def test_unknown_values_are_refused_clearly() -> None:
     with pytest.raises(DmpValidationError, match="99 is not in JDV_J57"):
-        value_set("class_code").get("99")
+        load_value_set(ValueSetId.CLASS_CODE).require("99")
     with pytest.raises(DmpValidationError, match=r"10\^\^9\.9"):
-        value_set("class_code").get("10", "9.9")
-    with pytest.raises(DmpValidationError, match="unknown XDS value set"):
-        value_set("author_role")
+        load_value_set(ValueSetId.CLASS_CODE).require("10", "9.9")
+    with pytest.raises(DmpValidationError, match="unknown value set"):
+        load_value_set("author_role")
 
 
 def test_association_types_and_statuses() -> None:

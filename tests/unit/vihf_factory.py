@@ -26,9 +26,8 @@ from dmpclient.security.vihf import (
     SoftwareSigner,
     Structure,
     Vihf,
-    build_air,
-    build_directe,
-    build_indirecte,
+    VihfRequest,
+    build_vihf,
     vihf_to_element,
 )
 from dmpclient.security.xmldsig import DigestAlgorithm, SignatureAlgorithm, sign_enveloped
@@ -65,10 +64,9 @@ def policy_for(pki: TestPki, **options: object) -> VerificationPolicy:
 
 
 def build(mode: AuthMode, signer: SoftwareSigner, when: dt.datetime, **options: object) -> Vihf:
-    """A valid VIHF of ``mode`` for the test physician (``options`` go to the builder)."""
-    builder = {AuthMode.AIR: build_air, AuthMode.INDIRECTE: build_indirecte, AuthMode.DIRECTE: build_directe}[mode]
-    arguments: dict[str, object] = {"structure": STRUCTURE, "lps": LPS, "patient": PATIENT} | options
-    return builder(DOCTOR, signer=signer, now=when, **arguments)  # type: ignore[operator]
+    """A valid VIHF of ``mode`` for the test physician (``options`` are fields of the request)."""
+    fields: dict[str, object] = {"actor": DOCTOR, "structure": STRUCTURE, "lps": LPS, "patient": PATIENT} | options
+    return build_vihf(VihfRequest(mode=mode, now=when, **fields), signer)  # type: ignore[arg-type]
 
 
 def sign_element(element: etree._Element, signer: SoftwareSigner) -> bytes:

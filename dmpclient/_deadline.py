@@ -1,0 +1,62 @@
+"""The total time budget of one call (connect, send, wait, read every byte, retries included).
+
+Per-read timeouts reset on every byte: a server trickling one byte a second would keep a call open
+forever. A :class:`Deadline` bounds the whole call; the transports check it as bytes arrive and cut the
+connection when it runs out.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Final
+
+from dmpclient.errors import DmpTimeoutError
+
+__all__ = ["Deadline"]
+
+_NEVER: Final = float("inf")
+
+
+class Deadline:
+    """A point in time (monotonic clock) by which a call must be over.
+
+    Args:
+        seconds: the budget; ``None`` for none (then only the per-phase timeouts apply).
+        clock: a monotonic clock (tests inject one).
+    """
+
+    __slots__ = ("_clock", "_end", "seconds")
+
+    def __init__(self, seconds: float | None, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self.seconds = seconds
+        self._clock = clock
+        self._end = _NEVER if seconds is None else clock() + seconds
+
+    def remaining(self) -> float:
+        """Seconds left (``inf`` without a budget, never negative)."""
+        return max(0.0, self._end - self._clock())
+
+    @property
+    def expired(self) -> bool:
+        return self._clock() >= self._end
+
+    def bound(self, timeout: float) -> float:
+        """``timeout`` shortened so that it cannot outlast the deadline (at least 1 ms)."""
+        return max(0.001, min(timeout, self.remaining()))
+
+    def check(self, during: str) -> None:
+        """Raise :class:`DmpTimeoutError` if the budget ran out.
+
+        Args:
+            during: what was going on, for the message (``"reading the response"``).
+        """
+        if self.expired:
+            raise self.error(during)
+
+    def error(self, during: str) -> DmpTimeoutError:
+        """The error saying which budget ran out and how to change it."""
+        return DmpTimeoutError(
+            f"the call deadline of {self.seconds:g} s ran out while {during} (timeouts.total in the "
+            "configuration, or deadline= on the call)"
+        )

@@ -1,0 +1,91 @@
+"""The [psc] settings: environments, overridable hosts, refused values; the provider mounted next to the DMP."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
+
+from dmpclient.config import DmpConfig
+from dmpclient.errors import DmpConfigError
+from dmpclient.psc import PscConfig
+from dmpclient.security.pki import TestPki
+from dmpclient.security.vihf import AuthMode
+from mock_server.psc import prepare_psc
+from mock_server.psc.app import mount_psc
+
+
+def test_environments_and_explicit_hosts() -> None:
+    sandbox = PscConfig(client_id="lps", client_secret_env="S")
+    assert sandbox.discovery_url == (
+        "https://auth.bas.psc.esante.gouv.fr/auth/realms/esante-wallet/.well-known/wallet-openid-configuration"
+    )
+    production = PscConfig(environment="production", client_id="lps", client_secret_env="S")
+    assert production.issuer_url == "https://auth.esw.esante.gouv.fr/auth/realms/esante-wallet"
+    moved = PscConfig(
+        issuer="https://auth.psc.esante.gouv.fr/auth/realms/esante-wallet/", client_id="x", client_secret_env="S"
+    )
+    assert moved.issuer_url == "https://auth.psc.esante.gouv.fr/auth/realms/esante-wallet"
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"environment": "staging"}, "unknown PSC environment"),
+        ({"issuer": "http://auth.example/realm"}, "https://"),
+        ({"client_secret_env": None}, "client_secret_env"),
+        ({"auth_method": "private_key_jwt", "client_secret_env": None}, "jwt_key"),
+        ({"dmp": {"token_exchange": {"token_endpoint": "http://as.example/token"}}}, "https://"),
+    ],
+)
+def test_refused_settings(changes: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        PscConfig.model_validate({"client_id": "lps", "client_secret_env": "S", **changes})
+
+
+def test_the_psc_section_of_a_dmpclient_file(pki: TestPki, tmp_path: Path) -> None:
+    path = tmp_path / "dmpclient.toml"
+    path.write_text(
+        f"""
+ca_bundle = "{pki.ca_bundle}"
+[credentials.tls]
+cert = "{pki.org_auth.cert}"
+key = "{pki.org_auth.key}"
+[lps]
+nom = "LPS"
+version = "1"
+id_homologation_dmp = "H"
+[structure]
+id = "{pki.structure_id}"
+secteur_activite = "SA01"
+[psc]
+client_id = "lps"
+auth_method = "private_key_jwt"
+jwt_key = "keys/psc.key.pem"
+[psc.dmp]
+mode = "INDIRECTE"
+""",
+        encoding="utf-8",
+    )
+    psc = DmpConfig.load(path, env={}).psc
+    assert psc is not None
+    assert psc.jwt_key == (tmp_path / "keys" / "psc.key.pem").resolve()  # relative to the file
+    assert psc.dmp.mode is AuthMode.INDIRECTE
+    assert psc.client_id == "lps"
+    with pytest.raises(DmpConfigError, match="PSC_SECRET"):
+        PscConfig(client_id="lps", client_secret_env="PSC_SECRET").client_secret({})
+
+
+async def test_mount_psc_routes_the_provider_paths(pki: TestPki, tmp_path: Path) -> None:
+    dmp = Starlette(routes=[Route("/si-dmp-server/v2/services/patients", lambda _r: PlainTextResponse("dmp"))])
+    psc = prepare_psc(tmp_path, pki, "https://mock.example")
+    app = mount_psc(dmp, psc.app)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="https://mock.example") as http:
+        discovery = await http.get("/auth/realms/esante-wallet/.well-known/wallet-openid-configuration")
+        assert discovery.json()["issuer"] == "https://mock.example/auth/realms/esante-wallet"
+        assert (await http.get("/si-dmp-server/v2/services/patients")).text == "dmp"
+        assert (await http.get("/mock/psc/ciba")).status_code == 403  # admin token required

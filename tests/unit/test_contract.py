@@ -1,0 +1,124 @@
+"""The contract between client and mock: both read the same transaction declarations.
+
+Parametrised over every spec of :data:`~dmpclient.transactions.catalog.SPECS`: the mock answers it (with
+that very spec), its golden request and answer are on disk and valid, the decoder reads the answer, and
+the rights column the client pre-check derives from an identity is the one the mock gate derives from the
+VIHF that identity produces, for every kind of caller × mode × access mode.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from dmpclient._prepare import caller_profile as client_profile
+from dmpclient._prepare import effective_mode, issuer_from_config
+from dmpclient.config import DmpConfig
+from dmpclient.ids import InsOid
+from dmpclient.security.issuer import CallerIdentity, VihfIssuer
+from dmpclient.security.pki import TestPki
+from dmpclient.security.verify import VerificationPolicy, verify_vihf
+from dmpclient.security.vihf import Actor, AuthMode, NonPsRole, PatientId, PurposeOfUse
+from dmpclient.soap.envelope import build_response, read_soap
+from dmpclient.soap.response import Response
+from dmpclient.transactions.catalog import SPECS, by_td, resolve
+from dmpclient.transactions.rights import Matrix, caller_column, matrix_for
+from dmpclient.transactions.spec import PatientBlock, TransactionSpec
+from mock_server.gate import caller_profile as gate_profile
+from mock_server.handlers import default_router
+from tests.golden import assert_golden, frozen_context
+from tests.golden_cases import CASES
+from tests.unit.vihf_factory import signer_of
+from tests.xsd import assert_valid
+
+IDS = [spec.td for spec in SPECS]
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+def test_the_mock_answers_every_transaction_with_the_same_spec(spec: TransactionSpec[Any]) -> None:
+    assert default_router().routes[spec.route_key].spec is spec
+
+
+def test_the_mock_answers_nothing_the_client_does_not_declare() -> None:
+    assert {route.spec.td for route in default_router().routes.values()} == set(IDS)
+
+
+def test_transaction_numbers_and_route_keys_are_unique() -> None:
+    assert len(set(IDS)) == len(IDS)
+    assert len({spec.route_key for spec in SPECS}) == len(SPECS)
+    assert all(by_td(spec.td) is spec for spec in SPECS)
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+def test_every_rights_row_exists_in_a_matrix(spec: TransactionSpec[Any]) -> None:
+    rows = set(matrix_for(Matrix.DIRECT_INDIRECT).rows) | set(matrix_for(Matrix.AIR).rows)
+    assert set(spec.rights) <= rows
+    assert spec.request_action
+    assert spec.response_action
+    assert (spec.patient is PatientBlock.BODY) == (spec.body_patient is not None)
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+def test_golden_request_and_answer(spec: TransactionSpec[Any]) -> None:
+    case = CASES[spec.td]
+    op = case.request(frozen_context())
+    assert op.spec is spec
+    assert resolve(spec.service.value, op.body.tag, op.body.findtext("*/{*}reasonCode") or spec.reason_code) is spec
+    assert default_router().resolve(spec.service.value, op.body, spec.request_action).spec is spec
+    answer = case.response(op)
+    assert_golden(f"{spec.td}.request", op.body)
+    assert_golden(f"{spec.td}.response", answer)
+    for schema in case.schemas:
+        assert_valid(op.body, schema)
+        assert_valid(answer, schema)
+    envelope = build_response(answer, action=spec.response_action, relates_to="urn:uuid:1", message_id=None)
+    assert spec.decode(Response(read_soap(envelope), None, 200)) is not None
+    if spec.patient is PatientBlock.BODY:
+        assert spec.patient_of(op.body) == op.patient
+    assert spec.read_request is not None
+    assert spec.read_request(op.body) is not None
+
+
+_CALLERS = {
+    "médecin": Actor.professional("899900063480", name="LIBRE MAX", profession="10", specialty="SM26"),
+    "médecin du travail": Actor.professional("899900063480", name="TRAVAIL MAX", profession="10", specialty="SM25"),
+    "pharmacien": Actor.professional("899900063480", name="PHARMA MAX", profession="21", specialty="A"),
+    "infirmier": Actor.professional("899900063480", name="INFIRMIER MAX", profession="60"),
+    "secrétaire médicale": Actor.device("899900063480", name="SECRETARIAT", kind=NonPsRole.SECRETARIAT_MEDICAL),
+}
+
+
+@pytest.fixture(scope="module")
+def issuers(pki: TestPki) -> dict[AuthMode, VihfIssuer]:
+    org = issuer_from_config(DmpConfig.for_test_pki(pki))
+    card = VihfIssuer(signer_of(pki.ps_sign), structure=org.structure, lps=org.lps)
+    return {AuthMode.AIR: org, AuthMode.INDIRECTE: org, AuthMode.DIRECTE: card}
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+@pytest.mark.parametrize("who", sorted(_CALLERS))
+@pytest.mark.parametrize("mode", list(AuthMode), ids=lambda m: m.value)
+@pytest.mark.parametrize("purpose", list(PurposeOfUse), ids=lambda p: p.value)
+def test_precheck_and_gate_derive_the_same_rights_column(
+    spec: TransactionSpec[Any],
+    who: str,
+    mode: AuthMode,
+    purpose: PurposeOfUse,
+    issuers: dict[AuthMode, VihfIssuer],
+    pki: TestPki,
+) -> None:
+    actor = _CALLERS[who]
+    if mode is AuthMode.DIRECTE:
+        actor = actor.model_copy(update={"national_id": pki.ps_id})  # the card holder is the NameID
+    identity = CallerIdentity(actor, mode=mode, purpose=purpose)
+    sent_mode = effective_mode(spec, identity)
+    now = dt.datetime.now(dt.UTC)
+    patient = PatientId(ins="207058575627097", oid=InsOid.TEST)
+    assertion = issuers[sent_mode].issue(identity, patient, now=now, mode=sent_mode)
+    vihf = verify_vihf(assertion, VerificationPolicy.from_ca_file(pki.ca_bundle), now=now).vihf
+    for treating in (False, True):
+        ours, theirs = client_profile(spec, identity, treating=treating), gate_profile(vihf, treating=treating)
+        assert ours == theirs
+        assert caller_column(ours) == caller_column(theirs)
