@@ -18,6 +18,7 @@ in C; documents shorter than the budget skip even that), so the common path cost
 
 from __future__ import annotations
 
+import itertools
 import re
 import threading
 from dataclasses import dataclass
@@ -241,7 +242,7 @@ def _holds_pi(root: etree._Element) -> bool:
     node-sets in quadratic time when there are many)."""
     if next(root.iter(etree.ProcessingInstruction), None) is not None:
         return True
-    siblings = (*root.itersiblings(preceding=True), *root.itersiblings())
+    siblings = itertools.chain(root.itersiblings(preceding=True), root.itersiblings())
     return any(isinstance(node, etree._ProcessingInstruction) for node in siblings)
 
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
-from dmpclient._client import DmpClient
+from dmpclient import DmpClient
 from dmpclient.config import DmpConfig
 from dmpclient.errors import DmpError
 from dmpclient.hl7v3.patient_query import DmpStatus

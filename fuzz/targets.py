@@ -85,14 +85,10 @@ class Target:
             family = rng.choice(sorted(self.families))
             return Case(self.name, family, self.families[family](rng, seed))
         if roll < 0.45 and self.preserving:
-            return Case(self.name, "signature-preserving", _apply(rng, self.preserving, seed))
+            return Case(self.name, "signature-preserving", rng.choice(self.preserving)(rng, seed))
         if roll < 0.7:
             return Case(self.name, "tree-mutation", mutate_tree(rng, seed))
         return Case(self.name, "byte-mutation", mutate_bytes(rng, seed, others))
-
-
-def _apply(rng: random.Random, mutations: Sequence[Callable[[random.Random, bytes], bytes]], seed: bytes) -> bytes:
-    return rng.choice(mutations)(rng, seed)
 
 
 #: The request every fuzzed answer answers (seeds relate to it, so ``read_response`` reads them through).
@@ -107,6 +103,8 @@ _REQUEST: Final = PreparedRequest(
     idempotent=True,
 )
 _SOAP_TYPE: Final = "application/soap+xml; charset=UTF-8"
+#: ``DmpConfig.max_response_bytes`` by default: what the client accepts for a plain answer.
+_CLIENT_MAX_BYTES: Final = 64 * 1024 * 1024
 
 
 def response_decoder_target(
@@ -116,7 +114,7 @@ def response_decoder_target(
     (MTOM when ``content_type`` says so), ``read_response`` raises faults and foreign answers, then ``decoder``."""
 
     def read(data: bytes) -> object:
-        reader = ResponseReader(64 * 1024 * 1024, max_mtom_bytes=_MTOM_TOTAL)
+        reader = ResponseReader(_CLIENT_MAX_BYTES, max_mtom_bytes=_MTOM_TOTAL)
         reader.start(200, content_type)
         try:
             reader.feed(data)
@@ -124,7 +122,7 @@ def response_decoder_target(
         except BaseException:
             reader.abort()
             raise
-        with read_response(_REQUEST, raw, max_bytes=64 * 1024 * 1024) as response:
+        with read_response(_REQUEST, raw, max_bytes=_CLIENT_MAX_BYTES) as response:
             return decoder(response)
 
     return Target(name, read, seeds)

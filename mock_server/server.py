@@ -106,21 +106,22 @@ class ServerLimits:
 LIMIT_CONCURRENCY: Final = ServerLimits().max_requests
 
 
-def _peer_certificate(transport: asyncio.BaseTransport) -> tuple[bool, x509.Certificate | None]:
-    """Whether the connection is TLS, and the client certificate it presented."""
+def _peer_certificate(transport: asyncio.BaseTransport) -> x509.Certificate | None:
+    """The client certificate the connection presented (``None`` without one, or without TLS)."""
+    ssl_object = transport.get_extra_info("ssl_object")
+    der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
+    return x509.load_der_x509_certificate(der) if der else None
+
+
+def tls_extension(
+    transport: asyncio.BaseTransport, certificate: x509.Certificate | None = None
+) -> dict[str, Any] | None:
+    """The ASGI TLS extension for a connection, or ``None`` if it is not TLS (``certificate``: the peer's, when
+    already loaded)."""
     ssl_object = transport.get_extra_info("ssl_object")
     if ssl_object is None:
-        return False, None
-    der = ssl_object.getpeercert(binary_form=True)
-    return True, x509.load_der_x509_certificate(der) if der else None
-
-
-def tls_extension(transport: asyncio.BaseTransport) -> dict[str, Any] | None:
-    """The ASGI TLS extension for a connection, or ``None`` if it is not TLS."""
-    is_tls, certificate = _peer_certificate(transport)
-    if not is_tls:
         return None
-    ssl_object = transport.get_extra_info("ssl_object")
+    certificate = certificate or _peer_certificate(transport)
     return {
         "server_cert": None,
         "client_cert_chain": (
@@ -208,8 +209,8 @@ class _ConnectionGuard:
         victim.transport.abort()
 
     def _connection_app(self, app: ASGIApp, transport: asyncio.BaseTransport) -> ASGIApp:
-        extension = tls_extension(transport)
-        certificate = _peer_certificate(transport)[1]
+        certificate = _peer_certificate(transport)
+        extension = tls_extension(transport, certificate)
         refusal = None
         if certificate is not None and not allows_tls_client(certificate):
             refusal = _fault(

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from dmpclient._client import DmpClient
+from dmpclient import DmpClient
 from dmpclient._xml import NS
 from dmpclient.hl7v3.patient_query import DmpStatus
 from dmpclient.security.credentials import load_pem
