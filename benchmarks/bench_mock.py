@@ -32,7 +32,7 @@ from typing import Any, Final
 
 import httpx
 
-from benchmarks._harness import Result, median_seconds
+from benchmarks._harness import MOCK_DMP_ONLY, Result, median_seconds
 from dmpclient import issuer_from_config
 from dmpclient.config import SERVICES_PATH, DmpConfig
 from dmpclient.hl7v3.wrapper import Device
@@ -195,8 +195,7 @@ def run(quick: bool) -> list[Result]:
                 str(root / "data"),
                 "--pki",
                 str(pki.directory),
-                "--webps-port",
-                "0",
+                *MOCK_DMP_ONLY,
             ]
             servers.append(_serve([*mock_args, "--port", str(ports[MOCK])], root / "mock.log", context, ports[MOCK]))
             with httpx.Client(verify=context, timeout=30) as http:

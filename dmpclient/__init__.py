@@ -12,7 +12,7 @@ Quick use::
 
 from dmpclient._client import AsyncDmpClient, DmpClient
 from dmpclient._prepare import issuer_from_config
-from dmpclient._xml import parse_untrusted
+from dmpclient._xml import XmlBudget, parse_untrusted
 from dmpclient.codes import Code
 from dmpclient.config import DmpConfig
 from dmpclient.custom.habilitations import (
@@ -139,6 +139,7 @@ __all__ = [
     "TelecomKind",
     "VihfIssuer",
     "WebPsPage",
+    "XmlBudget",
     "__version__",
     "issuer_from_config",
     "parse_untrusted",

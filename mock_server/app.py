@@ -58,6 +58,8 @@ _SOAP_CONTENT_TYPE: Final = "application/soap+xml; charset=UTF-8"
 _WSA_MISSING: Final = "A required header representing a Message Addressing Property is not present"
 _MAX_PLAIN_BODY: Final = 8 * 1024 * 1024
 _MAX_MTOM_BODY: Final = 128 * 1024 * 1024  # a DMP submission is far smaller; bounded disk use
+#: Bytes collected on the event loop before a worker thread decodes them (one thread hop per batch).
+_MTOM_FEED_BATCH: Final = 1024 * 1024
 _UNREADABLE: Final = "Requête illisible"
 
 
@@ -345,15 +347,28 @@ def _forced_answer(injection: FaultInjection) -> _Answer | None:
 
 
 async def _read_mtom(request: Request, content_type: str) -> MtomDecoded:
-    """An MTOM body, decoded incrementally (attachments spooled to disk when large)."""
+    """An MTOM body, decoded incrementally in a worker thread: the event loop only collects bytes, so a
+    hostile body (a flood of tiny parts, odd framing) never holds it (attachments spool to disk when large)."""
     decoder = MtomDecoder(content_type, max_total_bytes=_MAX_MTOM_BODY)
+    batch: list[bytes] = []
+    size = 0
     try:
         async for chunk in request.stream():
-            decoder.feed(chunk)
-        return decoder.close()
+            batch.append(chunk)
+            size += len(chunk)
+            if size >= _MTOM_FEED_BATCH:
+                await anyio.to_thread.run_sync(_feed, decoder, batch)
+                batch, size = [], 0
+        await anyio.to_thread.run_sync(_feed, decoder, batch)
+        return await anyio.to_thread.run_sync(decoder.close)
     except BaseException:
         decoder.abort()
         raise
+
+
+def _feed(decoder: MtomDecoder, chunks: list[bytes]) -> None:
+    for chunk in chunks:
+        decoder.feed(chunk)
 
 
 async def _read_plain(request: Request) -> bytes:

@@ -127,12 +127,14 @@ def test_become_treating_physician(both: Both, fresh_mock: FreshMock) -> None:
 
 
 def test_the_treating_physician_steps_down_with_his_card(fresh_mock: FreshMock, pki: TestPki) -> None:
-    """526 "Se supprimer MT" (MT_N only; no such row in 606): DIRECTE, TLS and VIHF from the card holder."""
+    """526 "Se supprimer MT" (MT_N only; no such row in 606): DIRECTE — the card's authentication certificate
+    opens the TLS channel, its signature certificate signs the VIHF."""
     card = load_pem(pki.ps_sign.cert, pki.ps_sign.key)
+    assert pki.ps_auth is not None
     config = fresh_mock.config.model_copy(
         update={
             "credentials": fresh_mock.config.credentials.model_copy(
-                update={"tls": TlsCredentialSource(cert=pki.ps_sign.cert, key=pki.ps_sign.key)}
+                update={"tls": TlsCredentialSource(cert=pki.ps_auth.cert, key=pki.ps_auth.key)}
             )
         }
     )

@@ -95,7 +95,7 @@ ALLOWED: dict[str, set[str]] = {
     "_xml": {"errors"},
     "codes": {"errors"},
     "_deadline": {"errors"},
-    "_logging": {"ids"},
+    "_logging": {"_xml", "errors"},  # redaction parses with the hardened parser (allowlist, not patterns)
     "soap": {"_xml", "errors", "ids"},
     "hl7v3": {"_xml", "errors", "ids"},
     "custom": {"_xml", "errors", "ids"},
