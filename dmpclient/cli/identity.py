@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from dmpclient import Actor, AuthMode, CallerIdentity, DmpValidationError, NonPsRole, PurposeOfUse
+from dmpclient import Actor, AuthMode, CallerIdentity, DmpClient, DmpConfig, DmpValidationError, NonPsRole, PurposeOfUse
+from dmpclient.cli.psc import signed_in
 
 __all__ = [
     "AuthModeOption",
@@ -22,8 +25,10 @@ __all__ = [
     "NameOption",
     "ProfessionOption",
     "PsIdOption",
+    "PscOption",
     "PurposeOption",
     "SpecialtyOption",
+    "WorkSituationOption",
     "actor_from_options",
     "identity_from_options",
     "with_identity",
@@ -56,6 +61,17 @@ AuthModeOption = Annotated[
     Mode, typer.Option("--auth-mode", help="Authentication mode of the VIHF (air, indirecte, directe).")
 ]
 PurposeOption = Annotated[PurposeOfUse, typer.Option(help="Access mode (normal, bris_de_glace, centre_15).")]
+PscOption = Annotated[
+    bool,
+    typer.Option(
+        "--psc",
+        help="Act as the professional signed in with `dmp psc login` (VIHF from his PSC identity; the exchanged "
+        "Bearer token with each call when configured). The --ps-id/--name/--profession options are then unused.",
+    ),
+]
+WorkSituationOption = Annotated[
+    str | None, typer.Option("--work-situation", help="With --psc: the exercice to act in, e.g. 10C (default: first).")
+]
 
 
 def actor_from_options(
@@ -101,12 +117,29 @@ class IdentityOptions:
     device: NonPsRole | None
     auth_mode: Mode
     purpose: PurposeOfUse
+    psc: bool = False
+    work_situation: str | None = None
 
     def identity(self) -> CallerIdentity:
         """The caller (raises DmpValidationError on a missing id or an unknown code)."""
         return identity_from_options(
             self.ps_id, self.name, self.profession, self.specialty, self.device, self.auth_mode, self.purpose
         )
+
+    @contextmanager
+    def connect(self, config_path: Path | None) -> Iterator[tuple[DmpClient, CallerIdentity]]:
+        """A client of the configuration and the caller: from the options, or with ``--psc`` the signed-in
+        professional (his saved session restored, its Bearer token sent with each call when configured)."""
+        config = DmpConfig.load(config_path)
+        if not self.psc:
+            caller = self.identity()
+            with DmpClient(config) as dmp:
+                yield dmp, caller
+            return
+        with signed_in(config) as session:
+            caller = session.caller_identity(self.work_situation, purpose=self.purpose)
+            with DmpClient(config, headers=session.dmp_authorization_header) as dmp:
+                yield dmp, caller
 
 
 _KEYWORD = inspect.Parameter.KEYWORD_ONLY
@@ -118,13 +151,15 @@ _IDENTITY_PARAMETERS = (
     inspect.Parameter("device", _KEYWORD, default=None, annotation=DeviceOption),
     inspect.Parameter("auth_mode", _KEYWORD, default=Mode.AIR, annotation=AuthModeOption),
     inspect.Parameter("purpose", _KEYWORD, default=PurposeOfUse.NORMAL, annotation=PurposeOption),
+    inspect.Parameter("psc", _KEYWORD, default=False, annotation=PscOption),
+    inspect.Parameter("work_situation", _KEYWORD, default=None, annotation=WorkSituationOption),
 )
 
 
 def with_identity(command: Callable[..., None]) -> Callable[..., None]:
     """Give a typer command the acting-professional options once: the command declares ``who: IdentityOptions``
-    and typer sees ``--ps-id``, ``--name``, ``--profession``, ``--specialty``, ``--device``, ``--auth-mode`` and
-    ``--purpose`` in its place."""
+    and typer sees ``--ps-id``, ``--name``, ``--profession``, ``--specialty``, ``--device``, ``--auth-mode``,
+    ``--purpose``, ``--psc`` and ``--work-situation`` in its place."""
     own = inspect.signature(command, eval_str=True)
     parameters = [p.replace(kind=_KEYWORD) for name, p in own.parameters.items() if name != "who"]
     parameters += _IDENTITY_PARAMETERS

@@ -133,10 +133,8 @@ def exist(
     who: IdentityOptions,
 ) -> None:
     """TD0.2: does the patient have a DMP, is it open, are you authorised / médecin traitant?"""
-    with _errors():
-        caller = who.identity()
-        with _client(config) as dmp:
-            answer = dmp.test_existence(ins, caller, ins_oid=_oid(ins_oid))
+    with _errors(), who.connect(config) as (dmp, caller):
+        answer = dmp.test_existence(ins, caller, ins_oid=_oid(ins_oid))
     if as_json:
         _print_json(answer)
         return
@@ -163,12 +161,10 @@ def authorize(
 ) -> None:
     """TD0.3: declare yourself authorised on the patient's DMP (with his consent), or remove it."""
     action = AuthorizationAction.REMOVE if remove else AuthorizationAction.ADD
-    with _errors():
-        caller = who.identity()
-        with _client(config) as dmp:
-            update = dmp.set_authorization(
-                ins, caller, ins_oid=_oid(ins_oid), action=action, treating_physician=treating_physician
-            )
+    with _errors(), who.connect(config) as (dmp, caller):
+        update = dmp.set_authorization(
+            ins, caller, ins_oid=_oid(ins_oid), action=action, treating_physician=treating_physician
+        )
     if as_json:
         _print_json(update)
         return
@@ -195,8 +191,7 @@ def patients(
             start = dt.date.fromisoformat(since) if since else None
         except ValueError:
             raise DmpValidationError("--since: a date such as 2025-01-31", field="since") from None
-        caller = who.identity()
-        with _client(config) as dmp:
+        with who.connect(config) as (dmp, caller):
             result = dmp.patient_list(
                 caller, since=start, date_type=_DATE_KINDS[by] if start else None, ps_owner_id=owner
             )
@@ -249,13 +244,11 @@ def admin(
     who: IdentityOptions,
 ) -> None:
     """TD1.3a: the patient's administrative record; with --set, change it (TD1.3b) and show the new record."""
-    with _errors():
-        caller = who.identity()
-        with _client(config) as dmp:
+    with _errors(), who.connect(config) as (dmp, caller):
+        record = dmp.administrative_data(ins, caller, ins_oid=_oid(ins_oid))
+        if settings:
+            dmp.update_administrative_data(_apply(record, settings), caller)
             record = dmp.administrative_data(ins, caller, ins_oid=_oid(ins_oid))
-            if settings:
-                dmp.update_administrative_data(_apply(record, settings), caller)
-                record = dmp.administrative_data(ins, caller, ins_oid=_oid(ins_oid))
     if as_json:
         _print_json(record)
         return
@@ -292,10 +285,8 @@ def authorizations(
     who: IdentityOptions,
 ) -> None:
     """TD1.6: the professionals and structures authorised on (or blocked from) the patient's DMP."""
-    with _errors():
-        caller = who.identity()
-        with _client(config) as dmp:
-            result = dmp.list_authorizations(ins, caller, ins_oid=_oid(ins_oid), mode=_LIST_MODES[list_mode])
+    with _errors(), who.connect(config) as (dmp, caller):
+        result = dmp.list_authorizations(ins, caller, ins_oid=_oid(ins_oid), mode=_LIST_MODES[list_mode])
     if as_json:
         _print_json(result)
         return

@@ -125,5 +125,6 @@ def test_every_package_imports_only_what_its_layer_allows(package: str) -> None:
 
 
 def test_every_package_has_a_declared_layer() -> None:
-    shells = {"dmpclient", "_client", "_shell", "_methods", "cli", "extras", "inspection"}  # the top: they may use the whole SDK
+    # the top: they may use the whole SDK
+    shells = {"dmpclient", "_client", "_shell", "_methods", "cli", "extras", "inspection"}
     assert set(_package_imports()) <= set(ALLOWED) | shells
