@@ -103,7 +103,8 @@ class Shell:
     def _interpret(self, request: PreparedRequest, reader: ResponseReader) -> Response:
         raw = reader.finish()
         self._log_debug("response", request, {"content-type": raw.content_type}, raw.xml)
-        return read_response(request, raw, max_bytes=self.config.max_response_bytes)
+        max_bytes = self.config.max_response_bytes
+        return read_response(request, raw, max_bytes=max_bytes, budget=self.config.xml.budget(max_bytes))
 
     def _retry_delay(self, request: PreparedRequest, attempt: int, error: DmpError, deadline: Deadline) -> float | None:
         """Seconds to wait before another attempt, or ``None`` to give up (full-jitter exponential backoff)."""

@@ -76,6 +76,7 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
+from dmpclient._xml import XmlBudget
 from dmpclient.codes import ValueSetId, load_value_set
 from dmpclient.errors import DmpConfigError
 from dmpclient.ids import validate_structure_id
@@ -295,6 +296,26 @@ class WireOptions(_Section):
     hl7_processing_code: Literal["P", "D", "T"] = "P"
 
 
+class XmlLimits(_Section):
+    """The structure budget of every XML answer (``dmpclient._xml.XmlBudget``; docs/security.md): raise
+    ``max_nodes`` only if the platform legitimately sends larger answers (a search of thousands of documents)."""
+
+    max_nodes: int = Field(500_000, gt=0)
+    max_depth: int = Field(256, ge=1, le=256)
+    max_text: int = Field(10_000_000, ge=1, le=10_000_000)
+    max_attributes: int = Field(256, gt=0)
+
+    def budget(self, max_bytes: int) -> XmlBudget:
+        """The parser budget of answers up to ``max_bytes``."""
+        return XmlBudget(
+            max_bytes=max_bytes,
+            max_nodes=self.max_nodes,
+            max_depth=self.max_depth,
+            max_text=self.max_text,
+            max_attributes=self.max_attributes,
+        )
+
+
 class MockEndpoint(_Section):
     """Where the ``mock`` environment listens."""
 
@@ -321,6 +342,7 @@ class DmpConfig(_Section):
         retry: retries of idempotent calls (off by default).
         proxy: an ``http(s)://host:port`` proxy (no credentials); environment proxies are ignored.
         max_response_bytes: the largest plain SOAP answer (or MTOM root part) accepted.
+        xml: the structure budget of answers (elements and attributes, depth, text size, attributes per element).
         wire: switchable wire details (``mustUnderstand`` form, ``wsa:To``, HL7 ``processingCode``).
         psc: Pro Santé Connect sign-in settings (``[psc]``, :mod:`dmpclient.psc`), when the software uses PSC.
         webps_url: the platform's web PS site (TD0.9, TD0.10); the hosts of the real platforms are not public
@@ -339,6 +361,7 @@ class DmpConfig(_Section):
     retry: RetryPolicy = RetryPolicy()
     proxy: str | None = None
     max_response_bytes: int = Field(64 * 1024 * 1024, gt=0)
+    xml: XmlLimits = XmlLimits()
     wire: WireOptions = WireOptions()
     psc: PscConfig | None = None
 

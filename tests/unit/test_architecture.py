@@ -102,7 +102,7 @@ ALLOWED: dict[str, set[str]] = {
     "xds": {"_xml", "codes", "errors", "ids"},
     "security": {"_xml", "codes", "errors", "ids", "soap"},
     "transactions": {"_xml", "codes", "custom", "errors", "hl7v3", "ids", "soap", "xds"},
-    "config": {"codes", "errors", "ids", "psc", "security"},
+    "config": {"_xml", "codes", "errors", "ids", "psc", "security"},
     "psc": {"codes", "config", "errors", "ids", "security"},
     "transport": {"_deadline", "config", "errors", "security", "soap"},
     "_prepare": {"config", "errors", "hl7v3", "ids", "security", "soap", "transactions"},
