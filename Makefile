@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint types unit bench clean venv
+.PHONY: demo test lint types unit bench fuzz clean venv
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,7 +22,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 types: $(STAMP)
-	$(BIN)/mypy dmpclient mock_server examples benchmarks
+	$(BIN)/mypy dmpclient mock_server examples benchmarks fuzz
 
 unit: $(STAMP)
 	$(BIN)/pytest -q
@@ -32,5 +32,8 @@ test: lint types unit
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 
+fuzz: $(STAMP)
+	$(BIN)/python -m fuzz
+
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis .demo .bench
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis .demo .bench .fuzz

@@ -46,3 +46,7 @@ def median_seconds(fn: Callable[[], object], *, repeat: int = 7, number: int = 1
             fn()
         samples.append((time.perf_counter() - start) / number)
     return statistics.median(samples)
+
+
+#: ``dmp mock serve`` options of a benchmark measuring the DMP services only: no web PS site, no PSC provider.
+MOCK_DMP_ONLY = ("--webps-port", "0", "--psc-port", "0")

@@ -32,7 +32,7 @@ from typing import Any, Final
 
 import httpx
 
-from benchmarks._harness import Result, median_seconds
+from benchmarks._harness import MOCK_DMP_ONLY, Result, median_seconds
 from dmpclient import issuer_from_config
 from dmpclient.config import SERVICES_PATH, DmpConfig
 from dmpclient.hl7v3.wrapper import Device
@@ -188,7 +188,15 @@ def run(quick: bool) -> list[Result]:
         urls = {name: f"https://127.0.0.1:{port}{SERVICES_PATH}/patients" for name, port in ports.items()}
         servers: list[subprocess.Popen[bytes]] = []
         try:
-            mock_args = ["mock_server", "serve", "--data", str(root / "data"), "--pki", str(pki.directory)]
+            mock_args = [
+                "mock_server",
+                "serve",
+                "--data",
+                str(root / "data"),
+                "--pki",
+                str(pki.directory),
+                *MOCK_DMP_ONLY,
+            ]
             servers.append(_serve([*mock_args, "--port", str(ports[MOCK])], root / "mock.log", context, ports[MOCK]))
             with httpx.Client(verify=context, timeout=30) as http:
                 answer = http.post(urls[MOCK], content=_envelopes(issuer, 1)[0], headers=HEADERS).raise_for_status()

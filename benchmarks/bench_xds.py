@@ -33,7 +33,7 @@ from typing import Any, Final
 
 from lxml import etree
 
-from benchmarks._harness import Result, median_seconds
+from benchmarks._harness import MOCK_DMP_ONLY, Result, median_seconds
 from benchmarks.bench_mock import _free_port, _serve
 from dmpclient import Actor, CallerIdentity, DmpClient, DmpConfig, InsOid
 from dmpclient._xml import NS, parse_untrusted
@@ -230,7 +230,16 @@ def _retrieve_results(quick: bool) -> list[Result]:
         del content
         (root / "copy.bin").unlink()
         port = _free_port()
-        args = ["mock_server", "serve", "--data", str(root / "data"), "--pki", str(pki.directory), "--no-seed"]
+        args = [
+            "mock_server",
+            "serve",
+            "--data",
+            str(root / "data"),
+            "--pki",
+            str(pki.directory),
+            *MOCK_DMP_ONLY,
+            "--no-seed",
+        ]
         server = _serve([*args, "--port", str(port)], root / "mock.log", context, port)
         try:
             runs = [

@@ -12,20 +12,34 @@ Quick use::
 
 from dmpclient._client import AsyncDmpClient, DmpClient
 from dmpclient._prepare import issuer_from_config
-from dmpclient._xml import parse_untrusted
+from dmpclient._xml import XmlBudget, parse_untrusted
 from dmpclient.codes import Code
 from dmpclient.config import DmpConfig
+from dmpclient.custom.habilitations import (
+    AuthorizationAction,
+    AuthorizationList,
+    AuthorizationListMode,
+    AuthorizationUpdate,
+    AuthorizedParty,
+    PartyKind,
+)
+from dmpclient.custom.patients_specific import AuthorizedPatient, PatientIdentifier, PatientList, PatientListDateType
 from dmpclient.errors import (
+    DmpAuthorizationError,
     DmpBusinessError,
+    DmpClosedError,
     DmpConfigError,
     DmpConnectError,
     DmpError,
     DmpHttpError,
     DmpNotFoundError,
+    DmpPatientOppositionError,
+    DmpProfessionalBlockedError,
     DmpProtocolError,
     DmpRegistryError,
     DmpRightsError,
     DmpRightsPrecheckError,
+    DmpSecretConnectionError,
     DmpSecurityError,
     DmpSoapFault,
     DmpSubmissionUnknownError,
@@ -38,7 +52,16 @@ from dmpclient.errors import (
     RegistryErrorItem,
 )
 from dmpclient.feeding import FeedJournal, FeedOutcome, FeedReport, FeedStatus
-from dmpclient.hl7v3.patient_query import AuthorizationStatus, DmpStatus, ExistenceAnswer, PatientIdentity
+from dmpclient.hl7v3.patient_query import (
+    AdministrativeRecord,
+    AuthorizationStatus,
+    DmpStatus,
+    ExistenceAnswer,
+    PatientIdentity,
+)
+from dmpclient.hl7v3.patient_update import AdministrativeUpdate, AdministrativeUpdated
+from dmpclient.hl7v3.pdq import PatientCandidate, PatientSearch, PatientSearchResult
+from dmpclient.hl7v3.person import Address, LegalRepresentative, Observation, PersonTraits, Telecom, TelecomKind
 from dmpclient.ids import InsOid
 from dmpclient.security.issuer import CallerIdentity, VihfIssuer
 from dmpclient.security.vihf import Actor, AuthMode, NonPsRole, PurposeOfUse, Structure
@@ -48,31 +71,47 @@ from dmpclient.transactions.context import CallContext
 from dmpclient.transactions.feeding import FeedDocument, SubmissionOptions, SubmissionResult
 from dmpclient.transactions.lifecycle import Audience, LifecycleResult
 from dmpclient.transactions.operation import Operation, PatientRef
+from dmpclient.transactions.webps import LaunchRequest, WebPsPage
 from dmpclient.xds.cda_metadata import MetadataOverrides, Visibility
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Actor",
+    "Address",
+    "AdministrativeRecord",
+    "AdministrativeUpdate",
+    "AdministrativeUpdated",
     "AsyncDmpClient",
     "Audience",
     "AuthMode",
+    "AuthorizationAction",
+    "AuthorizationList",
+    "AuthorizationListMode",
     "AuthorizationStatus",
+    "AuthorizationUpdate",
+    "AuthorizedParty",
+    "AuthorizedPatient",
     "CallContext",
     "CallerIdentity",
     "Code",
+    "DmpAuthorizationError",
     "DmpBusinessError",
     "DmpClient",
+    "DmpClosedError",
     "DmpConfig",
     "DmpConfigError",
     "DmpConnectError",
     "DmpError",
     "DmpHttpError",
     "DmpNotFoundError",
+    "DmpPatientOppositionError",
+    "DmpProfessionalBlockedError",
     "DmpProtocolError",
     "DmpRegistryError",
     "DmpRightsError",
     "DmpRightsPrecheckError",
+    "DmpSecretConnectionError",
     "DmpSecurityError",
     "DmpSoapFault",
     "DmpStatus",
@@ -90,12 +129,23 @@ __all__ = [
     "FeedReport",
     "FeedStatus",
     "InsOid",
+    "LaunchRequest",
+    "LegalRepresentative",
     "LifecycleResult",
     "MetadataOverrides",
     "NonPsRole",
+    "Observation",
     "Operation",
+    "PartyKind",
+    "PatientCandidate",
+    "PatientIdentifier",
     "PatientIdentity",
+    "PatientList",
+    "PatientListDateType",
     "PatientRef",
+    "PatientSearch",
+    "PatientSearchResult",
+    "PersonTraits",
     "PurposeOfUse",
     "RegistryErrorItem",
     "Response",
@@ -103,9 +153,13 @@ __all__ = [
     "SubmissionOptions",
     "SubmissionResult",
     "SubmissionSigner",
+    "Telecom",
+    "TelecomKind",
     "VihfIssuer",
     "Visibility",
+    "WebPsPage",
     "XadesVersion",
+    "XmlBudget",
     "__version__",
     "issuer_from_config",
     "parse_untrusted",

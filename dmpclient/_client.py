@@ -1,4 +1,4 @@
-"""The two shells: :class:`DmpClient` (sync) and :class:`AsyncDmpClient` (async).
+"""The two clients: :class:`DmpClient` (sync) and :class:`AsyncDmpClient` (async).
 
 They only loop over the network. Everything else is shared and pure: the operation comes from
 :mod:`dmpclient.transactions`, the request from :class:`~dmpclient._prepare.Preparation` (VIHF,
@@ -6,54 +6,39 @@ envelope, MTOM framing), the answer from :func:`~dmpclient.soap.response.read_re
 :mod:`transport <dmpclient.transport>`. What the two shells add is the attempt loop: a total deadline,
 opt-in retries of idempotent calls (connect errors, timeouts, HTTP 503; each retry gets a freshly signed
 VIHF under the same MessageID — AIR tokens are single-use), and one INFO line per call. Submissions and
-updates are never re-sent (reference §9.4, §9.7).
+updates are never re-sent (reference §9.4, §9.7). The transaction methods come from one mixin per service
+family (:mod:`dmpclient._methods`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import inspect
-import logging
-import random
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from pathlib import Path
+from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final, Self, TypeVar, Unpack
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from lxml import etree
 
 from dmpclient._deadline import Deadline
-from dmpclient._feeding_shell import AsyncFeedingMethods, FeedingMethods
-from dmpclient._logging import logger, redact, redact_headers
-from dmpclient._prepare import Preparation
+from dmpclient._methods.authorizations import AsyncAuthorizationMethods, AuthorizationMethods
+from dmpclient._methods.consultation import AsyncConsultationMethods, ConsultationMethods
+from dmpclient._methods.feeding import AsyncFeedingMethods, FeedingMethods
+from dmpclient._methods.patients import AsyncPatientMethods, PatientMethods
+from dmpclient._methods.webps import AsyncWebPsMethods, WebPsMethods
+from dmpclient._shell import Prepare, asyncio_sleep, outcome, spool_error, utc_now
 from dmpclient.config import DmpConfig
 from dmpclient.errors import (
-    DmpConnectError,
     DmpError,
-    DmpHttpError,
-    DmpProtocolError,
-    DmpTimeoutError,
-    DmpTransportError,
 )
-from dmpclient.hl7v3.patient_query import ExistenceAnswer
-from dmpclient.ids import InsOid
 from dmpclient.security.issuer import CallerIdentity, VihfIssuer
 from dmpclient.security.xades import SubmissionSigner
 from dmpclient.soap import mtom
 from dmpclient.soap.envelope import new_message_id
 from dmpclient.soap.request import PreparedRequest
-from dmpclient.soap.response import Response, ResponseReader, read_response
-from dmpclient.transactions import consultation, patients, registry, repository
-from dmpclient.transactions.context import CallContext
-from dmpclient.transactions.operation import Operation, PatientRef
-from dmpclient.transactions.registry import DocumentFilters
-from dmpclient.transactions.repository import DocumentTarget, RetrievedDocument, RetrieveResult
-from dmpclient.xds.codes import AssociationType
-from dmpclient.xds.models import ReturnType
-from dmpclient.xds.queries import StoredQuery
-from dmpclient.xds.results import QueryResult
-from dmpclient.xds.versions import KnownDocument, NewVersionsReport
+from dmpclient.soap.response import Response
+from dmpclient.transactions.operation import Operation
 
 if TYPE_CHECKING:
     from dmpclient.transport import AsyncTransport, Transport
@@ -61,140 +46,9 @@ if TYPE_CHECKING:
 __all__ = ["AsyncDmpClient", "DmpClient"]
 
 T = TypeVar("T")
-#: Builds one attempt's request from its MessageID and the extra headers of that attempt.
-Prepare = Callable[[str, Mapping[str, str] | None], PreparedRequest]
-_RETRY_STATUSES: Final = frozenset({503})
-#: Failures that say nothing about the answer's content: the call may be re-sent if it is idempotent.
-_RETRYABLE: Final = (DmpConnectError, DmpTimeoutError)
 
 
-def _utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-async def _asyncio_sleep(seconds: float) -> None:
-    import asyncio  # noqa: PLC0415 - asyncio is only needed by async clients
-
-    await asyncio.sleep(seconds)
-
-
-class _Shell:
-    """What the sync and async clients share besides the pure core: attempts, retries, logging, accessors."""
-
-    def __init__(
-        self,
-        config: DmpConfig,
-        clock: Callable[[], dt.datetime],
-        issuer: VihfIssuer | None,
-        headers: Callable[[], Any] | None,
-        submission_signer: SubmissionSigner | None = None,
-    ) -> None:
-        self._prep = Preparation(config, clock, issuer, submission_signer)
-        self._headers = headers
-
-    @property
-    def config(self) -> DmpConfig:
-        """The configuration this client was built with."""
-        return self._prep.config
-
-    @property
-    def vihf_issuer(self) -> VihfIssuer:
-        """The issuer that builds and signs this client's VIHFs (signing key loaded on first use)."""
-        return self._prep.issuer
-
-    @property
-    def context(self) -> CallContext:
-        """What operation builders need (LPS device, clock, ids): ``transactions.x.y(client.context, …)``."""
-        return self._prep.context()
-
-    def _deadline(self, seconds: float | None) -> Deadline:
-        return Deadline(seconds if seconds is not None else self.config.timeouts.total)
-
-    def _again(self, prepare: Prepare, failed: PreparedRequest, attempt: int, started: float) -> PreparedRequest:
-        """The next attempt under the same MessageID; a failure to prepare it is logged like any outcome."""
-        try:
-            return prepare(failed.message_id, self._headers() if self._headers else None)
-        except DmpError as error:
-            self._log_outcome(failed, attempt, started, _outcome(error))
-            raise
-
-    def _reader(self) -> ResponseReader:
-        return ResponseReader(self.config.max_response_bytes)
-
-    def _interpret(self, request: PreparedRequest, reader: ResponseReader) -> Response:
-        raw = reader.finish()
-        self._log_debug("response", request, {"content-type": raw.content_type}, raw.xml)
-        return read_response(request, raw, max_bytes=self.config.max_response_bytes)
-
-    def _retry_delay(self, request: PreparedRequest, attempt: int, error: DmpError, deadline: Deadline) -> float | None:
-        """Seconds to wait before another attempt, or ``None`` to give up (full-jitter exponential backoff)."""
-        policy = self.config.retry
-        retryable = isinstance(error, _RETRYABLE) or (
-            isinstance(error, DmpHttpError) and error.status_code in _RETRY_STATUSES
-        )
-        if not (request.idempotent and retryable and attempt < policy.max_attempts) or deadline.expired:
-            return None
-        cap = min(policy.backoff_max, policy.backoff_initial * 2 ** (attempt - 1))
-        delay = random.uniform(0, cap)  # noqa: S311 - jitter, not cryptography
-        return delay if delay < deadline.remaining() else None
-
-    def _query_op(
-        self, query: StoredQuery, ins: str | None, ins_oid: str, return_type: ReturnType
-    ) -> Operation[QueryResult]:
-        patient = PatientRef(ins, ins_oid) if ins is not None else None
-        return registry.stored_query(self.context, query, return_type=return_type, patient=patient)
-
-    @staticmethod
-    def _single(result: RetrieveResult) -> RetrievedDocument:
-        if len(result.documents) != 1:
-            raise DmpProtocolError(f"TD3.2: asked for one document, the DMP returned {len(result.documents)}")
-        return result.documents[0]
-
-    @staticmethod
-    def _parse(op: Operation[T], response: Response) -> T:
-        """The operation's decoder, with the TD and message id on every error; a crash is an unreadable answer."""
-        context = {"td": op.td, "message_id": response.message.relates_to}
-        try:
-            return op.parse(response)
-        except DmpError as exc:
-            raise exc.with_context(**context) from None
-        except Exception as exc:  # a decoder bug on a hostile answer must still be a DmpError
-            raise DmpProtocolError(f"{op.td}: the answer could not be read ({type(exc).__name__})", **context) from exc
-
-    @staticmethod
-    def _log_outcome(request: PreparedRequest, attempts: int, started: float, outcome: str) -> None:
-        """The one INFO line per call: TD, service, outcome, duration, attempts, message id (no patient data)."""
-        logger.info(
-            "%s %s -> %s in %d ms (%d attempt%s) message_id=%s",
-            request.td,
-            request.service,
-            outcome,
-            (time.perf_counter() - started) * 1000,
-            attempts,
-            "" if attempts == 1 else "s",
-            request.message_id,
-        )
-
-    @staticmethod
-    def _log_debug(what: str, request: PreparedRequest, headers: Mapping[str, str], xml: bytes) -> None:
-        if logger.isEnabledFor(logging.DEBUG):
-            logger.debug(
-                "%s %s %s message_id=%s headers=%s\n%s",
-                request.td,
-                request.service,
-                what,
-                request.message_id,
-                redact_headers(headers),
-                redact(xml),
-            )
-
-
-def _outcome(error: DmpError) -> str:
-    status = getattr(error, "status_code", None)
-    return f"{type(error).__name__}" + (f" (HTTP {status})" if status else "")
-
-
-class DmpClient(FeedingMethods, _Shell):
+class DmpClient(PatientMethods, AuthorizationMethods, ConsultationMethods, FeedingMethods, WebPsMethods):
     """Synchronous DMP client over mutual TLS (one pooled keep-alive connection set per client).
 
     Args:
@@ -218,7 +72,7 @@ class DmpClient(FeedingMethods, _Shell):
         *,
         transport: Transport | None = None,
         sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], dt.datetime] = _utc_now,
+        clock: Callable[[], dt.datetime] = utc_now,
         vihf_issuer: VihfIssuer | None = None,
         headers: Callable[[], Any] | None = None,
         submission_signer: SubmissionSigner | None = None,
@@ -292,7 +146,7 @@ class DmpClient(FeedingMethods, _Shell):
             except DmpError as error:
                 delay = self._retry_delay(request, attempt, error, budget)
                 if delay is None:
-                    self._log_outcome(request, attempt, started, _outcome(error))
+                    self._log_outcome(request, attempt, started, outcome(error))
                     raise
                 self._sleep(delay)
                 request = self._again(prepare, request, attempt, started)
@@ -311,151 +165,7 @@ class DmpClient(FeedingMethods, _Shell):
             raise exc.with_context(td=request.td, message_id=request.message_id) from None
         except OSError as exc:  # spooling an MTOM part to disk failed
             reader.abort()
-            raise _spool_error(exc, request) from exc
-
-    def test_existence(self, ins: str, identity: CallerIdentity, *, ins_oid: str = InsOid.NIR) -> ExistenceAnswer:
-        """TD0.2: does a DMP exist for this INS, is it open, is the caller authorised / médecin traitant?"""
-        return self.execute(patients.test_existence(self.context, ins, ins_oid), identity)
-
-    def administrative_data(self, ins: str, identity: CallerIdentity, *, ins_oid: str = InsOid.NIR) -> ExistenceAnswer:
-        """TD1.3a: the patient's administrative data and oppositions recorded in the DMP."""
-        return self.execute(patients.administrative_data(self.context, ins, ins_oid), identity)
-
-    def find_documents(
-        self,
-        ins: str,
-        identity: CallerIdentity,
-        *,
-        ins_oid: str = InsOid.NIR,
-        return_type: ReturnType = ReturnType.LEAF_CLASS,
-        **filters: Unpack[DocumentFilters],
-    ) -> QueryResult:
-        """TD3.1a FindDocuments: the patient's documents (Approved by default) matching the filters (§4.8).
-
-        Raises:
-            DmpTooManyResultsError: the DMP refused a search this broad; narrow it (dates, codes).
-            DmpRegistryError: another registry Failure.
-        """
-        return self.execute(
-            registry.find_documents(self.context, ins, ins_oid, return_type=return_type, **filters), identity
-        )
-
-    def get_documents(
-        self,
-        ins: str,
-        identity: CallerIdentity,
-        *,
-        ins_oid: str = InsOid.NIR,
-        unique_ids: Sequence[str] = (),
-        entry_uuids: Sequence[str] = (),
-        return_type: ReturnType = ReturnType.LEAF_CLASS,
-    ) -> QueryResult:
-        """TD3.1 GetDocuments by uniqueIds or entryUUIDs (ObjectRef for a reference search, TD3.1b)."""
-        op = registry.get_documents(
-            self.context, ins, ins_oid, unique_ids=unique_ids, entry_uuids=entry_uuids, return_type=return_type
-        )
-        return self.execute(op, identity)
-
-    def get_related_documents(
-        self,
-        ins: str,
-        identity: CallerIdentity,
-        *,
-        ins_oid: str = InsOid.NIR,
-        unique_id: str | None = None,
-        entry_uuid: str | None = None,
-        association_types: Sequence[AssociationType | str] = (AssociationType.RPLC,),
-        return_type: ReturnType = ReturnType.LEAF_CLASS,
-    ) -> QueryResult:
-        """TD3.1 GetRelatedDocuments: a document's replacement chain (RPLC) and its associations."""
-        op = registry.get_related_documents(
-            self.context,
-            ins,
-            ins_oid,
-            unique_id=unique_id,
-            entry_uuid=entry_uuid,
-            association_types=association_types,
-            return_type=return_type,
-        )
-        return self.execute(op, identity)
-
-    def get_submission_set_and_contents(
-        self,
-        ins: str,
-        identity: CallerIdentity,
-        *,
-        ins_oid: str = InsOid.NIR,
-        unique_id: str | None = None,
-        entry_uuid: str | None = None,
-        return_type: ReturnType = ReturnType.LEAF_CLASS,
-    ) -> QueryResult:
-        """TD3.1 GetSubmissionSetAndContents: a submission set with its documents and associations."""
-        op = registry.get_submission_set_and_contents(
-            self.context, ins, ins_oid, unique_id=unique_id, entry_uuid=entry_uuid, return_type=return_type
-        )
-        return self.execute(op, identity)
-
-    def query(
-        self,
-        query: StoredQuery,
-        identity: CallerIdentity,
-        *,
-        ins: str | None = None,
-        ins_oid: str = InsOid.NIR,
-        return_type: ReturnType = ReturnType.LEAF_CLASS,
-    ) -> QueryResult:
-        """TD3.1: any of the fourteen stored queries (``ins`` is needed when the query names no patient)."""
-        return self.execute(self._query_op(query, ins, ins_oid, return_type), identity)
-
-    def retrieve_documents(
-        self,
-        ins: str,
-        identity: CallerIdentity,
-        documents: Sequence[DocumentTarget],
-        *,
-        ins_oid: str = InsOid.NIR,
-        out_dir: Path | None = None,
-    ) -> RetrieveResult:
-        """TD3.2: several documents in one call, in memory or written to ``out_dir`` (checked against the size
-        and hash of the document entries given).
-
-        Raises:
-            DmpIntegrityError: a document differs from its registry size or hash (no file is left).
-            DmpRegistryError: the DMP returned none of them.
-        """
-        return self.execute(repository.retrieve(self.context, ins, ins_oid, documents, out_dir=out_dir), identity)
-
-    def retrieve_document(
-        self,
-        ins: str,
-        identity: CallerIdentity,
-        document: DocumentTarget,
-        *,
-        ins_oid: str = InsOid.NIR,
-        out: Path | None = None,
-    ) -> RetrievedDocument:
-        """TD3.2: one document, in memory or streamed to ``out`` (never held in memory whole).
-
-        Raises:
-            DmpIntegrityError: the document differs from its registry size or hash (no file is left).
-            DmpRegistryError: the DMP did not return it (unknown uniqueId, rights).
-        """
-        result = self.execute(repository.retrieve(self.context, ins, ins_oid, [document], out=out), identity)
-        return self._single(result)
-
-    def find_new_versions(
-        self, ins: str, identity: CallerIdentity, known: Sequence[KnownDocument], *, ins_oid: str = InsOid.NIR
-    ) -> NewVersionsReport:
-        """Which integrated documents have a newer version in the DMP: one FindDocuments for the patient,
-        plus one GetRelatedDocuments per replaced document chain only (reference §7.3)."""
-        flow = consultation.new_versions(self.context, ins, ins_oid, known)
-        try:
-            op = next(flow)
-            while True:
-                op = flow.send(self.execute(op, identity))
-        except StopIteration as done:
-            report: NewVersionsReport = done.value
-            return report
+            raise spool_error(exc, request) from exc
 
     def close(self) -> None:
         """Close the pooled connections (only those of a transport this client created)."""
@@ -470,7 +180,9 @@ class DmpClient(FeedingMethods, _Shell):
         self.close()
 
 
-class AsyncDmpClient(AsyncFeedingMethods, _Shell):
+class AsyncDmpClient(
+    AsyncPatientMethods, AsyncAuthorizationMethods, AsyncConsultationMethods, AsyncFeedingMethods, AsyncWebPsMethods
+):
     """Asynchronous twin of :class:`DmpClient` (same arguments and methods, awaited)."""
 
     def __init__(
@@ -478,8 +190,8 @@ class AsyncDmpClient(AsyncFeedingMethods, _Shell):
         config: DmpConfig,
         *,
         transport: AsyncTransport | None = None,
-        sleep: Callable[[float], Awaitable[None]] = _asyncio_sleep,
-        clock: Callable[[], dt.datetime] = _utc_now,
+        sleep: Callable[[float], Awaitable[None]] = asyncio_sleep,
+        clock: Callable[[], dt.datetime] = utc_now,
         vihf_issuer: VihfIssuer | None = None,
         headers: Callable[[], Any] | None = None,
         submission_signer: SubmissionSigner | None = None,
@@ -544,7 +256,7 @@ class AsyncDmpClient(AsyncFeedingMethods, _Shell):
             except DmpError as error:
                 delay = self._retry_delay(request, attempt, error, budget)
                 if delay is None:
-                    self._log_outcome(request, attempt, started, _outcome(error))
+                    self._log_outcome(request, attempt, started, outcome(error))
                     raise
                 await self._sleep(delay)
                 request = await self._again_async(prepare, request, attempt, started)
@@ -559,7 +271,7 @@ class AsyncDmpClient(AsyncFeedingMethods, _Shell):
         try:
             return prepare(failed.message_id, await self._async_headers())
         except DmpError as error:
-            self._log_outcome(failed, attempt, started, _outcome(error))
+            self._log_outcome(failed, attempt, started, outcome(error))
             raise
 
     async def _async_headers(self) -> Mapping[str, str] | None:
@@ -577,148 +289,7 @@ class AsyncDmpClient(AsyncFeedingMethods, _Shell):
             raise exc.with_context(td=request.td, message_id=request.message_id) from None
         except OSError as exc:
             reader.abort()
-            raise _spool_error(exc, request) from exc
-
-    async def test_existence(self, ins: str, identity: CallerIdentity, *, ins_oid: str = InsOid.NIR) -> ExistenceAnswer:
-        """TD0.2: does a DMP exist for this INS, is it open, is the caller authorised / médecin traitant?"""
-        return await self.execute(patients.test_existence(self.context, ins, ins_oid), identity)
-
-    async def administrative_data(
-        self, ins: str, identity: CallerIdentity, *, ins_oid: str = InsOid.NIR
-    ) -> ExistenceAnswer:
-        """TD1.3a: the patient's administrative data and oppositions recorded in the DMP."""
-        return await self.execute(patients.administrative_data(self.context, ins, ins_oid), identity)
-
-    async def find_documents(
-        self,
-        ins: str,
-        identity: CallerIdentity,
-        *,
-        ins_oid: str = InsOid.NIR,
-        return_type: ReturnType = ReturnType.LEAF_CLASS,
-        **filters: Unpack[DocumentFilters],
-    ) -> QueryResult:
-        """See :meth:`DmpClient.find_documents`."""
-        return await self.execute(
-            registry.find_documents(self.context, ins, ins_oid, return_type=return_type, **filters), identity
-        )
-
-    async def get_documents(
-        self,
-        ins: str,
-        identity: CallerIdentity,
-        *,
-        ins_oid: str = InsOid.NIR,
-        unique_ids: Sequence[str] = (),
-        entry_uuids: Sequence[str] = (),
-        return_type: ReturnType = ReturnType.LEAF_CLASS,
-    ) -> QueryResult:
-        """TD3.1 GetDocuments by uniqueIds or entryUUIDs (ObjectRef for a reference search, TD3.1b)."""
-        op = registry.get_documents(
-            self.context, ins, ins_oid, unique_ids=unique_ids, entry_uuids=entry_uuids, return_type=return_type
-        )
-        return await self.execute(op, identity)
-
-    async def get_related_documents(
-        self,
-        ins: str,
-        identity: CallerIdentity,
-        *,
-        ins_oid: str = InsOid.NIR,
-        unique_id: str | None = None,
-        entry_uuid: str | None = None,
-        association_types: Sequence[AssociationType | str] = (AssociationType.RPLC,),
-        return_type: ReturnType = ReturnType.LEAF_CLASS,
-    ) -> QueryResult:
-        """TD3.1 GetRelatedDocuments: a document's replacement chain (RPLC) and its associations."""
-        op = registry.get_related_documents(
-            self.context,
-            ins,
-            ins_oid,
-            unique_id=unique_id,
-            entry_uuid=entry_uuid,
-            association_types=association_types,
-            return_type=return_type,
-        )
-        return await self.execute(op, identity)
-
-    async def get_submission_set_and_contents(
-        self,
-        ins: str,
-        identity: CallerIdentity,
-        *,
-        ins_oid: str = InsOid.NIR,
-        unique_id: str | None = None,
-        entry_uuid: str | None = None,
-        return_type: ReturnType = ReturnType.LEAF_CLASS,
-    ) -> QueryResult:
-        """TD3.1 GetSubmissionSetAndContents: a submission set with its documents and associations."""
-        op = registry.get_submission_set_and_contents(
-            self.context, ins, ins_oid, unique_id=unique_id, entry_uuid=entry_uuid, return_type=return_type
-        )
-        return await self.execute(op, identity)
-
-    async def query(
-        self,
-        query: StoredQuery,
-        identity: CallerIdentity,
-        *,
-        ins: str | None = None,
-        ins_oid: str = InsOid.NIR,
-        return_type: ReturnType = ReturnType.LEAF_CLASS,
-    ) -> QueryResult:
-        """TD3.1: any of the fourteen stored queries (``ins`` is needed when the query names no patient)."""
-        return await self.execute(self._query_op(query, ins, ins_oid, return_type), identity)
-
-    async def retrieve_documents(
-        self,
-        ins: str,
-        identity: CallerIdentity,
-        documents: Sequence[DocumentTarget],
-        *,
-        ins_oid: str = InsOid.NIR,
-        out_dir: Path | None = None,
-    ) -> RetrieveResult:
-        """TD3.2: several documents in one call, in memory or written to ``out_dir`` (checked against the size
-        and hash of the document entries given).
-
-        Raises:
-            DmpIntegrityError: a document differs from its registry size or hash (no file is left).
-            DmpRegistryError: the DMP returned none of them.
-        """
-        return await self.execute(repository.retrieve(self.context, ins, ins_oid, documents, out_dir=out_dir), identity)
-
-    async def retrieve_document(
-        self,
-        ins: str,
-        identity: CallerIdentity,
-        document: DocumentTarget,
-        *,
-        ins_oid: str = InsOid.NIR,
-        out: Path | None = None,
-    ) -> RetrievedDocument:
-        """TD3.2: one document, in memory or streamed to ``out`` (never held in memory whole).
-
-        Raises:
-            DmpIntegrityError: the document differs from its registry size or hash (no file is left).
-            DmpRegistryError: the DMP did not return it (unknown uniqueId, rights).
-        """
-        result = await self.execute(repository.retrieve(self.context, ins, ins_oid, [document], out=out), identity)
-        return self._single(result)
-
-    async def find_new_versions(
-        self, ins: str, identity: CallerIdentity, known: Sequence[KnownDocument], *, ins_oid: str = InsOid.NIR
-    ) -> NewVersionsReport:
-        """Which integrated documents have a newer version in the DMP: one FindDocuments for the patient,
-        plus one GetRelatedDocuments per replaced document chain only (reference §7.3)."""
-        flow = consultation.new_versions(self.context, ins, ins_oid, known)
-        try:
-            op = next(flow)
-            while True:
-                op = flow.send(await self.execute(op, identity))
-        except StopIteration as done:
-            report: NewVersionsReport = done.value
-            return report
+            raise spool_error(exc, request) from exc
 
     async def aclose(self) -> None:
         """Close the pooled connections (only those of a transport this client created)."""
@@ -731,12 +302,3 @@ class AsyncDmpClient(AsyncFeedingMethods, _Shell):
         self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
     ) -> None:
         await self.aclose()
-
-
-def _spool_error(exc: OSError, request: PreparedRequest) -> DmpError:
-    return DmpTransportError(
-        f"could not store an attachment of the answer on disk ({exc.strerror or type(exc).__name__}): check the free "
-        "space and permissions of the temporary directory",
-        td=request.td,
-        message_id=request.message_id,
-    )

@@ -16,7 +16,9 @@ from typing import Any
 from cryptography import x509
 
 from dmpclient.config import DmpConfig
-from dmpclient.errors import DmpError, DmpRightsPrecheckError
+from dmpclient.errors import DmpError, DmpRightsPrecheckError, DmpValidationError
+from dmpclient.hl7v3.patient_update import UpdateAuthor, author_specialty
+from dmpclient.hl7v3.person import split_person_name
 from dmpclient.hl7v3.wrapper import Device
 from dmpclient.ids import validate_oid
 from dmpclient.security.issuer import CallerIdentity, VihfIssuer
@@ -24,12 +26,21 @@ from dmpclient.security.vihf import AuthMode, LpsIdentity, PatientId, SoftwareSi
 from dmpclient.security.xades import SubmissionSigner
 from dmpclient.soap.envelope import MustUnderstandStyle
 from dmpclient.soap.request import PreparedRequest, prepare_request
+from dmpclient.transactions import webps
 from dmpclient.transactions.context import CallContext
 from dmpclient.transactions.operation import Operation
-from dmpclient.transactions.rights import CallerProfile, Decision, decide_for
+from dmpclient.transactions.rights import CallerProfile, Decision, RightsAction, decide_for
 from dmpclient.transactions.spec import TransactionSpec
+from dmpclient.transactions.webps import LaunchRequest, WebPsPage
 
-__all__ = ["Preparation", "caller_profile", "effective_mode", "issuer_from_config", "precheck_decisions"]
+__all__ = [
+    "Preparation",
+    "caller_profile",
+    "effective_mode",
+    "issuer_from_config",
+    "precheck_decisions",
+    "update_author",
+]
 
 
 def issuer_from_config(config: DmpConfig) -> VihfIssuer:
@@ -46,6 +57,21 @@ def issuer_from_config(config: DmpConfig) -> VihfIssuer:
     )
 
 
+def update_author(config: DmpConfig, identity: CallerIdentity) -> UpdateAuthor:
+    """TD1.3b ``author/assignedEntity`` of the acting user: national id, name (VIHF ``subject-id``), specialty
+    and the configured structure."""
+    actor = identity.actor
+    family, given = split_person_name(actor.subject_id)
+    return UpdateAuthor(
+        ps_id=actor.national_id,
+        family=family,
+        given=given,
+        structure_id=config.structure.id,
+        structure_name=config.structure.name or None,
+        specialty=author_specialty(actor.profession.code, actor.savoir_faire.code if actor.savoir_faire else None),
+    )
+
+
 def effective_mode(spec: TransactionSpec[Any], identity: CallerIdentity) -> AuthMode:
     """The VIHF mode of one call: the identity's, except where the transaction forces another over AIR.
 
@@ -57,20 +83,37 @@ def effective_mode(spec: TransactionSpec[Any], identity: CallerIdentity) -> Auth
     return identity.mode
 
 
-def caller_profile(spec: TransactionSpec[Any], identity: CallerIdentity, *, treating: bool) -> CallerProfile:
-    """What the rights column depends on, as the client knows it (the mock reads the same from the VIHF)."""
+def _profile(identity: CallerIdentity, mode: AuthMode, *, treating: bool) -> CallerProfile:
     actor = identity.actor
     specialty = actor.savoir_faire.code if actor.savoir_faire else None
-    mode = effective_mode(spec, identity).value
-    return CallerProfile(mode, actor.profession.code, specialty, identity.purpose.value, treating_physician=treating)
+    return CallerProfile(
+        mode.value, actor.profession.code, specialty, identity.purpose.value, treating_physician=treating
+    )
+
+
+def caller_profile(spec: TransactionSpec[Any], identity: CallerIdentity, *, treating: bool) -> CallerProfile:
+    """What the rights column depends on, as the client knows it (the mock reads the same from the VIHF)."""
+    return _profile(identity, effective_mode(spec, identity), treating=treating)
+
+
+def _decisions(row: RightsAction, identity: CallerIdentity, mode: AuthMode) -> list[Decision]:
+    """The verdicts as non-MT and as MT (the client cannot know the DMP's MT record)."""
+    return [decide_for(row, _profile(identity, mode, treating=mt)) for mt in (False, True)]
 
 
 def precheck_decisions(op: Operation[Any], identity: CallerIdentity) -> list[Decision]:
-    """The matrix verdicts for this call, as non-MT and as MT (the client cannot know the MT status)."""
+    """The matrix verdicts for this call, as non-MT and as MT."""
     row = op.spec.rights_row(op.body)
-    if row is None:
-        return []
-    return [decide_for(row, caller_profile(op.spec, identity, treating=mt)) for mt in (False, True)]
+    return [] if row is None else _decisions(row, identity, effective_mode(op.spec, identity))
+
+
+def _require_allowed(decisions: list[Decision], td: str) -> None:
+    """Refuse what the matrices refuse whatever the caller's MT status (§8); nothing is sent."""
+    if decisions and not any(decision.allowed for decision in decisions):
+        raise DmpRightsPrecheckError(
+            f"the DMP rights matrices refuse this call: {decisions[0].reason} (pass precheck=False to send anyway)",
+            td=td,
+        )
 
 
 class Preparation:
@@ -120,12 +163,7 @@ class Preparation:
 
     def precheck(self, op: Operation[Any], identity: CallerIdentity) -> None:
         """Refuse locally what the official matrices refuse whatever the caller's MT status (§8)."""
-        decisions = precheck_decisions(op, identity)
-        if decisions and not any(decision.allowed for decision in decisions):
-            raise DmpRightsPrecheckError(
-                f"the DMP rights matrices refuse this call: {decisions[0].reason} (pass precheck=False to send anyway)",
-                td=op.td,
-            )
+        _require_allowed(precheck_decisions(op, identity), op.td)
 
     def prepare(
         self,
@@ -167,6 +205,27 @@ class Preparation:
             must_understand=MustUnderstandStyle(wire.must_understand),
             **parts,
         )
+
+    def web_launch(
+        self,
+        page: WebPsPage | str,
+        identity: CallerIdentity,
+        *,
+        patient: PatientId | None,
+        relay_state: str | None,
+        precheck: bool = True,
+    ) -> LaunchRequest:
+        """TD0.10: a fresh AIR VIHF for the web PS, checked against 606 first (no I/O; signing may use a card)."""
+        if identity.mode is not AuthMode.AIR:
+            raise DmpValidationError(
+                "TD0.10 is the contextual access in AIR; with a card or e-CPS open webps_url (TD0.9) instead",
+                field="identity.mode",
+            )
+        if precheck:
+            _require_allowed(_decisions(RightsAction.TD0_10_ACCES_WEB_AIR, identity, AuthMode.AIR), "TD0.10")
+        assertion = self.issuer.issue(identity, patient, now=self.clock(), mode=AuthMode.AIR)
+        ins = patient.ins if patient is not None else None
+        return webps.air_launch(self.config.webps_base, page, assertion, ins=ins, relay_state=relay_state)
 
     def _lps_device(self) -> Device | None:
         """The HL7v3 sender device, when ``lps.id`` is the software's OID."""

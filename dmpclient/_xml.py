@@ -9,12 +9,20 @@ Three layers, because libxml2 still opens an external DTD or parameter entity na
 even with ``load_dtd=False``: the prolog is scanned for ``<!DOCTYPE`` before parsing (clear error, no
 parse at all); the parser's resolver answers every external load with nothing (for encodings the scan
 cannot read, e.g. UTF-16); and the parsed document is refused if it carries a DTD.
+
+Memory is bounded by structure, not only by bytes (:class:`XmlBudget`): libxml2 spends ~140 bytes per
+element and more per attribute, so 64 MiB of ``<a/>`` would need ~3 GB. The number of elements and
+attributes is bounded from the bytes *before* any tree is built (start tags and ``=`` signs are counted
+in C; documents shorter than the budget skip even that), so the common path costs nothing extra.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 import threading
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Final
 
 from lxml import etree
@@ -22,8 +30,10 @@ from lxml import etree
 from dmpclient.errors import DmpUnsafeXmlError
 
 __all__ = [
+    "DEFAULT_BUDGET",
     "DEFAULT_MAX_XML_BYTES",
     "NS",
+    "XmlBudget",
     "parse_untrusted",
     "qname",
     "serialize",
@@ -31,6 +41,42 @@ __all__ = [
 
 #: Default upper bound for one XML document (the SOAP part; MTOM attachments are separate).
 DEFAULT_MAX_XML_BYTES: Final = 32 * 1024 * 1024
+#: libxml2's own limits without ``huge_tree`` (which is never set): nesting depth, one text or attribute value.
+_LIBXML2_MAX_DEPTH: Final = 256
+_LIBXML2_MAX_TEXT: Final = 10_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class XmlBudget:
+    """What one received XML document may cost (see the module docstring; defaults documented in docs/security.md).
+
+    Attributes:
+        max_bytes: size of the document.
+        max_nodes: elements + attributes (namespace declarations included), bounded from the bytes before
+            parsing: start tags (``<`` not followed by ``/``) plus ``=`` signs — exact for ordinary XML; a
+            comment, a CDATA section or an ``=`` in text counts too. Worst case ~400 bytes of memory each.
+        max_depth: nesting depth; at most 256 (libxml2 refuses deeper documents itself).
+        max_text: characters of one text node or attribute value; at most 10,000,000 (libxml2's own limit).
+        max_attributes: attributes of one element: lxml reads the attributes of an element in quadratic time,
+            so 500,000 of them would hold a reader for hours. Checked for documents over 64 KiB (a smaller one
+            cannot hold enough of them to cost more than a fraction of a second).
+    """
+
+    max_bytes: int = DEFAULT_MAX_XML_BYTES
+    max_nodes: int = 500_000
+    max_depth: int = _LIBXML2_MAX_DEPTH
+    max_text: int = _LIBXML2_MAX_TEXT
+    max_attributes: int = 256
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.max_depth <= _LIBXML2_MAX_DEPTH or not 1 <= self.max_text <= _LIBXML2_MAX_TEXT:
+            raise ValueError(f"XmlBudget: max_depth is 1..{_LIBXML2_MAX_DEPTH}, max_text 1..{_LIBXML2_MAX_TEXT}")
+        if min(self.max_bytes, self.max_nodes, self.max_attributes) < 1:
+            raise ValueError("XmlBudget: max_bytes, max_nodes and max_attributes must be positive")
+
+
+#: The budget of the SDK and the mock unless they are given another one.
+DEFAULT_BUDGET: Final = XmlBudget()
 
 #: Namespace map used across the SDK and the mock (prefix → URI).
 NS: Final[dict[str, str]] = {
@@ -62,6 +108,30 @@ _local = threading.local()
 #: (possessive repetition: linear time on hostile input).
 _PROLOG_DOCTYPE: Final = re.compile(rb"(?:\xef\xbb\xbf)?(?:[ \t\r\n]+|<\?.*?\?>|<!--.*?-->)*+<!DOCTYPE", re.DOTALL)
 
+#: The XML declaration (not a processing instruction) and its encoding, bounded so that matching is linear.
+_XML_DECLARATION: Final = re.compile(
+    rb"(?:\xef\xbb\xbf)?[ \t\r\n]*<\?xml[ \t\r\n]"
+    rb"(?:[^>?]{0,256}?encoding[ \t]*=[ \t]*[\"']([A-Za-z0-9._-]{1,40})[\"'])?[^>?]{0,256}\?>"
+)
+_ASCII_COMPATIBLE: Final = (
+    b"utf-8",
+    b"utf8",
+    b"us-ascii",
+    b"ascii",
+    b"iso-8859-",
+    b"iso8859",
+    b"latin",
+    b"windows-125",
+)
+#: Below this size an element cannot carry enough attributes for lxml's quadratic reading to matter (< 0.3 s).
+_SMALL_DOCUMENT: Final = 64 * 1024
+_ENCODING_REFUSED: Final = (
+    "received XML is in an encoding SOAP peers do not use (UTF-32, EBCDIC or an unknown declared encoding); send UTF-8"
+)
+_PI_REFUSED: Final = (
+    "received XML contains a processing instruction; a SOAP message must not (SOAP 1.2 part 1 §5), and an "
+    "instruction inside signed content would be verified differently by other verifiers"
+)
 _DTD_REFUSED: Final = "received XML declares a DTD; DTDs and entity declarations are refused (entity expansion, XXE)"
 
 
@@ -72,9 +142,10 @@ class _NoExternalLoads(etree.Resolver):
         return self.resolve_string("", context, base_url=None)
 
 
-def _parser() -> etree.XMLParser:
-    """One parser per thread (lxml parsers are not thread-safe), configured once."""
-    parser: etree.XMLParser | None = getattr(_local, "parser", None)
+def _parser(*, keep_pis: bool = False) -> etree.XMLParser:
+    """One parser per thread and kind (lxml parsers are not thread-safe), configured once."""
+    name = "pi_parser" if keep_pis else "parser"
+    parser: etree.XMLParser | None = getattr(_local, name, None)
     if parser is None:
         parser = etree.XMLParser(
             resolve_entities=False,
@@ -83,39 +154,132 @@ def _parser() -> etree.XMLParser:
             dtd_validation=False,
             huge_tree=False,
             remove_comments=False,
-            remove_pis=True,
+            remove_pis=not keep_pis,
             collect_ids=False,
         )
         parser.resolvers.add(_NoExternalLoads())
-        _local.parser = parser
+        setattr(_local, name, parser)
     return parser
 
 
-def parse_untrusted(data: bytes, *, max_bytes: int = DEFAULT_MAX_XML_BYTES) -> etree._Element:
-    """Parse bytes received from the network into an element, refusing anything unsafe.
+def _encoding_family(data: bytes) -> str:
+    """``ascii`` (UTF-8 and 8-bit encodings whose markup is ASCII), ``utf-16``, or ``other`` (UTF-32, EBCDIC, or a
+    declared encoding we cannot vouch for), from the first bytes as libxml2 detects them and the declaration."""
+    head = data[:4]
+    if head.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")) or head in (b"\x00\x00\x00<", b"<\x00\x00\x00"):
+        return "other"  # UTF-32
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or head in (b"\x00<\x00?", b"<\x00?\x00"):
+        return "utf-16"
+    declaration = _XML_DECLARATION.match(data)
+    encoding = (declaration.group(1) if declaration else None) or b"utf-8"
+    return "ascii" if encoding.lower().startswith(_ASCII_COMPATIBLE) else "other"
+
+
+def _may_hold_pi(data: bytes, family: str) -> bool:
+    """False when the bytes surely hold no processing instruction besides the XML declaration (the common
+    case, decided without parsing); True when they may, or when the encoding hides ``<?`` from a byte scan."""
+    if family != "ascii":
+        return True
+    declaration = _XML_DECLARATION.match(data)
+    question = data.find(b"?", declaration.end() if declaration else 0)  # one byte: memchr speed
+    return question >= 0 and data.find(b"<?", question - 1) >= 0
+
+
+def parse_untrusted(
+    data: bytes, *, max_bytes: int | None = None, budget: XmlBudget = DEFAULT_BUDGET, strict: bool = False
+) -> etree._Element:
+    """Parse bytes received from the network into an element, refusing anything unsafe or over budget.
 
     Args:
         data: the raw XML document (UTF-8 or with its own declaration).
-        max_bytes: refuse documents larger than this.
+        max_bytes: refuse documents larger than this (default: ``budget.max_bytes``).
+        budget: structural limits (elements and attributes, depth, text sizes).
+        strict: for SOAP messages and signed assertions: refuse a processing instruction (otherwise dropped, a
+            CDA's ``xml-stylesheet``) and an encoding other than UTF-8, UTF-16 or an ASCII-compatible 8-bit one
+            (SOAP 1.2 part 1 §5; what other verifiers read differently or not at all).
 
     Raises:
-        DmpUnsafeXmlError: too large, malformed, or carrying a DTD / entity declaration.
+        DmpUnsafeXmlError: too large, over budget, malformed, carrying a DTD / entity declaration, or (when
+            strict) a processing instruction or an unusual encoding.
     """
-    if len(data) > max_bytes:
+    limit = budget.max_bytes if max_bytes is None else max_bytes
+    if len(data) > limit:
         raise DmpUnsafeXmlError(
-            f"received XML of {len(data)} bytes exceeds the {max_bytes}-byte limit; "
+            f"received XML of {len(data)} bytes exceeds the {limit}-byte limit; "
             "raise max_bytes only if the peer is trusted to send such documents"
         )
     if _PROLOG_DOCTYPE.match(data):
         raise DmpUnsafeXmlError(_DTD_REFUSED)
+    if len(data) > budget.max_nodes and _node_bound(data) > budget.max_nodes:
+        raise DmpUnsafeXmlError(
+            f"received XML has more than {budget.max_nodes} elements and attributes (XmlBudget.max_nodes); "
+            "raise it only if the peer is trusted to send such documents"
+        )
+    family = _encoding_family(data) if strict else "ascii"
+    if family == "other":
+        raise DmpUnsafeXmlError(_ENCODING_REFUSED)
+    keep_pis = strict and _may_hold_pi(data, family)
     try:
-        root = etree.fromstring(data, parser=_parser())
+        root = etree.fromstring(data, parser=_parser(keep_pis=keep_pis))
     except etree.XMLSyntaxError as exc:
         raise DmpUnsafeXmlError(f"received XML is not well-formed: {exc.msg}") from None
     docinfo = root.getroottree().docinfo
     if getattr(docinfo, "doctype", "") or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
         raise DmpUnsafeXmlError(_DTD_REFUSED)
+    if keep_pis and _holds_pi(root):
+        raise DmpUnsafeXmlError(_PI_REFUSED)
+    _check_shape(root, data, budget)
     return root
+
+
+def _node_bound(data: bytes) -> int:
+    """Start tags + ``=`` signs: an upper bound of elements + attributes, counted in C without parsing."""
+    return data.count(b"<") - data.count(b"</") + data.count(b"=")
+
+
+def _holds_pi(root: etree._Element) -> bool:
+    """Any processing instruction in the document (first hit stops the walk; XPath's ``boolean(//…)`` merges
+    node-sets in quadratic time when there are many)."""
+    if next(root.iter(etree.ProcessingInstruction), None) is not None:
+        return True
+    siblings = itertools.chain(root.itersiblings(preceding=True), root.itersiblings())
+    return any(isinstance(node, etree._ProcessingInstruction) for node in siblings)
+
+
+@lru_cache(maxsize=8)
+def _deeper_than(depth: int) -> etree.XPath:
+    return etree.XPath("boolean(/" + "*/" * depth + "*)")
+
+
+@lru_cache(maxsize=8)
+def _more_attributes_than(count: int) -> etree.XPath:
+    return etree.XPath(f"boolean((//*[count(@*) > {count}])[1])")  # [1]: stops at the first (linear)
+
+
+@lru_cache(maxsize=8)
+def _longer_than(characters: int) -> etree.XPath:
+    longer = f"[string-length(.) > {characters}]"
+    return etree.XPath(f"boolean((//text(){longer})[1]) or boolean((//@*{longer})[1])")  # [1]: linear
+
+
+def _check_shape(root: etree._Element, data: bytes, budget: XmlBudget) -> None:
+    """Budgets checked after parsing, in C (XPath) and only when they can bite: attributes per element (when
+    the document is over 64 KiB and has more ``=`` signs than the budget; below, one element cannot hold enough
+    attributes to matter), and depth and text sizes stricter than libxml2's own."""
+    size = len(data)
+    attributes = budget.max_attributes
+    if size > _SMALL_DOCUMENT and data.count(b"=") > attributes and _more_attributes_than(attributes)(root):
+        raise DmpUnsafeXmlError(
+            f"received XML has an element with more than {attributes} attributes (XmlBudget.max_attributes)"
+        )
+    depth = budget.max_depth
+    if depth < _LIBXML2_MAX_DEPTH and size > 2 * depth and _deeper_than(depth)(root):
+        raise DmpUnsafeXmlError(f"received XML is nested deeper than {depth} levels (XmlBudget.max_depth)")
+    text = budget.max_text
+    if text < _LIBXML2_MAX_TEXT and size > text and _longer_than(text)(root):
+        raise DmpUnsafeXmlError(
+            f"received XML has a text or attribute value longer than {text} characters (XmlBudget.max_text)"
+        )
 
 
 def qname(prefix: str, local: str) -> str:

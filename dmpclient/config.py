@@ -7,6 +7,7 @@ Example::
 
     environment = "dev1"                  # mock | dev1 | dev9 | formation1 … | production (see ENVIRONMENTS)
     # base_url = "https://…/si-dmp-server/v2/services"   # explicit URL, https only; wins over environment
+    # webps_url = "https://…"             # web PS site of the platform (TD0.9 / TD0.10); the mock's by default
     ca_bundle = "igc-sante-cas.pem"       # CAs the DMP server certificate must chain to (no system CAs)
 
     [credentials.tls]                     # ORG AUTH_CLI: TLS client authentication
@@ -40,6 +41,7 @@ Environment overrides (strings, converted like the file values):
 ``DMP_CONFIG``         path of the TOML file when ``load()`` gets none
 ``DMP_ENVIRONMENT``    ``environment``
 ``DMP_BASE_URL``       ``base_url``
+``DMP_WEBPS_URL``      ``webps_url``
 ``DMP_CA_BUNDLE``      ``ca_bundle``
 ``DMP_PROXY``          ``proxy``
 ``DMP_TLS_CERT``       ``credentials.tls.cert`` (also ``_KEY``, ``_P12``)
@@ -74,6 +76,7 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
+from dmpclient._xml import XmlBudget
 from dmpclient.codes import ValueSetId, load_value_set
 from dmpclient.errors import DmpConfigError
 from dmpclient.ids import validate_structure_id
@@ -119,6 +122,7 @@ ENVIRONMENTS: Final[Mapping[str, str]] = {
 _ENV_ALIASES: Final[Mapping[str, tuple[str, ...]]] = {
     "DMP_ENVIRONMENT": ("environment",),
     "DMP_BASE_URL": ("base_url",),
+    "DMP_WEBPS_URL": ("webps_url",),
     "DMP_CA_BUNDLE": ("ca_bundle",),
     "DMP_PROXY": ("proxy",),
     "DMP_STRUCTURE_ID": ("structure", "id"),
@@ -292,11 +296,33 @@ class WireOptions(_Section):
     hl7_processing_code: Literal["P", "D", "T"] = "P"
 
 
+class XmlLimits(_Section):
+    """The structure budget of every XML answer (``dmpclient._xml.XmlBudget``; docs/security.md): raise
+    ``max_nodes`` only if the platform legitimately sends larger answers (a search of thousands of documents)."""
+
+    max_nodes: int = Field(500_000, gt=0)
+    max_depth: int = Field(256, ge=1, le=256)
+    max_text: int = Field(10_000_000, ge=1, le=10_000_000)
+    max_attributes: int = Field(256, gt=0)
+
+    def budget(self, max_bytes: int) -> XmlBudget:
+        """The parser budget of answers up to ``max_bytes``."""
+        return XmlBudget(
+            max_bytes=max_bytes,
+            max_nodes=self.max_nodes,
+            max_depth=self.max_depth,
+            max_text=self.max_text,
+            max_attributes=self.max_attributes,
+        )
+
+
 class MockEndpoint(_Section):
     """Where the ``mock`` environment listens."""
 
     host: str = "127.0.0.1"
     port: int = Field(8443, ge=1, le=65535)
+    #: the mock's web PS site (TD0.9 / TD0.10), served without client certificate (browsers)
+    webps_port: int = Field(8445, ge=1, le=65535)
 
 
 class DmpConfig(_Section):
@@ -316,12 +342,16 @@ class DmpConfig(_Section):
         retry: retries of idempotent calls (off by default).
         proxy: an ``http(s)://host:port`` proxy (no credentials); environment proxies are ignored.
         max_response_bytes: the largest plain SOAP answer (or MTOM root part) accepted.
+        xml: the structure budget of answers (elements and attributes, depth, text size, attributes per element).
         wire: switchable wire details (``mustUnderstand`` form, ``wsa:To``, HL7 ``processingCode``).
         psc: Pro Santé Connect sign-in settings (``[psc]``, :mod:`dmpclient.psc`), when the software uses PSC.
+        webps_url: the platform's web PS site (TD0.9, TD0.10); the hosts of the real platforms are not public
+            for certain (reference §10.1), so only the mock has a default.
     """
 
     environment: str = MOCK_ENVIRONMENT
     base_url: str | None = None
+    webps_url: str | None = None
     mock: MockEndpoint = MockEndpoint()
     ca_bundle: Path
     credentials: Credentials
@@ -331,6 +361,7 @@ class DmpConfig(_Section):
     retry: RetryPolicy = RetryPolicy()
     proxy: str | None = None
     max_response_bytes: int = Field(64 * 1024 * 1024, gt=0)
+    xml: XmlLimits = XmlLimits()
     wire: WireOptions = WireOptions()
     psc: PscConfig | None = None
 
@@ -360,6 +391,13 @@ class DmpConfig(_Section):
             raise ValueError("only https:// URLs are accepted: the DMP is only reachable over mutual TLS")
         return _url(value, "https://host[:port]/si-dmp-server/v2/services")
 
+    @field_validator("webps_url")
+    @classmethod
+    def _webps_url(cls, value: str | None) -> str | None:
+        if value is not None and urlsplit(value).scheme != "https":
+            raise ValueError("only https:// URLs are accepted for the web PS site")
+        return _url(value, "https://host[:port]")
+
     @field_validator("proxy")
     @classmethod
     def _proxy(cls, value: str | None) -> str | None:
@@ -386,6 +424,23 @@ class DmpConfig(_Section):
         if self.environment == MOCK_ENVIRONMENT:
             return f"https://{self.mock.host}:{self.mock.port}{SERVICES_PATH}"
         return ENVIRONMENTS[self.environment]
+
+    @property
+    def webps_base(self) -> str:
+        """The web PS site's base URL (TD0.9, TD0.10), without trailing slash.
+
+        Raises:
+            DmpConfigError: no ``webps_url`` for a real platform.
+        """
+        if self.webps_url:
+            return self.webps_url
+        if self.environment == MOCK_ENVIRONMENT and not self.base_url:
+            return f"https://{self.mock.host}:{self.mock.webps_port}"
+        raise DmpConfigError(
+            "webps_url: set the web PS site of this platform (reference §10.1 names wps-psc.dmp.monespacesante.fr "
+            "for Pro Santé Connect; no public source confirms the host of each environment)",
+            field="webps_url",
+        )
 
     def service_url(self, service: str) -> str:
         """The URL of one service (``registry``, ``repository``, ``patients``…)."""

@@ -18,10 +18,15 @@
     ├── DmpHttpError                  HTTP error status without a SOAP envelope
     ├── DmpSoapFault                  SOAP 1.2 fault (code, DMP subcode, French reason)
     │   └── DmpRightsError            fault meaning "refused by the rights service"
+    │       ├── DmpPatientOppositionError   the patient opposed break-glass / régulation access
+    │       └── DmpProfessionalBlockedError the patient blocked this professional
     ├── DmpRegistryError              XDS RegistryResponse with status Failure and a RegistryErrorList
     │   └── DmpTooManyResultsError    XDSTooManyResults: the query must be narrowed
     ├── DmpBusinessError              business status: custom `status` ≠ DMPOk, HL7v3 ack ≠ AA
-    │   └── DmpNotFoundError          no DMP where one is required (TD0.2 reports it as DmpStatus.NONE instead)
+    │   ├── DmpNotFoundError          no DMP where one is required (TD0.2 reports it as DmpStatus.NONE instead)
+    │   ├── DmpClosedError            the DMP is closed
+    │   ├── DmpAuthorizationError     the caller's authorisation on the DMP is missing or expired
+    │   └── DmpSecretConnectionError  a minor's secret connection forbids the change
     └── DmpSecurityError              a security check failed (VIHF signature, chain, replay, …)
 
 Every error carries the TD (``td``) and the WS-Addressing message id (``message_id``) when known.
@@ -34,17 +39,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 __all__ = [
+    "DmpAuthorizationError",
     "DmpBusinessError",
+    "DmpClosedError",
     "DmpConfigError",
     "DmpConnectError",
     "DmpError",
     "DmpHttpError",
     "DmpIntegrityError",
     "DmpNotFoundError",
+    "DmpPatientOppositionError",
+    "DmpProfessionalBlockedError",
     "DmpProtocolError",
     "DmpRegistryError",
     "DmpRightsError",
     "DmpRightsPrecheckError",
+    "DmpSecretConnectionError",
     "DmpSecurityError",
     "DmpSoapFault",
     "DmpSubmissionUnknownError",
@@ -56,6 +66,7 @@ __all__ = [
     "DmpUsageError",
     "DmpValidationError",
     "RegistryErrorItem",
+    "business_error",
 ]
 
 
@@ -196,6 +207,8 @@ class DmpSoapFault(DmpError):
         subcode: local name of the first ``soap:Subcode/soap:Value`` (``DMPInvalidCertificate``…).
         reason: the ``soap:Reason/soap:Text`` (French for the DMP).
         detail: the serialised ``soap:Detail`` element, if any.
+        refusal: local name of the nested ``soap:Subcode/soap:Subcode/soap:Value``, when the fault says why
+            more precisely (the mock's refusals, project design: ``DMPPatientOpposedBreakGlass``…).
     """
 
     def __init__(
@@ -206,6 +219,7 @@ class DmpSoapFault(DmpError):
         subcode: str | None = None,
         reason: str = "",
         detail: bytes | None = None,
+        refusal: str | None = None,
         td: str | None = None,
         message_id: str | None = None,
     ) -> None:
@@ -214,10 +228,25 @@ class DmpSoapFault(DmpError):
         self.subcode = subcode
         self.reason = reason
         self.detail = detail
+        self.refusal = refusal
 
 
 class DmpRightsError(DmpSoapFault):
     """The DMP rights service refused the call (``DMPAccessDeniedByRightsService``)."""
+
+
+class DmpPatientOppositionError(DmpRightsError):
+    """The patient opposed this access mode (``OPPOSITION_BRIS_DE_GLACE`` / ``OPPOSITION_ACCES_URGENCE``).
+
+    What to do: access the DMP in normal mode, once authorised by the patient (TD0.3).
+    """
+
+
+class DmpProfessionalBlockedError(DmpRightsError):
+    """The patient blocked this professional on his DMP (authorisation ``INTERDIT``).
+
+    What to do: nothing from the software; only the patient (or his médecin traitant) can lift the block.
+    """
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,6 +297,64 @@ class DmpBusinessError(DmpError):
 
 class DmpNotFoundError(DmpBusinessError):
     """No DMP exists for the patient addressed."""
+
+
+class DmpClosedError(DmpBusinessError):
+    """The patient's DMP is closed: it can be read (TD1.3a) but nothing can be changed or declared on it."""
+
+
+class DmpAuthorizationError(DmpBusinessError):
+    """The caller is not (or no longer) authorised on this DMP.
+
+    What to do: declare the authorisation (TD0.3 ``AJOUT``), with the patient's consent.
+    """
+
+
+class DmpSecretConnectionError(DmpBusinessError):
+    """The patient is a minor who asked for a secret connection: the change would reveal it to his
+    legal representatives, so the DMP refuses it."""
+
+
+#: Business codes of refusals (custom ``status``, HL7 ``acknowledgementDetail/code``): the error and what
+#: the user can do. ``DMPClosed`` is attested (reference §9.3); the other codes are project design.
+_BUSINESS_REFUSALS: dict[str, tuple[type[DmpBusinessError], str]] = {
+    "DMPPatientNotFound": (
+        DmpNotFoundError,
+        "no DMP exists for this patient: check the INS (test_existence, TD0.2, tells whether a DMP exists); "
+        "the patient opens his DMP in Mon espace santé",
+    ),
+    "DMPClosed": (DmpClosedError, "the DMP is closed: it can still be read (TD1.3a) but not changed"),
+    "DMPAuthorizationExpired": (
+        DmpAuthorizationError,
+        "your authorisation on this DMP has expired: declare it again (authorize, TD0.3) with the patient's consent",
+    ),
+    "DMPAuthorizationNotFound": (
+        DmpAuthorizationError,
+        "you are not authorised on this DMP: declare the authorisation first (authorize, TD0.3) with the patient's "
+        "consent",
+    ),
+    "DMPSecretConnection": (
+        DmpSecretConnectionError,
+        "the patient is a minor with a secret connection: his administrative data cannot be changed from the "
+        "software; see with the patient",
+    ),
+}
+
+
+def business_error(
+    code: str | None, context: str, *, what: str, td: str | None = None, message_id: str | None = None
+) -> DmpBusinessError:
+    """The typed error for a business refusal code, whose message says what the user can do.
+
+    Args:
+        code: the DMP business code (custom ``status``, HL7 ``acknowledgementDetail/code``).
+        context: the DMP's own text, already masked of patient identifiers (kept in ``context``).
+        what: what was refused, for the message (``"TD0.3: setAuthorization answered DMPClosed"``).
+    """
+    kind, hint = _BUSINESS_REFUSALS.get(code or "", (DmpBusinessError, ""))
+    text = " ".join(context.split())[:300]
+    parts = [what, f"«{text}»" if text else "", hint]
+    return kind("; ".join(part for part in parts if part), code=code, context=context, td=td, message_id=message_id)
 
 
 # --- security -----------------------------------------------------------------------------------

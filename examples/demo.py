@@ -7,15 +7,19 @@
 5. run the transactions implemented so far (TD0.2, TD1.3a) through the real client;
 6. show what the DMP refuses: replayed AIR token, tampered VIHF, foreign client certificate,
    break-glass on a patient who opposed it, a call the rights matrices forbid (refused locally);
-7. sign a professional in with Pro Santé Connect (CIBA, at the mock provider) and call TD0.2 in PSC mode,
-   with the exchanged Bearer token next to the VIHF;
-8. consult in AIR (TD3.1, TD3.2): search a patient's DMP, list the documents, download one (checked
+7. authorisations and lists: existence test → declare the authorisation (TD0.3) → the DMPs one is
+   authorised on (TD0.4) and who is authorised on a DMP (TD1.6);
+8. a minor's administrative record with his two legal representatives (TD1.3a);
+9. consult in AIR (TD3.1, TD3.2): search a patient's DMP, list the documents, download one (checked
    against its size and hash), detect that a document integrated earlier has a newer version, and decide
    its integration with the versioning rules;
-9. feed the DMP (TD2.1, INDIRECTE, sent by the integration platform's mailbox): a generated CDA, signed
-   (XAdES "signature du lot") and sent in MTOM; publish a new version (RPLC, CDA versioning checked); find it
-   with ``find_new_versions`` from the consultation side; archive (TD3.3d);
-10. print the access trace the mock recorded ("historique des accès").
+10. contextual web access in AIR (TD0.10): the launch accepted by the mock web PS, then its replay refused;
+11. sign a professional in with Pro Santé Connect (CIBA, at the mock provider) and call TD0.2 and TD3.1 in
+    PSC mode, with the exchanged Bearer token next to the VIHF;
+12. feed the DMP (TD2.1, INDIRECTE, sent by the integration platform's mailbox): a generated CDA, signed
+    (XAdES "signature du lot") and sent in MTOM; publish a new version (RPLC, CDA versioning checked); find it
+    with ``find_new_versions`` from the consultation side; archive (TD3.3d);
+13. print the access trace the mock recorded ("historique des accès").
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import httpx
 from rich.console import Console
 from rich.table import Table
 
@@ -39,11 +44,13 @@ from dmpclient import (
     ExistenceAnswer,
     InsOid,
     PurposeOfUse,
+    WebPsPage,
 )
 from dmpclient.codes import Code
 from dmpclient.psc import PscClient
 from dmpclient.psc.profile import PscDmpProfile, TokenExchangeSettings
 from dmpclient.security.pki import MANIFEST_NAME, TestPki, init_test_pki, load_test_pki
+from dmpclient.security.tls import client_context
 from dmpclient.security.verify import VerificationPolicy, verify_vihf
 from dmpclient.security.vihf import NonPsRole, PatientId
 from dmpclient.transactions import patients
@@ -61,6 +68,7 @@ from mock_server.runtime import MockRuntime, prepare, write_client_config
 from mock_server.seed.cda import CdaAuthor, CdaDocument, CdaPatient, NonXmlBody, build_cda, minimal_pdf
 from mock_server.server import start_in_thread
 from mock_server.store.records import TraceEntry
+from mock_server.webps.server import start_webps_in_thread
 
 DEMO_DIR = Path(".demo")
 PATB_QUATRE = "207058575627097"  # the demo physician is her médecin traitant
@@ -119,15 +127,23 @@ def main() -> int:
     server = start_in_thread(
         runtime.app, server_cert=pki.server.cert, server_key=pki.server.key, client_ca=pki.ca_bundle
     )
+    webps = start_webps_in_thread(runtime.webps.app(), server_cert=pki.server.cert, server_key=pki.server.key)
     console.print(f"  listening on {server.services_url} (client certificate required)")
+    console.print(f"  web PS site on https://localhost:{webps.port} (browsers: no client certificate)")
     try:
-        config_path = write_client_config(runtime, server.services_url)
+        config_path = write_client_config(runtime, server.services_url, webps_url=f"https://localhost:{webps.port}")
         step("Client configuration")
         config = DmpConfig.load(config_path)
         console.print(f"  loaded {config_path} → {config.endpoint}")
         console.print(f"  structure {config.structure.id}, LPS {config.lps.nom} {config.lps.version}")
         with DmpClient(config) as client:
             run_scenarios(client, pki)
+            demo_authorisations(client)
+            demo_lists(client)
+            demo_administrative_record(client)
+            run_consultation(client, DEMO_DIR / "downloads")
+            demo_web_access(client, pki)
+            run_feeding(client, pki)
         psc_scenario(runtime, pki, server.services_url)
         foreign = DmpConfig.for_test_pki(rogue, base_url=server.services_url).model_copy(
             update={"ca_bundle": pki.ca_bundle}
@@ -137,11 +153,9 @@ def main() -> int:
                 "client certificate from another CA (mutual TLS)",
                 lambda: stranger.test_existence(PATB_QUATRE, AIR_DOCTOR, ins_oid=InsOid.TEST),
             )
-        with DmpClient(config) as client:
-            run_consultation(client, DEMO_DIR / "downloads")
-            run_feeding(client, pki)
         print_trace([e for e in runtime.store.access_trace(limit=50) if e.at >= run_start])
     finally:
+        webps.stop()
         server.stop()
         runtime.close()
     console.rule(f"[bold green]demo finished in {time.perf_counter() - started:.1f} s")
@@ -166,8 +180,11 @@ def run_scenarios(client: DmpClient, pki: TestPki) -> None:
     step("TD0.2 test d'existence / TD1.3a données administratives")
     for ins, what in ((PATB_QUATRE, "open DMP, caller is MT"), (CLOSED_DMP, "closed DMP")):
         console.print(f"  TD0.2 {what:24} → {describe(client.test_existence(ins, AIR_DOCTOR, ins_oid=InsOid.TEST))}")
-    answer = client.administrative_data(OPPOSES_BRIS_DE_GLACE, AIR_DOCTOR, ins_oid=InsOid.TEST)
-    console.print(f"  TD1.3a oppositions → {answer.observations}")
+    record = client.administrative_data(OPPOSES_BRIS_DE_GLACE, AIR_DOCTOR, ins_oid=InsOid.TEST)
+    console.print(
+        f"  TD1.3a oppositions → bris de glace {record.opposition_bris_de_glace}, "
+        f"accès urgence {record.opposition_acces_urgence}"
+    )
 
     step("What the DMP refuses")
     op = patients.test_existence(client.context, PATB_QUATRE, InsOid.TEST)
@@ -207,7 +224,7 @@ def run_scenarios(client: DmpClient, pki: TestPki) -> None:
 
 def psc_scenario(runtime: MockRuntime, pki: TestPki, services_url: str) -> None:
     """Pro Santé Connect (reference §11): CIBA sign-in at the mock provider, then a DMP call in PSC mode."""
-    step("Pro Santé Connect: CIBA sign-in, then TD0.2 in PSC mode")
+    step("Pro Santé Connect: CIBA sign-in, then TD0.2 and TD3.1 in PSC mode")
     psc = prepare_psc(DEMO_DIR / "psc", pki, settings=ProviderSettings(ciba_auto_approve_after=1))
     server = start_in_thread(
         psc.app,
@@ -238,8 +255,11 @@ def psc_scenario(runtime: MockRuntime, pki: TestPki, services_url: str) -> None:
             identity = session.identity
             console.print(f"  signed in: {identity.display_name} ({identity.national_id})")
             with DmpClient(config, headers=session.dmp_authorization_header) as dmp:
-                answer = dmp.test_existence(PATB_QUATRE, session.caller_identity(), ins_oid=InsOid.TEST)
-            console.print(f"  TD0.2 in PSC mode (VIHF from UserInfo + exchanged Bearer) → {describe(answer)}")
+                caller = session.caller_identity()
+                answer = dmp.test_existence(PATB_QUATRE, caller, ins_oid=InsOid.TEST)
+                console.print(f"  TD0.2 in PSC mode (VIHF from UserInfo + exchanged Bearer) → {describe(answer)}")
+                found = dmp.find_documents(PATB_QUATRE, caller, ins_oid=InsOid.TEST)
+                console.print(f"  TD3.1 in PSC mode → {len(found.documents)} documents")
     finally:
         runtime.app.gate.bearer_check = None
         server.stop()
@@ -307,6 +327,64 @@ def print_documents(documents: Sequence[DocumentEntry]) -> None:
             entry.unique_id,
         )
     console.print(table)
+
+
+NEWLY_AUTHORISED = "153078987658513"  # PAT-TROIS Dominique: the demo's second physician is not authorised yet
+SECOND_DOCTOR = CallerIdentity(
+    Actor.professional("899900011118", name="NOUVEAU Paul", profession="10", specialty="SM26")
+)
+MINOR = "211046322000147"  # a minor: two legal representatives in the seed
+
+
+def demo_authorisations(client: DmpClient) -> None:
+    step("TD0.2 → TD0.3: a physician declares himself authorised (with the patient's consent)")
+    before = client.test_existence(NEWLY_AUTHORISED, SECOND_DOCTOR, ins_oid=InsOid.TEST)
+    console.print(f"  TD0.2 before → {describe(before)}")
+    update = client.set_authorization(NEWLY_AUTHORISED, SECOND_DOCTOR, ins_oid=InsOid.TEST)
+    console.print(f"  TD0.3 AJOUT → {update.status}: {update.context}")
+    after = client.test_existence(NEWLY_AUTHORISED, SECOND_DOCTOR, ins_oid=InsOid.TEST)
+    console.print(f"  TD0.2 after  → {describe(after)}")
+
+
+def demo_lists(client: DmpClient) -> None:
+    step("TD0.4 the DMPs a physician is authorised on / TD1.6 who is authorised on a DMP")
+    listed = client.patient_list(AIR_DOCTOR)
+    treated = sum(p.treating_physician for p in listed.patients)
+    console.print(f"  TD0.4 → {len(listed.patients)} DMP, médecin traitant of {treated}")
+    parties = client.list_authorizations(PATB_QUATRE, AIR_DOCTOR, ins_oid=InsOid.TEST).parties
+    for party in parties:
+        rights = f" {', '.join(party.specific_rights)}" if party.specific_rights else ""
+        console.print(f"  TD1.6 → {party.kind.value:12} {party.national_id} {party.mode}{rights}")
+
+
+def demo_administrative_record(client: DmpClient) -> None:
+    step("TD1.3a a minor's administrative record and legal representatives")
+    record = client.administrative_data(MINOR, AIR_DOCTOR, ins_oid=InsOid.TEST)
+    console.print(f"  DMP {record.status.value}, born {record.birth_date}, {len(record.addresses)} address(es)")
+    for representative in record.legal_representatives:
+        contacts = ", ".join(t.kind.value for t in representative.telecoms)
+        console.print(f"  representative {representative.relationship}: {representative.family} ({contacts})")
+    console.print(
+        f"  oppositions: bris de glace {record.opposition_bris_de_glace}, urgence {record.opposition_acces_urgence}"
+    )
+
+
+def demo_web_access(client: DmpClient, pki: TestPki) -> None:
+    step("TD0.10 contextual web access in AIR: launch accepted, replay refused")
+    launch = client.webps_launch(WebPsPage.DOSSIER_PATIENT, AIR_DOCTOR, ins=PATB_QUATRE, ins_oid=InsOid.TEST)
+    console.print(f"  {launch.method} {launch!r} (the VIHF travels in the form, never printed)")
+    with httpx.Client(verify=client_context(None, pki.ca_bundle), timeout=10) as browser:  # stands for the browser
+        opened = browser.post(launch.url, data=dict(launch.form_fields))
+        console.print(f"  web PS → HTTP {opened.status_code}, session cookie set: {'set-cookie' in opened.headers}")
+        documents = browser.get(launch.url.replace("AccesDirectAIR/DossierPatient", "AccesDirect/Documents"))
+        console.print(f"  documents page with the session → HTTP {documents.status_code}")
+        browser.cookies.clear()
+        replay = browser.post(launch.url, data=dict(launch.form_fields))
+    code = replay.text.split('id="error-code">', 1)[-1].split("<", 1)[0]
+    if replay.status_code != 403:
+        console.print("  [red]replay NOT refused[/red]")
+        raise SystemExit(1)
+    console.print(f"  [green]refused as expected[/green] replayed launch → HTTP {replay.status_code} {code}")
 
 
 PLATFORM = CallerIdentity(

@@ -6,7 +6,7 @@ What a web LPS does (reference §11.2, §11.6):
    nonce, ``acr_values=eidas1``); the pending request stays on the server, the browser gets only a cookie;
 2. ``/callback``: :meth:`PscClient.finish_sign_in` checks the state, redeems the code, validates the ID
    token and reads UserInfo: the professional's :class:`PscSession` stays on the server;
-3. ``/patient?ins=…``: TD0.2 in PSC mode, the VIHF built from the session's work situation;
+3. ``/patient?ins=…``: TD0.2 and TD3.1 in PSC mode, the VIHF built from the session's work situation;
 4. ``/logout``: ends the PSC session.
 
 Run it against the bundled mocks (``dmp mock serve`` writes ``.dmp-mock/dmpclient.toml`` with a ``[psc]``
@@ -98,7 +98,9 @@ def build_app(state: WebApp) -> Starlette:
         ins = request.query_params.get("ins", DEFAULT_INS)
         situations = ", ".join(s.selector for s in session.identity.work_situations())
         try:
-            answer = state.dmp.test_existence(ins, session.caller_identity(), ins_oid=InsOid.TEST)
+            caller = session.caller_identity()
+            answer = state.dmp.test_existence(ins, caller, ins_oid=InsOid.TEST)
+            documents = state.dmp.find_documents(ins, caller, ins_oid=InsOid.TEST).documents
         except DmpError as exc:
             return _page(f"<p id='error'>{html.escape(str(exc))}</p>")
         authorization = answer.authorization.value if answer.authorization else "-"
@@ -107,7 +109,9 @@ def build_app(state: WebApp) -> Starlette:
             f"({html.escape(session.identity.national_id)}), situations : {html.escape(situations)}</p>"
             f"<p id='td02'>TD0.2 : DMP {html.escape(answer.status.value)}, autorisation {html.escape(authorization)}, "
             f"médecin traitant : {'oui' if answer.treating_physician else 'non'}</p>"
-            "<a id='logout' href='/logout'>Se déconnecter</a>"
+            f"<p id='td31'>TD3.1 : {len(documents)} document(s)</p><ul id='documents'>"
+            + "".join(f"<li>{html.escape(entry.title or entry.unique_id)}</li>" for entry in documents[:10])
+            + "</ul><a id='logout' href='/logout'>Se déconnecter</a>"
         )
 
     def logout(request: Request) -> Response:

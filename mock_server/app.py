@@ -21,7 +21,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -31,6 +31,7 @@ from cryptography import x509
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import BaseRoute
 from starlette.routing import Route as HttpRoute
 
 from dmpclient.config import SERVICES_PATH
@@ -57,6 +58,8 @@ _SOAP_CONTENT_TYPE: Final = "application/soap+xml; charset=UTF-8"
 _WSA_MISSING: Final = "A required header representing a Message Addressing Property is not present"
 _MAX_PLAIN_BODY: Final = 8 * 1024 * 1024
 _MAX_MTOM_BODY: Final = 128 * 1024 * 1024  # a DMP submission is far smaller; bounded disk use
+#: Bytes collected on the event loop before a worker thread decodes them (one thread hop per batch).
+_MTOM_FEED_BATCH: Final = 1024 * 1024
 _UNREADABLE: Final = "Requête illisible"
 
 
@@ -94,6 +97,7 @@ class MockDmp:
             benchmarks/bench_mock.py). Raise it only if long handlers must not hold up short calls.
         body_timeout: seconds allowed to receive a whole request body (slow senders are answered with
             a Sender fault instead of holding a connection and a decoder forever).
+        extra_routes: more HTTP routes (the web PS pages, ``?wsdl``), mounted next to the SOAP services.
     """
 
     def __init__(
@@ -107,6 +111,7 @@ class MockDmp:
         new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
         workers: int = 1,
         body_timeout: float = 60.0,
+        extra_routes: Sequence[BaseRoute] = (),
     ) -> None:
         self.store = store
         self.gate = gate
@@ -123,6 +128,7 @@ class MockDmp:
             routes=[
                 HttpRoute("/health", self._health, methods=["GET"]),
                 HttpRoute(SERVICES_PATH + "/{service}", self._soap, methods=["POST"]),
+                *extra_routes,  # the web PS site, the services' WSDL
             ]
         )
 
@@ -307,6 +313,7 @@ class MockDmp:
             subcode=fault.subcode,
             relates_to=relates_to,
             message_id=self._message_id(),
+            refusal=fault.refusal,
         )
         outcome = Outcome.REFUSED if fault.code == "Sender" else Outcome.ERROR
         return _Answer(fault.http_status, _SOAP_CONTENT_TYPE, body, outcome=outcome, subcode=fault.subcode)
@@ -340,15 +347,28 @@ def _forced_answer(injection: FaultInjection) -> _Answer | None:
 
 
 async def _read_mtom(request: Request, content_type: str) -> MtomDecoded:
-    """An MTOM body, decoded incrementally (attachments spooled to disk when large)."""
+    """An MTOM body, decoded incrementally in a worker thread: the event loop only collects bytes, so a
+    hostile body (a flood of tiny parts, odd framing) never holds it (attachments spool to disk when large)."""
     decoder = MtomDecoder(content_type, max_total_bytes=_MAX_MTOM_BODY)
+    batch: list[bytes] = []
+    size = 0
     try:
         async for chunk in request.stream():
-            decoder.feed(chunk)
-        return decoder.close()
+            batch.append(chunk)
+            size += len(chunk)
+            if size >= _MTOM_FEED_BATCH:
+                await anyio.to_thread.run_sync(_feed, decoder, batch)
+                batch, size = [], 0
+        await anyio.to_thread.run_sync(_feed, decoder, batch)
+        return await anyio.to_thread.run_sync(decoder.close)
     except BaseException:
         decoder.abort()
         raise
+
+
+def _feed(decoder: MtomDecoder, chunks: list[bytes]) -> None:
+    for chunk in chunks:
+        decoder.feed(chunk)
 
 
 async def _read_plain(request: Request) -> bytes:

@@ -28,6 +28,7 @@ from mock_server.seed import seed as seed_store
 from mock_server.server import RunningServer, serve_forever, start_in_thread
 from mock_server.store import Store, database_path
 from mock_server.store.records import StoreError
+from mock_server.webps.server import start_webps_in_thread
 
 __all__ = ["CLI_MIN_DOCUMENTS", "CLI_MIN_PATIENTS", "app", "module_args"]
 
@@ -90,6 +91,9 @@ def serve(
     max_results: Annotated[
         int, typer.Option("--max-results", help="Objects a TD3.1 answer may hold (XDSTooManyResults).")
     ] = DEFAULT_MAX_RESULTS,
+    webps_port: Annotated[
+        int, typer.Option("--webps-port", help="Port of the web PS site for browsers (0: not served).")
+    ] = 8445,
 ) -> None:
     """Serve the mock DMP over HTTPS with a required client certificate (generates a PKI on first run)."""
     if max_results < 1:
@@ -108,9 +112,11 @@ def serve(
         )
     base_url = f"https://{_client_host(host)}:{port}{SERVICES_PATH}"
     psc = _start_psc(runtime, host, psc_port, psc_ciba_auto_approve) if psc_port else None
-    config = write_client_config(runtime, base_url, psc.issuer if psc else None)
+    webps_url = f"https://localhost:{webps_port}" if webps_port else None
+    config = write_client_config(runtime, base_url, psc.issuer if psc else None, webps_url=webps_url)
     _print_banner(runtime, base_url, config)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    webps = _serve_webps(runtime, host, webps_port) if webps_port else None
     try:
         serve_forever(
             runtime.app,
@@ -123,6 +129,8 @@ def serve(
     finally:
         if psc is not None:
             psc.server.stop()
+        if webps is not None:
+            webps.stop()
         runtime.close()
 
 
@@ -154,6 +162,23 @@ def _start_psc(runtime: MockRuntime, host: str, port: int, auto_approve: float |
     _console.print(f"[bold green]mock Pro Santé Connect[/bold green] on [bold]{psc.provider.issuer}[/bold]")
     _console.print("  sign in: dmp psc login --config DATA/dmpclient.toml; CIBA: dmp mock psc pending / approve")
     return _RunningPsc(psc.provider.issuer, server)
+
+
+def _serve_webps(runtime: MockRuntime, host: str, port: int) -> RunningServer | None:
+    """The web PS site on its own origin (browsers hold no client certificate); a busy port only warns."""
+    try:
+        server = start_webps_in_thread(
+            runtime.webps.app(),
+            server_cert=runtime.pki.server.cert,
+            server_key=runtime.pki.server.key,
+            host=host,
+            port=port,
+        )
+    except (OSError, RuntimeError) as exc:
+        _console.print(f"[yellow]warning:[/yellow] web PS site not served on port {port} ({exc}); use --webps-port")
+        return None
+    _console.print(f"  web PS site (TD0.9/TD0.10) https://localhost:{port}/AccesDirect/TableauDeBord (no client cert)")
+    return server
 
 
 def _client_host(host: str) -> str:

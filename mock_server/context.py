@@ -32,6 +32,7 @@ class Caller:
         actor / access_mode: the column of the rights matrices this caller falls in.
         patient: the VIHF ``resource-id`` patient, when present.
         treating_physician: the caller is that patient's médecin traitant DMP (from the store).
+        name: the VIHF ``subject-id`` ("NOM Prénom" of the user), when present.
     """
 
     auth_mode: str
@@ -45,6 +46,7 @@ class Caller:
     patient: PatientRef | None
     tls_subject: str | None
     treating_physician: bool = False
+    name: str | None = None
 
     def log_id(self) -> str:
         """Caller id for logs and traces (never a patient id)."""

@@ -13,11 +13,22 @@ class MockFault(Exception):
         reason: the human text, French for DMP errors (English for CXF-level errors, as the real server).
         code: ``Sender`` for client errors, ``Receiver`` for simulated outages.
         http_status: the HTTP status of the fault (500 for SOAP faults, 404 for unknown services…).
+        refusal: a nested subcode saying why a rights refusal happened (``DMPPatientOpposedBreakGlass``…,
+            :data:`dmpclient.soap.faults.REFUSALS`; project design).
     """
 
-    def __init__(self, subcode: str | None, reason: str, *, code: str = "Sender", http_status: int = 500) -> None:
+    def __init__(
+        self,
+        subcode: str | None,
+        reason: str,
+        *,
+        code: str = "Sender",
+        http_status: int = 500,
+        refusal: str | None = None,
+    ) -> None:
         super().__init__(reason)
         self.subcode = subcode
         self.reason = reason
         self.code = code
         self.http_status = http_status
+        self.refusal = refusal

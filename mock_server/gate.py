@@ -29,7 +29,7 @@ from dmpclient.transactions.rights import (
     caller_column,
     decide,
 )
-from dmpclient.transactions.spec import TransactionSpec
+from dmpclient.transactions.spec import PatientBlock, TransactionSpec
 from mock_server.context import Caller
 from mock_server.errors import MockFault
 from mock_server.nonconforming import warn_nonconforming
@@ -103,9 +103,12 @@ class Gate:
             raise MockFault(exc.dmp_code, f"{VihfRule(exc.rule).reason_fr} ({exc.message})") from exc
         if assertion.prefix is None:
             warn_nonconforming("VIHF with SAML in the default namespace; the DMP examples use the saml2: prefix")
-        vihf = verified.vihf
         if self.bearer_check is not None:
-            self.bearer_check(authorization, vihf.subject_name_id, now)
+            self.bearer_check(authorization, verified.vihf.subject_name_id, now)
+        return self.caller_of(verified.vihf, tls_subject, now)
+
+    def caller_of(self, vihf: Vihf, tls_subject: str | None, now: dt.datetime) -> Caller:
+        """The caller a verified VIHF speaks for: his matrix column, MT status, patient (also the web PS's)."""
         patient = PatientRef(vihf.patient.ins, vihf.patient.oid) if vihf.patient else None
         treating = self.store.treating_physician_of(patient.ins, now) if patient else None
         profile = caller_profile(vihf, treating=treating is not None and treating.subject_id == vihf.subject_name_id)
@@ -122,6 +125,7 @@ class Gate:
             patient=patient,
             tls_subject=tls_subject,
             treating_physician=profile.treating_physician,
+            name=vihf.subject_id,
         )
 
     def authorize(
@@ -135,23 +139,43 @@ class Gate:
         """
         self._match_patient(caller, spec, body)
         row = spec.rights_row(body)
-        decision = self._decide(caller, row) if row is not None else None
-        patient = self.store.get_patient(caller.patient.ins) if caller.patient else None
-        if patient is None:
+        decision = self.decide(caller, row) if row is not None else None
+        if caller.patient is None:
             return decision
+        self.check_patient_refusals(caller, caller.patient.ins, now, reports_block=spec.reports_block)
+        return decision
+
+    def check_patient_refusals(
+        self, caller: Caller, ins: str, now: dt.datetime, *, reports_block: bool = False
+    ) -> None:
+        """The patient's oppositions to the caller's access mode, and his block of the caller (also used by the
+        web PS entry, TD0.10)."""
+        patient = self.store.get_patient(ins)
+        if patient is None:
+            return
         if caller.access_mode is AccessMode.BRIS_DE_GLACE and patient.opposition_bris_de_glace:
-            raise MockFault(RIGHTS_SUBCODE, "Accès refusé : le patient s'est opposé à l'accès en mode bris de glace")
+            raise MockFault(
+                RIGHTS_SUBCODE,
+                "Accès refusé : le patient s'est opposé à l'accès en mode bris de glace",
+                refusal="DMPPatientOpposedBreakGlass",
+            )
         if caller.access_mode is AccessMode.REGULATION and patient.opposition_acces_urgence:
             raise MockFault(
-                RIGHTS_SUBCODE, "Accès refusé : le patient s'est opposé à l'accès par le centre de régulation"
+                RIGHTS_SUBCODE,
+                "Accès refusé : le patient s'est opposé à l'accès par le centre de régulation",
+                refusal="DMPPatientOpposedEmergencyAccess",
             )
-        if not spec.reports_block and self._blocked(caller, patient.ins, now):
-            raise MockFault(RIGHTS_SUBCODE, "Accès refusé : le patient a bloqué ce professionnel")
-        return decision
+        if not reports_block and self._blocked(caller, patient.ins, now):
+            raise MockFault(
+                RIGHTS_SUBCODE, "Accès refusé : le patient a bloqué ce professionnel", refusal="DMPProfessionalBlocked"
+            )
 
     @staticmethod
     def _match_patient(caller: Caller, spec: TransactionSpec[Any], body: etree._Element) -> None:
-        """The VIHF ``resource-id`` must name the patient of the body (INS, and OID when the body has one)."""
+        """The VIHF ``resource-id`` must name the patient of the body (INS, and OID when the body has one), and
+        is required where it alone names the patient (TD0.3, TD1.6)."""
+        if spec.patient is PatientBlock.VIHF and caller.patient is None:
+            raise MockFault(_VIHF_SUBCODE, f"Le VIHF doit désigner le patient (resource-id) pour {spec.td}")
         found = spec.patient_of(body)
         if found is None:
             return
@@ -162,7 +186,8 @@ class Gate:
             )
 
     @staticmethod
-    def _decide(caller: Caller, action: RightsAction) -> Decision:
+    def decide(caller: Caller, action: RightsAction) -> Decision:
+        """The matrix verdict for this caller, or a rights fault saying why not (also used by the web PS)."""
         try:
             decision = decide(action, auth_mode=caller.auth_mode, actor=caller.actor, access_mode=caller.access_mode)
         except DmpValidationError as exc:

@@ -14,6 +14,7 @@ from typing import Final
 
 from dmpclient.security.pki import MANIFEST_NAME, TestPki, init_test_pki, load_test_pki
 from dmpclient.security.verify import ReplayCache, VerificationPolicy
+from mock_server import wsdl
 from mock_server.app import MockDmp
 from mock_server.gate import Gate
 from mock_server.handlers import default_router
@@ -22,6 +23,7 @@ from mock_server.injection import FaultInjector
 from mock_server.psc import MOCK_CLIENT_ID
 from mock_server.seed import SeedSummary, seed
 from mock_server.store import Store, database_path
+from mock_server.webps import WebPs
 
 __all__ = ["CLIENT_CONFIG_NAME", "MockRuntime", "prepare"]
 
@@ -38,6 +40,8 @@ class MockRuntime:
     pki: TestPki
     data_dir: Path
     seeded: SeedSummary | None
+    #: the web PS site (its routes are in ``app`` too; serve ``webps.app()`` to browsers, without client cert)
+    webps: WebPs
 
     def close(self) -> None:
         self.store.close()
@@ -79,10 +83,12 @@ def prepare(
         require_signature=require_signature,
         check_ins_key=check_ins_key,
     )
+    gate = Gate(policy, store)
+    webps = WebPs(store, gate)
     router = default_router(max_query_results=max_query_results)
     router.accept_any_action = accept_any_action
-    app = MockDmp(store, Gate(policy, store), router, faults=faults)
-    return MockRuntime(app, store, pki, data_dir, seeded)
+    app = MockDmp(store, gate, router, faults=faults, extra_routes=[*webps.routes, *wsdl.routes()])
+    return MockRuntime(app, store, pki, data_dir, seeded, webps)
 
 
 def _toml(value: object) -> str:
@@ -90,15 +96,19 @@ def _toml(value: object) -> str:
     return json.dumps(str(value), ensure_ascii=False).replace("\x7f", "\\u007f")  # TOML also escapes DEL
 
 
-def write_client_config(runtime: MockRuntime, base_url: str, psc_issuer: str | None = None) -> Path:
+def write_client_config(
+    runtime: MockRuntime, base_url: str, psc_issuer: str | None = None, *, webps_url: str | None = None
+) -> Path:
     """Write a dmpclient TOML configuration for this mock (TLS and signing credentials of the test PKI).
 
     With ``psc_issuer``, a ``[psc]`` section signs in at the mock PSC provider (mutual TLS client auth).
     """
     pki = runtime.pki
+    webps = f"webps_url = {_toml(webps_url)}\n" if webps_url else ""
     text = f"""# dmpclient configuration for the bundled mock DMP (generated; test credentials only)
 environment = "mock"
 base_url = {_toml(base_url)}
+{webps}
 ca_bundle = {_toml(pki.ca_bundle.resolve())}
 
 [credentials.tls]

@@ -17,6 +17,7 @@ from dmpclient.cli import config as config_cli
 from dmpclient.cli import consult as consult_cli
 from dmpclient.cli import feed as feed_cli
 from dmpclient.cli import inspect as inspect_cli
+from dmpclient.cli import patients as patients_cli
 from dmpclient.cli import pki as pki_cli
 from dmpclient.cli import psc as psc_cli
 from dmpclient.cli import vihf as vihf_cli
@@ -26,7 +27,7 @@ __all__ = ["app", "main"]
 
 app = typer.Typer(
     name="dmp",
-    help="DMP (Mon espace santé) toolkit: test PKI, configuration, VIHF, consultation, feeding, inspect, mock DMP.",
+    help="DMP (Mon espace santé) client toolkit: test PKI, configuration, VIHF, transactions, inspect, mock DMP.",
     no_args_is_help=True,
     add_completion=False,
 )
@@ -38,6 +39,7 @@ app.command("find")(consult_cli.find)
 app.command("get")(consult_cli.get)
 app.command("versions")(consult_cli.versions)
 app.command("inspect")(inspect_cli.inspect)
+patients_cli.register(app)
 app.command("feed")(feed_cli.feed)
 app.command("replace")(feed_cli.replace)
 for _name, _command in feed_cli.LIFECYCLE_COMMANDS.items():

@@ -19,7 +19,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from dmpclient import Actor, AuthMode, CallerIdentity, DmpClient, DmpConfig, DmpError, InsOid, PurposeOfUse
+from dmpclient import CallerIdentity, DmpClient, DmpError, InsOid
+from dmpclient.cli.identity import IdentityOptions, with_identity
 from dmpclient.inspection import to_jsonable
 from dmpclient.xds.codes import AvailabilityStatus
 from dmpclient.xds.models import DocumentEntry, ReturnType
@@ -30,13 +31,6 @@ __all__ = ["find", "get", "versions"]
 
 T = TypeVar("T")
 _console = Console()
-
-
-class Mode(StrEnum):
-    """Authentication modes usable from the command line (a card needs its own signer: no DIRECTE here)."""
-
-    AIR = "air"
-    INDIRECTE = "indirecte"
 
 
 class Status(StrEnum):
@@ -53,22 +47,8 @@ class Status(StrEnum):
 
 
 ConfigOption = Annotated[Path | None, typer.Option("--config", "-c", help="TOML configuration (default: $DMP_CONFIG).")]
-PsIdOption = Annotated[str, typer.Option("--ps-id", help="National id of the professional (idNat_PS).")]
-NameOption = Annotated[str | None, typer.Option("--name", help="'NOM Prénom' of the professional.")]
-ProfessionOption = Annotated[str, typer.Option("--profession", help="TRE_G15 profession code.")]
-SpecialtyOption = Annotated[str | None, typer.Option("--specialty", help="TRE_R01 savoir-faire (médecins).")]
-ModeOption = Annotated[Mode, typer.Option("--mode", help="air (consultation) or indirecte.")]
-PurposeOption = Annotated[PurposeOfUse, typer.Option("--purpose", help="Access mode.")]
 OidOption = Annotated[str, typer.Option("--ins-oid", help="INS assigning authority (1.2.250.1.213.1.4.10: test).")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
-
-
-def _identity(
-    ps_id: str, name: str | None, profession: str, specialty: str | None, mode: Mode, purpose: str
-) -> CallerIdentity:
-    actor = Actor.professional(ps_id, name=name, profession=profession, specialty=specialty)
-    auth = AuthMode.AIR if mode is Mode.AIR else AuthMode.INDIRECTE
-    return CallerIdentity(actor, mode=auth, purpose=PurposeOfUse(purpose))
 
 
 def _fail(message: str) -> typer.Exit:
@@ -77,13 +57,13 @@ def _fail(message: str) -> typer.Exit:
 
 
 @contextmanager
-def _client(config_file: Path | None) -> Iterator[DmpClient]:
+def _client(config_file: Path | None, who: IdentityOptions) -> Iterator[tuple[DmpClient, CallerIdentity]]:
+    """The client and the caller of a command; a configuration or identity error is one clear line."""
     try:
-        config = DmpConfig.load(config_file)
+        with who.connect(config_file) as connected:
+            yield connected
     except DmpError as exc:
         raise _fail(exc.message) from None
-    with DmpClient(config) as client:
-        yield client
 
 
 def _run(action: Callable[[], T]) -> T:
@@ -143,15 +123,10 @@ def _print_query(result: QueryResult, title: str) -> None:
         _console.print(f"[yellow]{error.error_code}[/yellow] {error.code_context}", highlight=False)
 
 
+@with_identity
 def find(
     ins: Annotated[str, typer.Argument(help="Patient INS.")],
-    ps_id: PsIdOption,
     config_file: ConfigOption = None,
-    name: NameOption = None,
-    profession: ProfessionOption = "10",
-    specialty: SpecialtyOption = None,
-    mode: ModeOption = Mode.AIR,
-    purpose: PurposeOption = PurposeOfUse.NORMAL,
     ins_oid: OidOption = InsOid.NIR.value,
     status: Annotated[list[Status] | None, typer.Option("--status", help="Statuses (repeatable).")] = None,
     class_code: Annotated[list[str] | None, typer.Option("--class-code", help="classCode (repeatable, OR).")] = None,
@@ -165,6 +140,8 @@ def find(
     service_to: Annotated[str | None, typer.Option(help="Service started before.")] = None,
     references: Annotated[bool, typer.Option("--references", help="ObjectRef search (TD3.1b).")] = False,
     as_json: JsonOption = False,
+    *,
+    who: IdentityOptions,
 ) -> None:
     """Search a patient's documents (TD3.1 FindDocuments)."""
     filters: dict[str, Any] = {
@@ -182,43 +159,38 @@ def find(
         "service_start_to": _time(service_to, "--service-to"),
     }
     filters |= {key: value for key, value in times.items() if value is not None}
-    who = _identity(ps_id, name, profession, specialty, mode, purpose)
     return_type = ReturnType.OBJECT_REF if references else ReturnType.LEAF_CLASS
-    with _client(config_file) as client:
-        result = _run(lambda: client.find_documents(ins, who, ins_oid=ins_oid, return_type=return_type, **filters))
+    with _client(config_file, who) as (client, caller):
+        result = _run(lambda: client.find_documents(ins, caller, ins_oid=ins_oid, return_type=return_type, **filters))
     if as_json:
         _echo_json(result)
     else:
         _print_query(result, f"{len(result.documents) or len(result.references)} document(s) of {_mask(ins)}")
 
 
+@with_identity
 def get(
     unique_id: Annotated[str, typer.Argument(help="Document uniqueId (not its entryUUID).")],
     ins: Annotated[str, typer.Option("--ins", help="Patient INS.")],
     out: Annotated[Path, typer.Option("--out", help="Where to write the document.")],
-    ps_id: PsIdOption,
     config_file: ConfigOption = None,
-    name: NameOption = None,
-    profession: ProfessionOption = "10",
-    specialty: SpecialtyOption = None,
-    mode: ModeOption = Mode.AIR,
-    purpose: PurposeOption = PurposeOfUse.NORMAL,
     ins_oid: OidOption = InsOid.NIR.value,
     check: Annotated[
         bool, typer.Option("--check/--no-check", help="Read the size and hash first (TD3.1) and verify them.")
     ] = True,
     as_json: JsonOption = False,
+    *,
+    who: IdentityOptions,
 ) -> None:
     """Retrieve one document (TD3.2), streamed to --out and checked against its registry size and hash."""
-    who = _identity(ps_id, name, profession, specialty, mode, purpose)
-    with _client(config_file) as client:
+    with _client(config_file, who) as (client, caller):
         target: DocumentEntry | str = unique_id
         if check:
-            found = _run(lambda: client.get_documents(ins, who, ins_oid=ins_oid, unique_ids=[unique_id]))
+            found = _run(lambda: client.get_documents(ins, caller, ins_oid=ins_oid, unique_ids=[unique_id]))
             if not found.documents:
                 raise _fail(f"no document {unique_id} for this patient (or not visible to this caller)")
             target = found.documents[0]
-        document = _run(lambda: client.retrieve_document(ins, who, target, ins_oid=ins_oid, out=out))
+        document = _run(lambda: client.retrieve_document(ins, caller, target, ins_oid=ins_oid, out=out))
     if as_json:
         _echo_json(document.model_copy(update={"content": None}))
         return
@@ -253,24 +225,20 @@ def _versions_table(report: NewVersionsReport) -> Table:
     return table
 
 
+@with_identity
 def versions(
     ins: Annotated[str, typer.Argument(help="Patient INS.")],
     known: Annotated[Path, typer.Option("--known", help="JSON list of the documents already integrated.")],
-    ps_id: PsIdOption,
     config_file: ConfigOption = None,
-    name: NameOption = None,
-    profession: ProfessionOption = "10",
-    specialty: SpecialtyOption = None,
-    mode: ModeOption = Mode.AIR,
-    purpose: PurposeOption = PurposeOfUse.NORMAL,
     ins_oid: OidOption = InsOid.NIR.value,
     as_json: JsonOption = False,
+    *,
+    who: IdentityOptions,
 ) -> None:
     """Which integrated documents have a newer version in the DMP (one search per patient, reference §7.3)."""
     documents = _known(known)
-    who = _identity(ps_id, name, profession, specialty, mode, purpose)
-    with _client(config_file) as client:
-        report = _run(lambda: client.find_new_versions(ins, who, documents, ins_oid=ins_oid))
+    with _client(config_file, who) as (client, caller):
+        report = _run(lambda: client.find_new_versions(ins, caller, documents, ins_oid=ins_oid))
     if as_json:
         _echo_json(report)
     else:

@@ -22,15 +22,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from dmpclient import Actor, AuthMode, CallerIdentity, DmpClient, DmpConfig, DmpError, InsOid, PurposeOfUse
-from dmpclient.cli.consult import (
-    ConfigOption,
-    JsonOption,
-    NameOption,
-    OidOption,
-    ProfessionOption,
-    PsIdOption,
-    SpecialtyOption,
-)
+from dmpclient.cli.consult import ConfigOption, JsonOption, OidOption
+from dmpclient.cli.identity import NameOption, ProfessionOption, PsIdOption, SpecialtyOption
 from dmpclient.codes import Code, ValueSetId, load_value_set
 from dmpclient.feeding import FeedJournal, FeedOutcome, FeedReport
 from dmpclient.inspection import to_jsonable
@@ -73,7 +66,7 @@ def _fail(message: str) -> typer.Exit:
 
 
 def _identity(
-    ps_id: str,
+    ps_id: str | None,
     name: str | None,
     profession: str,
     specialty: str | None,
@@ -81,6 +74,8 @@ def _identity(
     device_name: str | None,
     mode: AuthMode,
 ) -> CallerIdentity:
+    if not ps_id:
+        raise _fail("--ps-id: give the national id of the sender (or of the feed's owner; env DMP_PS_ID)")
     try:
         if device is not None:
             actor = Actor.device(ps_id, name=device_name or "dmpclient", kind=device)
@@ -174,7 +169,7 @@ def _summary(report: FeedReport, problems: list[FeedOutcome]) -> None:
 
 def feed(
     paths: Annotated[list[Path], typer.Argument(help="CDA files, or directories of *.xml CDA files.")],
-    ps_id: PsIdOption,
+    ps_id: PsIdOption = None,
     config_file: ConfigOption = None,
     name: NameOption = None,
     profession: ProfessionOption = "10",
@@ -254,7 +249,7 @@ def _nothing() -> Iterator[None]:
 def replace(
     previous_unique_id: Annotated[str, typer.Argument(help="uniqueId of the version to replace.")],
     new_cda: Annotated[Path, typer.Argument(help="The new version (a CDA with setId, versionNumber, RPLC).")],
-    ps_id: PsIdOption,
+    ps_id: PsIdOption = None,
     previous_cda: Annotated[
         Path | None, typer.Option("--previous-cda", help="The previous version (else read back from the DMP).")
     ] = None,
@@ -292,7 +287,7 @@ def _lifecycle(action: LifecycleAction, help_text: str) -> Callable[..., None]:
     def command(
         ins: Annotated[str, typer.Argument(help="Patient INS.")],
         unique_id: Annotated[str, typer.Argument(help="Document uniqueId.")],
-        ps_id: PsIdOption,
+        ps_id: PsIdOption = None,
         config_file: ConfigOption = None,
         name: NameOption = None,
         profession: ProfessionOption = "10",

@@ -34,9 +34,11 @@ def init(
         ("ORG AUTH_CLI (mTLS)", pki.org_auth),
         ("ORG SIGN (VIHF)", pki.org_sign),
         ("PS card signature (DIRECTE)", pki.ps_sign),
+        ("PS card authentication (mTLS)", pki.ps_auth),
         ("mock server", pki.server),
     ):
-        _console.print(f"  {label:28} {files.cert.name:18} {files.subject}")
-    _console.print(f"  CA bundle to trust            {pki.ca_bundle.name}")
-    _console.print(f"  PKCS#12 password in           {pki.p12_password_file.name} (mode 600)")
-    _console.print("  manifest                      manifest.json")
+        if files is not None:
+            _console.print(f"  {label:30} {files.cert.name:18} {files.subject}")
+    _console.print(f"  CA bundle to trust              {pki.ca_bundle.name}")
+    _console.print(f"  PKCS#12 password in             {pki.p12_password_file.name} (mode 600)")
+    _console.print("  manifest                        manifest.json")

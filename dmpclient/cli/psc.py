@@ -11,6 +11,7 @@ import contextlib
 import json
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -47,12 +48,15 @@ def _errors() -> Iterator[None]:
 
 
 def _client(config_path: Path | None) -> PscClient:
+    return _psc_client(DmpConfig.load(config_path))
+
+
+def _psc_client(config: DmpConfig) -> PscClient:
     try:
         from dmpclient.psc import PscClient  # noqa: PLC0415
     except ImportError as exc:
         _console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
-    config = DmpConfig.load(config_path)
     if config.psc is None:
         _console.print("[red]error:[/red] the configuration has no [psc] section (see docs/psc.md)")
         raise typer.Exit(2)
@@ -63,6 +67,16 @@ def _store(path: Path | None) -> SessionFile:
     from dmpclient.psc import SessionFile  # noqa: PLC0415
 
     return SessionFile(path)
+
+
+@contextmanager
+def signed_in(config: DmpConfig, session_file: Path | None = None) -> Iterator[PscSession]:
+    """The session of the professional signed in with ``dmp psc login`` (for ``--psc`` on the DMP commands);
+    exits with a message when the configuration has no [psc] section or nobody is signed in."""
+    with _errors():
+        client = _psc_client(config)
+        with client:
+            yield _restore(client, _store(session_file))
 
 
 def _restore(client: PscClient, store: SessionFile) -> PscSession:

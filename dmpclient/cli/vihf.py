@@ -9,10 +9,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-from enum import StrEnum
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Annotated, Final
+from typing import Annotated
 
 import typer
 from cryptography import x509
@@ -21,6 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from dmpclient import parse_untrusted
+from dmpclient.cli.identity import AUTH_MODES, Mode, actor_from_options
 from dmpclient.codes import display_name
 from dmpclient.errors import DmpConfigError, DmpSecurityError, DmpUnsafeXmlError, DmpValidationError
 from dmpclient.ids import InsOid
@@ -29,7 +29,6 @@ from dmpclient.security.credentials import Credential, load_pem, load_pkcs12
 from dmpclient.security.verify import VerificationPolicy, verify_vihf
 from dmpclient.security.vihf import (
     AIR_SIMPLIFIE,
-    Actor,
     AuthMode,
     DigestAlgorithm,
     LpsIdentity,
@@ -55,18 +54,6 @@ __all__ = ["app"]
 
 app = typer.Typer(help="VIHF (DMP identity assertion): build, show, verify.", no_args_is_help=True)
 _console = Console()
-
-
-class Mode(StrEnum):
-    """CLI names of the authentication modes."""
-
-    AIR = "air"
-    INDIRECTE = "indirecte"
-    PSC = "psc"
-    DIRECTE = "directe"
-
-
-_AUTH_MODES: Final = {Mode.AIR: AuthMode.AIR, Mode.INDIRECTE: AuthMode.INDIRECTE, Mode.DIRECTE: AuthMode.DIRECTE}
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
@@ -96,16 +83,6 @@ def _lps_version() -> str:
         return version("dmpclient")
     except PackageNotFoundError:  # pragma: no cover - running from a source tree without metadata
         return "0"
-
-
-def _actor(
-    ps_id: str | None, name: str | None, profession: str, specialty: str | None, device: NonPsRole | None
-) -> Actor:
-    if not ps_id:
-        raise DmpValidationError("--ps-id: give the national id of the user (or of the feed's owner)", field="ps_id")
-    if device is not None:
-        return Actor.device(ps_id, name=name or "dmpclient", kind=device)
-    return Actor.professional(ps_id, name=name, profession=profession, specialty=specialty)
 
 
 def _structure(credential: Credential, structure_id: str | None, secteur: str | None) -> Structure:
@@ -167,8 +144,8 @@ def build(
             )
         else:
             request = VihfRequest(
-                mode=_AUTH_MODES[mode],
-                actor=_actor(ps_id, name, profession, specialty, device),
+                mode=AUTH_MODES[mode],
+                actor=actor_from_options(ps_id, name, profession, specialty, device),
                 structure=_structure(credential, structure_id, secteur),
                 lps=lps,
                 now=when,
@@ -295,7 +272,7 @@ def verify(
     no_ins_key: Annotated[bool, typer.Option("--no-ins-key", help="Do not check the INS control key.")] = False,
 ) -> None:
     """Apply every VIHF rule: exit 0 when valid, 1 with the failed rule otherwise."""
-    expected = {Mode.AIR: AuthMode.AIR, Mode.INDIRECTE: AuthMode.INDIRECTE, Mode.DIRECTE: AuthMode.DIRECTE}
+    expected = AUTH_MODES
     try:
         if mode is Mode.PSC:
             raise DmpValidationError("--mode: a PSC VIHF is verified as air or indirecte", field="mode")

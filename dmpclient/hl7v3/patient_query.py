@@ -1,43 +1,63 @@
 """TD0.2 (test d'existence) and TD1.3a (données administratives): PRPA_IN201307UV02 → PRPA_IN201308UV02.
 
 Both directions (reference §3.1, §3.3, §3.9): the client builds the query and parses the answer,
-the mock parses the query and builds the answer.
+the mock parses the query and builds the answer. TD0.2 answers an :class:`ExistenceAnswer`, TD1.3a the whole
+:class:`AdministrativeRecord` (identity, addresses, telecoms, legal representatives, observations).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from enum import StrEnum
-from typing import Final
+from typing import Any, ClassVar, Final
 
 from lxml import etree
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
-from dmpclient.errors import DmpBusinessError, DmpProtocolError
+from dmpclient.errors import DmpBusinessError, DmpNotFoundError, DmpProtocolError
+from dmpclient.hl7v3.person import (
+    Observation,
+    PersonTraits,
+    read_names,
+    read_observations,
+    read_person,
+    write_name,
+    write_observations,
+    write_person,
+)
 from dmpclient.hl7v3.wrapper import (
-    DMP_DEVICE,
     Device,
     acknowledgement,
+    answer_wrapper,
     child,
     parse_date,
+    read_sender,
     read_wrapper,
+    request_wrapper,
     sub,
     text_of,
-    wrapper,
 )
 from dmpclient.ids import DMP_SYSTEM_OID
 
 __all__ = [
+    "INS_C_OID",
     "OBSERVATION_CODE_SYSTEMS",
     "REASON_CODE_SYSTEM",
+    "REASON_DISPLAY",
+    "AdministrativeRecord",
     "AuthorizationStatus",
     "DmpStatus",
     "ExistenceAnswer",
     "PatientIdentity",
     "PatientQuery",
     "PatientReason",
+    "build_administrative_response",
     "build_patient_query",
     "build_patient_response",
+    "observation_of",
+    "parse_administrative_response",
     "parse_patient_query",
     "parse_patient_response",
 ]
@@ -45,7 +65,9 @@ __all__ = [
 REQUEST: Final = "PRPA_IN201307UV02"
 RESPONSE: Final = "PRPA_IN201308UV02"
 REASON_CODE_SYSTEM: Final = "1.2.250.1.213.1.1.4.11"
-_LEGACY_INS_OIDS: Final = frozenset({"1.2.250.1.213.1.4.1", "1.2.250.1.213.1.4.2"})  # INS-A, INS-C
+#: The legacy INS-C (computed from the Vitale card), still returned next to the INS (reference §3.3).
+INS_C_OID: Final = "1.2.250.1.213.1.4.2"
+_LEGACY_INS_OIDS: Final = frozenset({"1.2.250.1.213.1.4.1", INS_C_OID})  # INS-A, INS-C
 _AUTH_KEY, _AUTH_VALUES, _MT_KEY = "1.2.250.1.213.4.1.2.6.1", "1.2.250.1.213.4.1.2.6.2", "1.2.250.1.213.4.1.2.6.3"
 #: Code system of each administrative observation (reference §3.1).
 OBSERVATION_CODE_SYSTEMS: Final = {
@@ -54,6 +76,8 @@ OBSERVATION_CODE_SYSTEMS: Final = {
     "OPPOSITION_BRIS_DE_GLACE": "1.2.250.1.213.4.1.2.3",
     "OPPOSITION_ACCES_URGENCE": "1.2.250.1.213.4.1.2.3",
 }
+_OPPOSITION_BRIS_DE_GLACE: Final = "OPPOSITION_BRIS_DE_GLACE"
+_OPPOSITION_ACCES_URGENCE: Final = "OPPOSITION_ACCES_URGENCE"
 
 
 class PatientReason(StrEnum):
@@ -63,7 +87,8 @@ class PatientReason(StrEnum):
     ADMINISTRATIVE_DATA = "CNSLT_DATA"  # TD1.3a
 
 
-_DISPLAY: Final = {
+#: reasonCode displayName, as in the official examples (reference §3.1); answers echo it too.
+REASON_DISPLAY: Final = {
     PatientReason.TEST_EXISTENCE: "Test d'existence de dossier",
     PatientReason.ADMINISTRATIVE_DATA: "Consultation des données de gestion de dossier",
 }
@@ -110,9 +135,10 @@ class PatientQuery:
         return f"PatientQuery(ins='…{self.ins[-4:]}', ins_oid={self.ins_oid!r})"
 
 
-@dataclass(frozen=True, slots=True)
-class PatientIdentity:
-    """Core traits of the patient as the DMP returns them."""
+class PatientIdentity(BaseModel):
+    """Core traits of the patient as TD0.2 returns them."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     ins: str
     ins_oid: str
@@ -126,23 +152,73 @@ class PatientIdentity:
     def __repr__(self) -> str:  # no INS or name in logs and tracebacks
         return f"PatientIdentity(ins='…{self.ins[-4:]}', ins_oid={self.ins_oid!r})"
 
+    __str__ = __repr__
 
-@dataclass(frozen=True, slots=True)
-class ExistenceAnswer:
-    """The content of a PRPA_IN201308UV02 (TD0.2 / TD1.3a result)."""
+
+class ExistenceAnswer(BaseModel):
+    """The content of a TD0.2 PRPA_IN201308UV02: DMP status, the caller's authorisation, core traits.
+
+    Attributes:
+        authorization_code: the raw ``AUTORISATION`` code when it is none of the known values
+            (``authorization`` is then None).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     status: DmpStatus
     authorization: AuthorizationStatus | None = None
     treating_physician: bool | None = None
     patient: PatientIdentity | None = None
-    observations: dict[str, bool] = field(default_factory=dict)
-    #: the raw ``AUTORISATION`` code when it is none of the known values (``authorization`` is then None)
+    observations: Mapping[str, bool] = Field(default_factory=dict)
     authorization_code: str | None = None
 
     @property
     def exists(self) -> bool:
         """True when a DMP exists (open or closed) for this INS."""
         return self.status is not DmpStatus.NONE
+
+
+class AdministrativeRecord(PersonTraits):
+    """The administrative record of a DMP, as TD1.3a returns it (reference §3.9).
+
+    Attributes:
+        status: ``active`` (open) or ``terminated`` (closed DMP).
+        ins_c: the legacy INS-C, when the DMP still carries one.
+        observations: every ``administrativeObservation`` (oppositions and any other, unknown codes kept).
+    """
+
+    _shown: ClassVar[frozenset[str]] = frozenset({"status", "ins_oid"})
+
+    status: DmpStatus
+    ins: str
+    ins_oid: str
+    ins_c: str | None = None
+    observations: tuple[Observation, ...] = ()
+
+    def observation(self, code: str) -> Observation | None:
+        """The observation with this code, if the DMP returned it."""
+        return next((o for o in self.observations if o.code == code), None)
+
+    def _flag(self, code: str) -> bool | None:
+        found = self.observation(code)
+        return found.value if found is not None and isinstance(found.value, bool) else None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def opposition_bris_de_glace(self) -> bool | None:
+        """The patient opposes break-glass access (``OPPOSITION_BRIS_DE_GLACE``), when reported."""
+        return self._flag(_OPPOSITION_BRIS_DE_GLACE)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def opposition_acces_urgence(self) -> bool | None:
+        """The patient opposes access by a régulation centre (``OPPOSITION_ACCES_URGENCE``), when reported."""
+        return self._flag(_OPPOSITION_ACCES_URGENCE)
+
+
+def observation_of(code: str, value: bool) -> Observation:
+    """A boolean administrative observation with its code system of reference §3.1."""
+    return Observation(code=code, code_system=OBSERVATION_CODE_SYSTEMS.get(code), value=value)
 
 
 def build_patient_query(
@@ -157,19 +233,10 @@ def build_patient_query(
     processing_code: str = "P",
 ) -> etree._Element:
     """PRPA_IN201307UV02 for TD0.2 / TD1.3a; ids are ``(root OID of the LPS, uuid extension)``."""
-    root = wrapper(
-        REQUEST,
-        message_root=sender.oid,
-        message_extension=message_id,
-        now=now,
-        sender=sender,
-        receiver=DMP_DEVICE,
-        accept_ack="AL",
-        processing_code=processing_code,
-    )
+    root = request_wrapper(REQUEST, sender=sender, message_id=message_id, now=now, processing_code=processing_code)
     sub(root, "attentionLine", xsi_nil="true")  # present but nil in the official requests (§3.1)
     control = sub(root, "controlActProcess", classCode="CACT", moodCode="EVN")
-    sub(control, "reasonCode", code=reason.value, codeSystem=REASON_CODE_SYSTEM, displayName=_DISPLAY[reason])
+    sub(control, "reasonCode", code=reason.value, codeSystem=REASON_CODE_SYSTEM, displayName=REASON_DISPLAY[reason])
     query = sub(control, "queryByParameter")
     sub(query, "queryId", root=sender.oid, extension=query_id)
     sub(query, "statusCode", code="new")
@@ -197,10 +264,11 @@ def parse_patient_query(root: etree._Element) -> PatientQuery:
         message_extension=ids.extension,
         query_root=query_id.get("root", "") if query_id is not None else "",
         query_extension=query_id.get("extension") if query_id is not None else None,
-        sender=Device(
-            text_of(root, "sender/device/id", "root") or "", text_of(root, "sender/device/softwareName") or ""
-        ),
+        sender=read_sender(root),
     )
+
+
+# --- answers (mock side) ------------------------------------------------------------------------
 
 
 def _attention_lines(root: etree._Element, answer: ExistenceAnswer) -> None:
@@ -214,96 +282,138 @@ def _attention_lines(root: etree._Element, answer: ExistenceAnswer) -> None:
         sub(line, "value", xsi_type="BL", value=str(answer.treating_physician).lower())
 
 
-def _patient(parent: etree._Element, patient: PatientIdentity, status: DmpStatus, obs: dict[str, bool]) -> None:
-    node = sub(parent, "patient", classCode="PAT")
-    sub(node, "id", root=patient.ins_oid, extension=patient.ins)
+def _answer_frame(
+    query: PatientQuery, *, response_id: str, now: dt.datetime, lines: ExistenceAnswer | None
+) -> tuple[etree._Element, etree._Element]:
+    """The answer's wrapper, attention lines, acknowledgement and echoed reasonCode: (root, controlActProcess)."""
+    root = answer_wrapper(RESPONSE, receiver=query.sender, response_id=response_id, now=now)
+    if lines is not None:
+        _attention_lines(root, lines)
+    acknowledgement(root, "AA", (query.message_root, query.message_extension))
+    control = sub(root, "controlActProcess", classCode="CACT", moodCode="EVN")
+    reason = query.reason
+    sub(control, "reasonCode", code=reason.value, codeSystem=REASON_CODE_SYSTEM, displayName=REASON_DISPLAY[reason])
+    return root, control
+
+
+def _patient_node(
+    control: etree._Element, ins: str, ins_oid: str, status: DmpStatus, ins_c: str | None = None
+) -> etree._Element:
+    """``subject/registrationEvent/subject1/patient`` with its ids (INS-C first, as the reference) and status;
+    the custodian follows it."""
+    event = sub(sub(control, "subject", typeCode="SUBJ"), "registrationEvent", classCode="REG", moodCode="EVN")
+    sub(event, "statusCode", code="completed")
+    node = sub(sub(event, "subject1", typeCode="SBJ"), "patient", classCode="PAT")
+    if ins_c:
+        sub(node, "id", root=INS_C_OID, extension=ins_c)
+    sub(node, "id", root=ins_oid, extension=ins)
     sub(node, "statusCode", code=status.value)
-    person = sub(node, "patientPerson", classCode="PSN", determinerCode="INSTANCE")
-    name = sub(person, "name")
-    if patient.prefix:
-        sub(name, "prefix", patient.prefix)
-    if patient.given:
-        sub(name, "given", patient.given)
-    if patient.family:
-        sub(name, "family", patient.family, qualifier="SP")
-    if patient.birth_family:
-        sub(name, "family", patient.birth_family, qualifier="BR")
-    if patient.gender:
-        sub(person, "administrativeGenderCode", code=patient.gender, codeSystem="2.16.840.1.113883.5.1")
-    if patient.birth_date:
-        sub(person, "birthTime", value=patient.birth_date.strftime("%Y%m%d"))
-    for code, flag in obs.items():
-        observation = sub(sub(node, "subjectOf", typeCode="SBJ"), "administrativeObservation", classCode="OBS")
-        observation.set("moodCode", "EVN")
-        sub(observation, "code", code=code, codeSystem=OBSERVATION_CODE_SYSTEMS.get(code, "1.2.250.1.213.4.1.2.3"))
-        sub(observation, "value", xsi_type="BL", value=str(flag).lower())
+    custodian = sub(sub(event, "custodian", typeCode="CST"), "assignedEntity", classCode="ASSIGNED")
+    sub(custodian, "id", root=DMP_SYSTEM_OID)
+    return node
+
+
+def _query_ack(control: etree._Element, query: PatientQuery, *, found: bool) -> None:
+    ack = sub(control, "queryAck")
+    echo = {"root": query.query_root} | ({"extension": query.query_extension} if query.query_extension else {})
+    sub(ack, "queryId", **echo)
+    sub(ack, "queryResponseCode", code="OK" if found else "NF")
 
 
 def build_patient_response(
     query: PatientQuery, answer: ExistenceAnswer, *, response_id: str, now: dt.datetime
 ) -> etree._Element:
-    """PRPA_IN201308UV02 answering ``query`` (mock side)."""
-    root = wrapper(
-        RESPONSE,
-        message_root=response_id,
-        message_extension=None,
-        now=now,
-        sender=DMP_DEVICE,
-        receiver=query.sender,
-        accept_ack="NE",
-    )
-    _attention_lines(root, answer)
-    acknowledgement(root, "AA", (query.message_root, query.message_extension))
-    control = sub(root, "controlActProcess", classCode="CACT", moodCode="EVN")
-    sub(control, "reasonCode", code=query.reason.value, codeSystem=REASON_CODE_SYSTEM)
-    if answer.status is not DmpStatus.NONE and answer.patient is not None:
-        event = sub(sub(control, "subject", typeCode="SUBJ"), "registrationEvent", classCode="REG", moodCode="EVN")
-        sub(event, "statusCode", code="completed")
-        _patient(sub(event, "subject1", typeCode="SBJ"), answer.patient, answer.status, answer.observations)
-        custodian = sub(sub(event, "custodian", typeCode="CST"), "assignedEntity", classCode="ASSIGNED")
-        sub(custodian, "id", root=DMP_SYSTEM_OID)
-    ack = sub(control, "queryAck")
-    sub(
-        ack, "queryId", root=query.query_root, **({"extension": query.query_extension} if query.query_extension else {})
-    )
-    sub(ack, "queryResponseCode", code="NF" if answer.status is DmpStatus.NONE else "OK")
+    """PRPA_IN201308UV02 answering a TD0.2 ``query`` (mock side)."""
+    root, control = _answer_frame(query, response_id=response_id, now=now, lines=answer)
+    found = answer.status is not DmpStatus.NONE and answer.patient is not None
+    if found and answer.patient is not None:
+        patient = answer.patient
+        node = _patient_node(control, patient.ins, patient.ins_oid, answer.status)
+        person = sub(node, "patientPerson", classCode="PSN", determinerCode="INSTANCE")
+        given = [patient.given] if patient.given else []
+        write_name(person, patient.family, patient.birth_family, given, patient.prefix)
+        if patient.gender:
+            sub(person, "administrativeGenderCode", code=patient.gender, codeSystem="2.16.840.1.113883.5.1")
+        if patient.birth_date:
+            sub(person, "birthTime", value=patient.birth_date.strftime("%Y%m%d"))
+        write_observations(node, (observation_of(code, flag) for code, flag in answer.observations.items()))
+    _query_ack(control, query, found=found)
     return root
 
 
-def _read_patient(node: etree._Element) -> tuple[PatientIdentity, DmpStatus, dict[str, bool]]:
+def build_administrative_response(
+    query: PatientQuery, record: AdministrativeRecord | None, *, response_id: str, now: dt.datetime
+) -> etree._Element:
+    """PRPA_IN201308UV02 answering a TD1.3a ``query`` with the whole record, or NF without one (mock side)."""
+    root, control = _answer_frame(query, response_id=response_id, now=now, lines=None)
+    if record is not None:
+        node = _patient_node(control, record.ins, record.ins_oid, record.status, record.ins_c)
+        write_person(node, record)
+        write_observations(node, record.observations)
+    _query_ack(control, query, found=record is not None)
+    return root
+
+
+# --- answers (client side) ----------------------------------------------------------------------
+
+
+def _ids(node: etree._Element) -> tuple[str, str, str | None]:
+    """The INS, its OID and the legacy INS-C among ``patient/id``."""
     ids = [i for i in node.iterfind("{*}id") if i.get("root", "").startswith("1.2.250.1.213.1.4.")]
     main = next((i for i in ids if i.get("root") not in _LEGACY_INS_OIDS), ids[0] if ids else None)
-    birth = text_of(node, "patientPerson/birthTime", "value")
-    families = {f.get("qualifier", "SP"): (f.text or "").strip() for f in node.iterfind(".//{*}name/{*}family")}
+    ins_c = next((i.get("extension") for i in ids if i.get("root") == INS_C_OID), None)
+    if main is None:
+        return "", "", ins_c
+    return main.get("extension", ""), main.get("root", ""), ins_c
+
+
+def _status(node: etree._Element) -> DmpStatus:
     status_code = text_of(node, "statusCode", "code")
-    observations = {
-        code: text_of(obs, "value", "value") == "true"
-        for obs in node.iterfind("{*}subjectOf/{*}administrativeObservation")
-        if (code := text_of(obs, "code", "code"))
-    }
+    if status_code not in _PATIENT_STATUSES:
+        raise DmpProtocolError(f"patient/statusCode {status_code!r}: expected active (open DMP) or terminated (closed)")
+    return _PATIENT_STATUSES[status_code]
+
+
+def _found_patient(root: etree._Element) -> etree._Element | None:
+    """The answered patient, ``None`` for NF; query errors raise (they are not "no DMP", §9.5)."""
+    read_wrapper(root)
+    response_code = text_of(root, "controlActProcess/queryAck/queryResponseCode", "code")
+    if response_code == "NF":
+        return None
+    if response_code not in (None, "OK"):
+        raise DmpBusinessError(f"the DMP answered queryResponseCode {response_code} (query error)", code=response_code)
+    patient = child(root, "controlActProcess/subject/registrationEvent/subject1/patient")
+    if patient is None:
+        raise DmpProtocolError("queryResponseCode OK without registrationEvent/subject1/patient")
+    return patient
+
+
+def _read_patient(node: etree._Element) -> tuple[PatientIdentity, DmpStatus, dict[str, bool]]:
+    ins, ins_oid, _ = _ids(node)
+    person = child(node, "patientPerson")
+    family, birth_family, given, prefix = read_names(person) if person is not None else (None, None, (), None)
+    birth = text_of(node, "patientPerson/birthTime", "value")
+    observations = {o.code: o.value is True for o in read_observations(node)}
     identity = PatientIdentity(
-        ins=main.get("extension", "") if main is not None else "",
-        ins_oid=main.get("root", "") if main is not None else "",
-        family=families.get("SP"),
-        birth_family=families.get("BR"),
-        given=text_of(node, "patientPerson/name/given"),
-        prefix=text_of(node, "patientPerson/name/prefix"),
+        ins=ins,
+        ins_oid=ins_oid,
+        family=family,
+        birth_family=birth_family,
+        given=" ".join(given) or None,
+        prefix=prefix,
         gender=text_of(node, "patientPerson/administrativeGenderCode", "code"),
         birth_date=parse_date(birth) if birth else None,
     )
-    if status_code not in _PATIENT_STATUSES:
-        raise DmpProtocolError(f"patient/statusCode {status_code!r}: expected active (open DMP) or terminated (closed)")
-    return identity, _PATIENT_STATUSES[status_code], observations
+    return identity, _status(node), observations
 
 
 def parse_patient_response(root: etree._Element) -> ExistenceAnswer:
-    """Read a PRPA_IN201308UV02 (client side). Acknowledgement errors are raised by the caller.
+    """Read a TD0.2 PRPA_IN201308UV02 (client side). Acknowledgement errors are raised by the caller.
 
     Raises:
         DmpBusinessError: ``queryResponseCode`` QE/AE (query error, §9.5).
         DmpProtocolError: an OK answer without patient, or an unknown patient status.
     """
-    read_wrapper(root)
     authorization, authorization_code, treating = None, None, None
     for line in root.iterfind("{*}attentionLine"):
         key, value = text_of(line, "keyWordText", "code"), child(line, "value")
@@ -314,13 +424,36 @@ def parse_patient_response(root: etree._Element) -> ExistenceAnswer:
         elif key == "STATUT_MT" and value is not None:
             treating = value.get("value") == "true"
     unknown_code = authorization_code if authorization is None else None
-    response_code = text_of(root, "controlActProcess/queryAck/queryResponseCode", "code")
-    patient_node = child(root, "controlActProcess/subject/registrationEvent/subject1/patient")
-    if response_code == "NF":
-        return ExistenceAnswer(DmpStatus.NONE, authorization, treating, authorization_code=unknown_code)
-    if response_code not in (None, "OK"):
-        raise DmpBusinessError(f"the DMP answered queryResponseCode {response_code} (query error)", code=response_code)
+    patient_node = _found_patient(root)
+    lines: dict[str, Any] = {
+        "authorization": authorization,
+        "treating_physician": treating,
+        "authorization_code": unknown_code,
+    }
     if patient_node is None:
-        raise DmpProtocolError("queryResponseCode OK without registrationEvent/subject1/patient")
+        return ExistenceAnswer(status=DmpStatus.NONE, **lines)
     identity, status, observations = _read_patient(patient_node)
-    return ExistenceAnswer(status, authorization, treating, identity, observations, authorization_code=unknown_code)
+    return ExistenceAnswer(status=status, patient=identity, observations=observations, **lines)
+
+
+def parse_administrative_response(root: etree._Element) -> AdministrativeRecord:
+    """Read a TD1.3a PRPA_IN201308UV02 into the whole record (client side).
+
+    Raises:
+        DmpNotFoundError: no DMP for this INS (``queryResponseCode`` NF).
+        DmpBusinessError: a query error (QE/AE).
+        DmpProtocolError: an OK answer without patient, or an unknown patient status.
+    """
+    node = _found_patient(root)
+    if node is None:
+        raise DmpNotFoundError(
+            "no DMP exists for this patient (queryResponseCode NF): check the INS and its OID; test_existence "
+            "(TD0.2) tells whether a DMP exists",
+            code="NF",
+        )
+    ins, ins_oid, ins_c = _ids(node)
+    traits = read_person(child(node, "patientPerson"))
+    observations = read_observations(node)
+    return AdministrativeRecord(
+        status=_status(node), ins=ins, ins_oid=ins_oid, ins_c=ins_c, observations=observations, **dict(traits)
+    )

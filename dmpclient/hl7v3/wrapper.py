@@ -24,11 +24,14 @@ __all__ = [
     "Device",
     "WrapperIds",
     "acknowledgement",
+    "answer_wrapper",
     "child",
     "el",
     "format_ts14",
     "parse_date",
+    "read_sender",
     "read_wrapper",
+    "request_wrapper",
     "sub",
     "text_of",
     "wrapper",
@@ -142,6 +145,40 @@ def wrapper(
         sub(node, "id", root=device.oid)
         sub(node, "softwareName", device.name)
     return root
+
+
+def request_wrapper(
+    interaction: str, *, sender: Device, message_id: str, now: dt.datetime, processing_code: str = "P"
+) -> etree._Element:
+    """The wrapper of a request from the LPS to the DMP: id ``(LPS OID, message_id)``, ``acceptAckCode`` AL."""
+    return wrapper(
+        interaction,
+        message_root=sender.oid,
+        message_extension=message_id,
+        now=now,
+        sender=sender,
+        receiver=DMP_DEVICE,
+        accept_ack="AL",
+        processing_code=processing_code,
+    )
+
+
+def answer_wrapper(interaction: str, *, receiver: Device, response_id: str, now: dt.datetime) -> etree._Element:
+    """The wrapper of a DMP answer (mock side): id ``response_id``, ``acceptAckCode`` NE."""
+    return wrapper(
+        interaction,
+        message_root=response_id,
+        message_extension=None,
+        now=now,
+        sender=DMP_DEVICE,
+        receiver=receiver,
+        accept_ack="NE",
+    )
+
+
+def read_sender(root: etree._Element) -> Device:
+    """The ``sender/device`` of a received message (the receiver of its answer)."""
+    return Device(text_of(root, "sender/device/id", "root") or "", text_of(root, "sender/device/softwareName") or "")
 
 
 def acknowledgement(root: etree._Element, type_code: str, target: tuple[str, str | None]) -> etree._Element:

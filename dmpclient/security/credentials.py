@@ -20,6 +20,7 @@ from dmpclient.errors import DmpConfigError
 
 __all__ = [
     "Credential",
+    "allows_tls_client",
     "load_certificates",
     "load_pem",
     "load_pkcs12",
@@ -71,12 +72,19 @@ class Credential:
         return self.organizational_unit is not None
 
     def has_client_auth(self) -> bool:
-        """True when the certificate may authenticate a TLS client (EKU clientAuth or no EKU)."""
-        try:
-            eku = self.certificate.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
-        except x509.ExtensionNotFound:
-            return True
-        return ExtendedKeyUsageOID.CLIENT_AUTH in eku
+        """True when the certificate may authenticate a TLS client (see :func:`allows_tls_client`)."""
+        return allows_tls_client(self.certificate)
+
+
+def allows_tls_client(certificate: x509.Certificate) -> bool:
+    """True when the certificate carries the clientAuth extended key usage (IGC-Santé ORG AUTH_CLI, the card's
+    authentication certificate). Unlike OpenSSL, a certificate *without* EKU is refused: a card signature
+    certificate or an ORG SIGN certificate must not open the mutual-TLS channel (reference §1.4, §12.6)."""
+    try:
+        eku = certificate.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    except x509.ExtensionNotFound:
+        return False
+    return ExtendedKeyUsageOID.CLIENT_AUTH in eku
 
 
 def _require_rsa(key: object, source: str) -> rsa.RSAPrivateKey:

@@ -3,11 +3,16 @@
 It reproduces the shapes of the ANS test hierarchy (see the reference, §12.6): a root CA, an
 "ORGANISATIONS" CA issuing, for one healthcare structure, an ORG AUTH_CLI certificate (TLS client)
 and an ORG SIGN certificate (VIHF/XAdES signature) with the same subject DN (``OU`` = the
-structure's national id), a "PERSONNES" CA issuing a card-like signature certificate for a health
-professional (DIRECTE mode), and a server certificate for the mock DMP (SAN localhost, 127.0.0.1).
+structure's national id), a "PERSONNES" CA issuing the two certificates of a health professional's
+card (authentication for TLS, signature for DIRECTE VIHFs, same DN), and a server certificate for the
+mock DMP (SAN localhost, 127.0.0.1).
 
 Certificates carry complete, realistic extensions (KU, EKU, BasicConstraints, SKI/AKI, policy) so
-that strict verifiers accept them as they accept real IGC-Santé certificates.
+that strict verifiers accept them as they accept real IGC-Santé certificates, with the usages of their
+real counterparts (§1.4): ORG AUTH_CLI digitalSignature + clientAuth, ORG SIGN digitalSignature +
+nonRepudiation + emailProtection, card authentication digitalSignature + clientAuth, card signature
+digitalSignature + nonRepudiation (no EKU), server digitalSignature + keyEncipherment + serverAuth. Only the
+certificates meant for TLS clients carry clientAuth: the mock refuses the others as TLS client certificates.
 """
 
 from __future__ import annotations
@@ -77,6 +82,7 @@ class TestPki:
     p12_password_file: Path
     structure_id: str
     ps_id: str
+    ps_auth: CertificateFiles | None = None  # None only for a PKI written before the card had one
 
     @property
     def p12_password(self) -> str:
@@ -315,7 +321,7 @@ def init_test_pki(
     org_auth = end_entity(
         org_subject,
         org_ca,
-        _key_usage(digital_signature=True, key_encipherment=True),
+        _key_usage(digital_signature=True),
         eku=[ExtendedKeyUsageOID.CLIENT_AUTH],
         policy=ORG_TEST_POLICY_OID,
     )
@@ -333,10 +339,18 @@ def init_test_pki(
         eku=[ExtendedKeyUsageOID.SERVER_AUTH],
         san=[x509.DNSName(n) for n in server_names] + [x509.IPAddress(ipaddress.ip_address(ip)) for ip in server_ips],
     )
+    ps_subject = _ps_name(ps_id, *ps_names, profession="Médecin")
     ps_sign = end_entity(
-        _ps_name(ps_id, *ps_names, profession="Médecin"),
+        ps_subject,
         pers_ca,
         _key_usage(digital_signature=True, content_commitment=True),
+        policy=CPS_TEST_POLICY_OID,
+    )
+    ps_auth = end_entity(
+        ps_subject,
+        pers_ca,
+        _key_usage(digital_signature=True),
+        eku=[ExtendedKeyUsageOID.CLIENT_AUTH],
         policy=CPS_TEST_POLICY_OID,
     )
 
@@ -361,6 +375,7 @@ def init_test_pki(
         p12_password_file=password_file,
         structure_id=structure_id,
         ps_id=ps_id,
+        ps_auth=_write_end_entity(directory, "ps-auth", ps_auth, [pers_ca.cert], pw),
     )
     _write_manifest(pki)
     return pki
@@ -391,8 +406,10 @@ def _write_manifest(pki: TestPki) -> None:
         "org_auth": ee(pki.org_auth, "ORG AUTH_CLI: TLS client certificate of the structure (mTLS)"),
         "org_sign": ee(pki.org_sign, "ORG SIGN: signs the VIHF and the XAdES submission signature"),
         "server": ee(pki.server, "mock DMP server certificate (serverAuth; localhost, 127.0.0.1, ::1)"),
-        "ps_sign": ee(pki.ps_sign, "card-like PS signature certificate (DIRECTE mode)"),
+        "ps_sign": ee(pki.ps_sign, "card-like PS signature certificate (signs DIRECTE VIHFs; not for TLS)"),
     }
+    if pki.ps_auth is not None:
+        manifest["ps_auth"] = ee(pki.ps_auth, "card-like PS authentication certificate (TLS client in DIRECTE mode)")
     (pki.directory / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
 
 
@@ -421,4 +438,5 @@ def load_test_pki(directory: Path | str) -> TestPki:
         p12_password_file=base / data["p12_password_file"],
         structure_id=data["structure_id"],
         ps_id=data["ps_id"],
+        ps_auth=ee("ps_auth") if "ps_auth" in data else None,
     )

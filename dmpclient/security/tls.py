@@ -31,12 +31,13 @@ from typing import Final
 from cryptography.hazmat.primitives import serialization
 
 from dmpclient.errors import DmpConfigError
-from dmpclient.security.credentials import Credential
+from dmpclient.security.credentials import Credential, allows_tls_client
 
 __all__ = [
     "TLS12_CIPHERS",
     "TlsDiagnosis",
     "TlsFailure",
+    "browser_server_context",
     "client_context",
     "diagnose_tls_failure",
     "server_context",
@@ -123,7 +124,17 @@ def client_context(tls: Credential | None, ca_bundle: Path) -> ssl.SSLContext:
         tls: the ORG AUTH_CLI credential presented to the server. ``None`` only makes sense in tests
             (the DMP, and the mock, refuse a client without certificate).
         ca_bundle: PEM CAs the server certificate must chain to (IGC-Santé; the test PKI's bundle for the mock).
+
+    Raises:
+        DmpConfigError: the CA bundle cannot be read, or the certificate has no clientAuth extended key usage
+            (an ORG SIGN or card signature certificate configured in place of ORG AUTH_CLI).
     """
+    if tls is not None and not allows_tls_client(tls.certificate):
+        raise DmpConfigError(
+            "credentials.tls: this certificate has no clientAuth extended key usage, so it cannot open the "
+            "mutual-TLS channel; configure the ORG AUTH_CLI certificate (ORG SIGN only signs the VIHF)",
+            field="credentials.tls",
+        )
     context = _base_context(server=False)  # CERT_REQUIRED + check_hostname by default
     _load_verify(context, ca_bundle, "ca_bundle")
     # An intermediate alone is a valid anchor (DRIMBOX trusts only "ACI-EL-ORG", reference §1.4).
@@ -163,6 +174,18 @@ def server_context(
         context.maximum_version = ssl.TLSVersion.TLSv1_2
     context.verify_mode = ssl.CERT_REQUIRED if require_client_cert else ssl.CERT_OPTIONAL
     _load_verify(context, client_ca_bundle, "client CA bundle")
+    _load_credential(context, server)
+    return context
+
+
+def browser_server_context(server: Credential) -> ssl.SSLContext:
+    """A server context for browsers (the web PS site, TD0.9/TD0.10): server authentication only.
+
+    Browsers reach the web PS without the structure's certificate; in AIR the signed VIHF posted by the browser
+    is the proof (reference §10.3). TLS 1.2+ with the suites of 579 (TLS 1.3 too, as "Web PS via PSC").
+    """
+    context = _base_context(server=True)
+    context.verify_mode = ssl.CERT_NONE
     _load_credential(context, server)
     return context
 

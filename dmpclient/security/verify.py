@@ -1,10 +1,10 @@
 """Verification of a received VIHF, for the mock DMP and ``dmp vihf verify`` (reference §2.12, project design).
 
-:func:`verify_vihf` applies every rule of :class:`VihfRule` and raises :class:`~dmpclient.errors.DmpSecurityError`
-with ``rule`` = the stable rule id and ``dmp_code`` = the DMP-style fault subcode. Only
-``DMPInvalidCertificate`` is attested (§9.2); ``DMPInvalidSignature``, ``DMPVihfExpired``,
-``DMPVihfNotYetValid``, ``DMPVihfReplayed`` and ``DMPInvalidVihf`` are **project design**, plausible names
-for the mock. The typed :class:`~dmpclient.security.vihf_model.Vihf` is built from the verified subtree only.
+:func:`verify_vihf` applies every rule of :class:`~dmpclient.security.vihf_rules.VihfRule` and raises
+:class:`~dmpclient.errors.DmpSecurityError` with ``rule`` = the stable rule id and ``dmp_code`` = the DMP-style
+fault subcode. Order: size of the assertion, signature and chain, size of every field, Issuer/TLS DN, mode ↔
+signing certificate (:mod:`~dmpclient.security.vihf_checks`), times, attribute profile and value sets. The typed
+:class:`~dmpclient.security.vihf_model.Vihf` is built from the verified subtree only.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import datetime as dt
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
 from typing import Final
 
@@ -21,7 +20,6 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509 import verification
-from cryptography.x509.oid import NameOID
 from lxml import etree
 from pydantic import ValidationError
 
@@ -30,6 +28,14 @@ from dmpclient.errors import DmpSecurityError, DmpUnsafeXmlError, DmpValidationE
 from dmpclient.ids import validate_ins
 from dmpclient.security.credentials import load_certificates
 from dmpclient.security.vihf_build import SPECIALTY_MISSING_MESSAGE
+from dmpclient.security.vihf_checks import (
+    VihfLimits,
+    check_assertion_size,
+    check_codes,
+    check_key_usage,
+    check_signer,
+    check_value_sizes,
+)
 from dmpclient.security.vihf_dn import same_dn
 from dmpclient.security.vihf_model import (
     REQUIRED_ATTRIBUTES,
@@ -47,6 +53,7 @@ from dmpclient.security.vihf_model import (
     read_assertion,
     vihf_from_raw,
 )
+from dmpclient.security.vihf_rules import VihfRule, rule_error
 from dmpclient.security.xmldsig import (
     DigestAlgorithm,
     SignatureAlgorithm,
@@ -56,109 +63,10 @@ from dmpclient.security.xmldsig import (
     verify_enveloped,
 )
 
-__all__ = ["ReplayCache", "VerificationPolicy", "VerifiedVihf", "VihfRule", "verify_vihf"]
+__all__ = ["ReplayCache", "VerificationPolicy", "VerifiedVihf", "VihfLimits", "VihfRule", "verify_vihf"]
 
 _ASSERTION: Final = "{urn:oasis:names:tc:SAML:2.0:assertion}Assertion"
 _SIGNATURE_TAG: Final = "{http://www.w3.org/2000/09/xmldsig#}Signature"
-_CERTIFICATE: Final = "DMPInvalidCertificate"
-_SIGNATURE: Final = "DMPInvalidSignature"
-_INVALID: Final = "DMPInvalidVihf"
-
-
-class VihfRule(StrEnum):
-    """Stable ids of the verification rules (``DmpSecurityError.rule``); see :attr:`dmp_code`."""
-
-    MALFORMED = "malformed"
-    WRAPPED_ASSERTION = "wrapped_assertion"
-    CERTIFICATE_WEAK_KEY = "certificate_weak_key"
-    CERTIFICATE_NOT_END_ENTITY = "certificate_not_end_entity"
-    STRUCTURE_MISMATCH = "structure_mismatch"
-    UNSIGNED = "unsigned"
-    SIGNATURE_INVALID = "signature_invalid"
-    DIGEST_MISMATCH = "digest_mismatch"
-    REFERENCE_COUNT = "reference_count"
-    REFERENCE_TARGET = "reference_target"
-    TRANSFORM_NOT_ALLOWED = "transform_not_allowed"
-    ALGORITHM_NOT_ALLOWED = "algorithm_not_allowed"
-    CERTIFICATE_MISSING = "certificate_missing"
-    CERTIFICATE_UNTRUSTED = "certificate_untrusted"
-    CERTIFICATE_EXPIRED = "certificate_expired"
-    ISSUER_MISMATCH = "issuer_mismatch"
-    TLS_SUBJECT_MISMATCH = "tls_subject_mismatch"
-    ISSUE_INSTANT_FUTURE = "issue_instant_future"
-    ISSUE_INSTANT_STALE = "issue_instant_stale"
-    AIR_TOKEN_EXPIRED = "air_token_expired"  # noqa: S105 - a rule id
-    REPLAY = "replay"
-    AUTH_MODE = "auth_mode"
-    MISSING_ATTRIBUTE = "missing_attribute"
-    AIR_AUTHN_CONTEXT_DECL = "air_authn_context_decl"
-    SPECIALTY_REQUIRED = "specialty_required"
-    PURPOSE_UNKNOWN = "purpose_unknown"
-    PURPOSE_COUNT = "purpose_count"
-    VIHF_VERSION = "vihf_version"
-    RESSOURCE_URN = "ressource_urn"
-    RESOURCE_ID = "resource_id"
-
-    @property
-    def dmp_code(self) -> str:
-        """The DMP-style SOAP fault subcode the mock answers with (project design except DMPInvalidCertificate)."""
-        return _DMP_CODES.get(self, _INVALID)
-
-    @property
-    def reason_fr(self) -> str:
-        """A French fault reason for the mock (texts of §9.6 where known)."""
-        return _REASONS_FR.get(self, "Le VIHF est invalide")
-
-
-_DMP_CODES: Final[Mapping[VihfRule, str]] = {
-    **dict.fromkeys(
-        (
-            VihfRule.CERTIFICATE_MISSING,
-            VihfRule.CERTIFICATE_UNTRUSTED,
-            VihfRule.CERTIFICATE_EXPIRED,
-            VihfRule.ISSUER_MISMATCH,
-            VihfRule.TLS_SUBJECT_MISMATCH,
-            VihfRule.CERTIFICATE_WEAK_KEY,
-            VihfRule.CERTIFICATE_NOT_END_ENTITY,
-        ),
-        _CERTIFICATE,
-    ),
-    **dict.fromkeys(
-        (
-            VihfRule.UNSIGNED,
-            VihfRule.SIGNATURE_INVALID,
-            VihfRule.DIGEST_MISMATCH,
-            VihfRule.REFERENCE_COUNT,
-            VihfRule.REFERENCE_TARGET,
-            VihfRule.WRAPPED_ASSERTION,
-            VihfRule.TRANSFORM_NOT_ALLOWED,
-            VihfRule.ALGORITHM_NOT_ALLOWED,
-        ),
-        _SIGNATURE,
-    ),
-    VihfRule.ISSUE_INSTANT_STALE: "DMPVihfExpired",
-    VihfRule.AIR_TOKEN_EXPIRED: "DMPVihfExpired",
-    VihfRule.ISSUE_INSTANT_FUTURE: "DMPVihfNotYetValid",
-    VihfRule.REPLAY: "DMPVihfReplayed",
-}
-_REASONS_FR: Final[Mapping[VihfRule, str]] = {
-    VihfRule.CERTIFICATE_MISSING: "Le certificat ayant signé le VIHF est invalide : certificat absent",
-    VihfRule.CERTIFICATE_UNTRUSTED: "Le certificat ayant signé le VIHF est invalide : autorité non reconnue",
-    VihfRule.CERTIFICATE_EXPIRED: "Le certificat ayant signé le VIHF est invalide : certificat expiré",
-    VihfRule.ISSUER_MISMATCH: "Le certificat ayant signé le VIHF est invalide : émetteur différent du signataire",
-    VihfRule.TLS_SUBJECT_MISMATCH: "Le certificat ayant signé le VIHF est invalide : différent du certificat TLS",
-    VihfRule.UNSIGNED: "Le VIHF n'est pas signé",
-    VihfRule.SIGNATURE_INVALID: "La signature du VIHF est invalide",
-    VihfRule.DIGEST_MISMATCH: "La signature du VIHF est invalide : contenu modifié",
-    VihfRule.ISSUE_INSTANT_STALE: "Le VIHF est expiré",
-    VihfRule.AIR_TOKEN_EXPIRED: "Le VIHF est expiré (durée de vie de 30 secondes en AIR)",
-    VihfRule.ISSUE_INSTANT_FUTURE: "La date d'émission du VIHF est dans le futur",
-    VihfRule.REPLAY: "Le VIHF a déjà été utilisé",
-    VihfRule.SPECIALTY_REQUIRED: SPECIALTY_MISSING_MESSAGE,
-    VihfRule.CERTIFICATE_WEAK_KEY: "Le certificat ayant signé le VIHF est invalide : clé RSA trop courte",
-    VihfRule.CERTIFICATE_NOT_END_ENTITY: "Le certificat ayant signé le VIHF est invalide : certificat d'autorité",
-    VihfRule.STRUCTURE_MISMATCH: "L'identifiant de structure du VIHF ne correspond pas au certificat de l'organisation",
-}
 
 
 class ReplayCache:
@@ -244,6 +152,9 @@ class VerificationPolicy:
         check_ins_key: validate the INS control key of the resource-id (public test data has wrong keys).
         check_structure_ou: in INDIRECTE/AIR, ``Identifiant_Structure`` must equal the signing certificate's ``OU``
             (true of every official example, §1.4/§2.7 — a structure cannot speak for another).
+        check_signer_kind: the mode must agree with the signing certificate: DIRECTE = the card holder's
+            personal signature certificate (``CN`` = ``NameID``), INDIRECTE/AIR = an organisation certificate.
+        limits: size bounds of the assertion and of every field.
         min_rsa_bits: smallest RSA key accepted for the signing certificate.
         expected_mode: refuse any other ``Authentification_mode``.
         required_attributes: mandatory attributes per mode (default: §2.7).
@@ -260,6 +171,8 @@ class VerificationPolicy:
     check_tls_subject: bool = True
     check_ins_key: bool = True
     check_structure_ou: bool = True
+    check_signer_kind: bool = True
+    limits: VihfLimits = field(default_factory=VihfLimits)
     min_rsa_bits: int = 2048
     expected_mode: AuthMode | None = None
     allowed_signature_algorithms: frozenset[SignatureAlgorithm] = frozenset(SignatureAlgorithm)
@@ -315,10 +228,6 @@ class VerifiedVihf:
     digest_algorithm: DigestAlgorithm | None
 
 
-def _fail(rule: VihfRule, detail: str) -> DmpSecurityError:
-    return DmpSecurityError(f"VIHF rejected by rule {rule.value}: {detail}", rule=rule.value, dmp_code=rule.dmp_code)
-
-
 def _locate(root: etree._Element) -> etree._Element:
     """The one assertion: ``root`` itself or its only descendant assertion; nesting or duplicates is XSW.
 
@@ -330,19 +239,19 @@ def _locate(root: etree._Element) -> etree._Element:
     else:
         candidates = find_assertions(root)
     if not candidates:
-        raise _fail(VihfRule.MALFORMED, "no saml2:Assertion found")
+        raise rule_error(VihfRule.MALFORMED, "no saml2:Assertion found")
     if len(candidates) > 1 or any(True for _ in candidates[0].iterdescendants(_ASSERTION)):
-        raise _fail(VihfRule.WRAPPED_ASSERTION, "more than one saml2:Assertion (signature wrapping refused)")
+        raise rule_error(VihfRule.WRAPPED_ASSERTION, "more than one saml2:Assertion (signature wrapping refused)")
     return candidates[0]
 
 
 def _check_certificate(signed: VerifiedSignature, policy: VerificationPolicy, now: dt.datetime) -> None:
     certificate = signed.certificate
     if not certificate.not_valid_before_utc <= now <= certificate.not_valid_after_utc:
-        raise _fail(VihfRule.CERTIFICATE_EXPIRED, "the signing certificate is not valid at this time")
+        raise rule_error(VihfRule.CERTIFICATE_EXPIRED, "the signing certificate is not valid at this time")
     public_key = certificate.public_key()
     if not isinstance(public_key, rsa.RSAPublicKey) or public_key.key_size < policy.min_rsa_bits:
-        raise _fail(
+        raise rule_error(
             VihfRule.CERTIFICATE_WEAK_KEY, f"the signing key must be RSA of at least {policy.min_rsa_bits} bits"
         )
     try:
@@ -350,38 +259,29 @@ def _check_certificate(signed: VerifiedSignature, policy: VerificationPolicy, no
     except x509.ExtensionNotFound:
         is_ca = False
     if is_ca:
-        raise _fail(VihfRule.CERTIFICATE_NOT_END_ENTITY, "the signing certificate is a CA certificate")
+        raise rule_error(VihfRule.CERTIFICATE_NOT_END_ENTITY, "the signing certificate is a CA certificate")
+    check_key_usage(certificate)
     key = _ChainCache.key(certificate, tuple(signed.extra_certificates))
     if policy._chains.hit(key, now):
         return
     verifier = policy.chain_verifier(now)
     if verifier is None:
-        raise _fail(VihfRule.CERTIFICATE_UNTRUSTED, "no trusted CA is configured")
+        raise rule_error(VihfRule.CERTIFICATE_UNTRUSTED, "no trusted CA is configured")
     try:
         verified = verifier.verify(certificate, [*signed.extra_certificates, *policy.intermediates])
     except verification.VerificationError:
-        raise _fail(VihfRule.CERTIFICATE_UNTRUSTED, "the signing certificate does not chain to a trusted CA") from None
+        raise rule_error(
+            VihfRule.CERTIFICATE_UNTRUSTED, "the signing certificate does not chain to a trusted CA"
+        ) from None
     policy._chains.add(key, verified.chain, now)
 
 
 def _check_identity(raw: RawAssertion, signed: VerifiedSignature, policy: VerificationPolicy, tls: str | None) -> None:
     subject = signed.certificate.subject
     if policy.check_issuer_dn and not same_dn(raw.issuer or "", subject):
-        raise _fail(VihfRule.ISSUER_MISMATCH, "Issuer is not the DN of the signing certificate")
+        raise rule_error(VihfRule.ISSUER_MISMATCH, "Issuer is not the DN of the signing certificate")
     if policy.check_tls_subject and tls is not None and not same_dn(tls, subject):
-        raise _fail(VihfRule.TLS_SUBJECT_MISMATCH, "the TLS client DN is not the DN of the signing certificate")
-
-
-def _check_structure(
-    raw: RawAssertion, signed: VerifiedSignature, mode: AuthMode | None, policy: VerificationPolicy
-) -> None:
-    """An organisation speaks for itself only: ``Identifiant_Structure`` = certificate ``OU`` (INDIRECTE/AIR)."""
-    if not policy.check_structure_ou or mode not in (AuthMode.INDIRECTE, AuthMode.AIR):
-        return
-    units = signed.certificate.subject.get_attributes_for_oid(NameOID.ORGANIZATIONAL_UNIT_NAME)
-    claimed = raw.first(VihfAttribute.IDENTIFIANT_STRUCTURE)
-    if units and claimed is not None and claimed.strip() not in {str(unit.value) for unit in units}:
-        raise _fail(VihfRule.STRUCTURE_MISMATCH, "Identifiant_Structure is not the OU of the signing certificate")
+        raise rule_error(VihfRule.TLS_SUBJECT_MISMATCH, "the TLS client DN is not the DN of the signing certificate")
 
 
 def _mode(raw: RawAssertion, policy: VerificationPolicy) -> AuthMode | None:
@@ -391,9 +291,9 @@ def _mode(raw: RawAssertion, policy: VerificationPolicy) -> AuthMode | None:
     try:
         mode = AuthMode(value[0].strip().upper())
     except ValueError:
-        raise _fail(VihfRule.AUTH_MODE, f"unknown Authentification_mode {value[0]!r}") from None
+        raise rule_error(VihfRule.AUTH_MODE, f"unknown Authentification_mode {value[0]!r}") from None
     if policy.expected_mode is not None and mode is not policy.expected_mode:
-        raise _fail(
+        raise rule_error(
             VihfRule.AUTH_MODE, f"Authentification_mode {mode.value} where {policy.expected_mode.value} is expected"
         )
     return mode
@@ -403,14 +303,14 @@ def _check_times(raw: RawAssertion, mode: AuthMode | None, policy: VerificationP
     try:
         issued = parse_instant(raw.issue_instant or "")
     except ValueError:
-        raise _fail(VihfRule.MALFORMED, "IssueInstant is not an xs:dateTime") from None
+        raise rule_error(VihfRule.MALFORMED, "IssueInstant is not an xs:dateTime") from None
     future_skew = policy.air_clock_skew if mode is AuthMode.AIR else policy.clock_skew
     if issued > now + future_skew:
-        raise _fail(VihfRule.ISSUE_INSTANT_FUTURE, f"IssueInstant is more than {future_skew} in the future")
+        raise rule_error(VihfRule.ISSUE_INSTANT_FUTURE, f"IssueInstant is more than {future_skew} in the future")
     if mode is AuthMode.AIR and now - issued > policy.air_max_age:
-        raise _fail(VihfRule.AIR_TOKEN_EXPIRED, f"an AIR VIHF lives {policy.air_max_age.total_seconds():g} s")
+        raise rule_error(VihfRule.AIR_TOKEN_EXPIRED, f"an AIR VIHF lives {policy.air_max_age.total_seconds():g} s")
     if mode is not AuthMode.AIR and now - issued > policy.clock_skew:
-        raise _fail(VihfRule.ISSUE_INSTANT_STALE, f"IssueInstant is older than {policy.clock_skew}")
+        raise rule_error(VihfRule.ISSUE_INSTANT_STALE, f"IssueInstant is older than {policy.clock_skew}")
 
 
 def _check_profile(raw: RawAssertion, mode: AuthMode | None, policy: VerificationPolicy) -> None:
@@ -418,23 +318,28 @@ def _check_profile(raw: RawAssertion, mode: AuthMode | None, policy: Verificatio
     required = policy.required_attributes.get(mode, frozenset()) if mode else {VihfAttribute.AUTHENTIFICATION_MODE}
     for name in sorted(required):
         if not raw.attributes.get(name):
-            raise _fail(VihfRule.MISSING_ATTRIBUTE, f"mandatory attribute {name} is missing")
+            raise rule_error(VihfRule.MISSING_ATTRIBUTE, f"mandatory attribute {name} is missing")
     if mode is AuthMode.AIR and not raw.authn_context_decl:
-        raise _fail(VihfRule.AIR_AUTHN_CONTEXT_DECL, "AuthnContextDecl (primary authentication) is required in AIR")
+        raise rule_error(
+            VihfRule.AIR_AUTHN_CONTEXT_DECL, "AuthnContextDecl (primary authentication) is required in AIR"
+        )
     version = raw.first(VihfAttribute.VIHF_VERSION)
     if version is not None and version not in policy.vihf_versions:
-        raise _fail(VihfRule.VIHF_VERSION, f"VIHF_Version {version!r} is not one of {sorted(policy.vihf_versions)}")
+        raise rule_error(
+            VihfRule.VIHF_VERSION, f"VIHF_Version {version!r} is not one of {sorted(policy.vihf_versions)}"
+        )
     urn = raw.first(VihfAttribute.RESSOURCE_URN)
     if urn is not None and urn != RESSOURCE_URN:
-        raise _fail(VihfRule.RESSOURCE_URN, f"Ressource_URN must be {RESSOURCE_URN}")
+        raise rule_error(VihfRule.RESSOURCE_URN, f"Ressource_URN must be {RESSOURCE_URN}")
+    check_codes(raw)
     if missing_savoir_faire(raw.coded(VihfAttribute.ROLE)):
-        raise _fail(VihfRule.SPECIALTY_REQUIRED, SPECIALTY_MISSING_MESSAGE)
+        raise rule_error(VihfRule.SPECIALTY_REQUIRED, SPECIALTY_MISSING_MESSAGE)
     purposes = raw.attributes.get(VihfAttribute.PURPOSE_OF_USE, [])
     if len(purposes) > 1:
-        raise _fail(VihfRule.PURPOSE_COUNT, f"exactly one purposeofuse is allowed, got {len(purposes)}")
+        raise rule_error(VihfRule.PURPOSE_COUNT, f"exactly one purposeofuse is allowed, got {len(purposes)}")
     codes = [p.code for p in raw.coded(VihfAttribute.PURPOSE_OF_USE)]
     if purposes and (not codes or codes[0] not in set(PurposeOfUse)):
-        raise _fail(VihfRule.PURPOSE_UNKNOWN, f"purposeofuse must be one of {', '.join(PurposeOfUse)}")
+        raise rule_error(VihfRule.PURPOSE_UNKNOWN, f"purposeofuse must be one of {', '.join(PurposeOfUse)}")
     _check_resource(raw, policy)
 
 
@@ -447,7 +352,9 @@ def _check_resource(raw: RawAssertion, policy: VerificationPolicy) -> None:
             raise DmpValidationError("one CX value expected")
         validate_ins(PatientId.from_cx(values[0]).ins, check_key=policy.check_ins_key)
     except (DmpValidationError, ValidationError):  # never echo the INS
-        raise _fail(VihfRule.RESOURCE_ID, "resource-id is not a valid INS in CX form (INS^^^&OID&ISO^NH)") from None
+        raise rule_error(
+            VihfRule.RESOURCE_ID, "resource-id is not a valid INS in CX form (INS^^^&OID&ISO^NH)"
+        ) from None
 
 
 def verify_vihf(
@@ -471,17 +378,18 @@ def verify_vihf(
     except DmpSecurityError:
         raise
     except Exception as exc:  # hostile input must never escape as anything but a security error
-        raise _fail(VihfRule.MALFORMED, f"unreadable assertion ({type(exc).__name__})") from None
+        raise rule_error(VihfRule.MALFORMED, f"unreadable assertion ({type(exc).__name__})") from None
 
 
 def _verify(
     assertion: etree._Element | bytes, policy: VerificationPolicy, now: dt.datetime, tls_client_subject: str | None
 ) -> VerifiedVihf:
     try:
-        root = parse_untrusted(assertion) if isinstance(assertion, bytes) else assertion
+        root = parse_untrusted(assertion, strict=True) if isinstance(assertion, bytes) else assertion
     except DmpUnsafeXmlError as exc:
-        raise _fail(VihfRule.MALFORMED, exc.message) from None
+        raise rule_error(VihfRule.MALFORMED, exc.message) from None
     element = _locate(root)
+    check_assertion_size(element, policy.limits)
     signed: VerifiedSignature | None = None
     if policy.require_signature or any(child.tag == _SIGNATURE_TAG for child in element):
         try:
@@ -491,24 +399,27 @@ def _verify(
                 allowed_digest_algorithms=policy.allowed_digest_algorithms,
             )
         except SignatureError as exc:
-            raise _fail(VihfRule(exc.failure.value), exc.message) from None
+            raise rule_error(VihfRule(exc.failure.value), exc.message) from None
         _check_certificate(signed, policy, now)
     raw = read_assertion(signed.signed if signed else detached_copy(element))
+    check_value_sizes(raw, policy.limits)
     if signed is not None:
         _check_identity(raw, signed, policy, tls_client_subject)
     mode = _mode(raw, policy)
-    if signed is not None:
-        _check_structure(raw, signed, mode, policy)
+    if signed is not None and policy.check_signer_kind:
+        check_signer(raw, signed.certificate, mode, check_structure_ou=policy.check_structure_ou)
     _check_times(raw, mode, policy, now)
     _check_profile(raw, mode, policy)
     try:
         vihf = vihf_from_raw(raw)
     except (ValueError, DmpValidationError) as exc:
-        raise _fail(VihfRule.MALFORMED, f"the assertion does not fit the VIHF model ({type(exc).__name__})") from None
+        raise rule_error(
+            VihfRule.MALFORMED, f"the assertion does not fit the VIHF model ({type(exc).__name__})"
+        ) from None
     cache = policy.replay_cache if mode is AuthMode.AIR else None
     last_use = vihf.issue_instant + policy.air_max_age
     if cache is not None and not cache.check_and_add(vihf.assertion_id, now=now, expires_at=last_use):
-        raise _fail(VihfRule.REPLAY, "this AIR VIHF was already used (single use)")
+        raise rule_error(VihfRule.REPLAY, "this AIR VIHF was already used (single use)")
     return VerifiedVihf(
         vihf=vihf,
         certificate=signed.certificate if signed else None,

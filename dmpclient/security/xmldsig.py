@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import logging
 import warnings
 from dataclasses import dataclass
@@ -71,6 +72,8 @@ DS: Final = "http://www.w3.org/2000/09/xmldsig#"
 EXC_C14N: Final = "http://www.w3.org/2001/10/xml-exc-c14n#"
 ENVELOPED_SIGNATURE: Final = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
 _DS_SIGNATURE: Final = f"{{{DS}}}Signature"
+#: XML whitespace, allowed (and dropped) inside base64 element content.
+_XML_SPACE: Final = str.maketrans("", "", " \t\r\n")
 _Alg = TypeVar("_Alg", bound=StrEnum)
 
 
@@ -337,6 +340,33 @@ def _text(element: etree._Element) -> str:
     return "".join(part for part in element.itertext() if isinstance(part, str))
 
 
+def _base64(element: etree._Element) -> bytes:
+    """A ``ds:CryptoBinary``/``base64Binary`` value, decoded strictly: XML whitespace is allowed between the
+    characters, anything else outside the alphabet is refused (as xmlsec1 does), never silently skipped.
+
+    Raises:
+        ValueError: not base64.
+    """
+    return base64.b64decode(_text(element).translate(_XML_SPACE), validate=True)
+
+
+_LAYOUT: Final = (f"{{{DS}}}SignedInfo", f"{{{DS}}}SignatureValue")
+_KEY_INFO: Final = f"{{{DS}}}KeyInfo"
+_OBJECT: Final = f"{{{DS}}}Object"
+
+
+def _check_layout(signature: etree._Element) -> None:
+    """``SignedInfo, SignatureValue, KeyInfo?, Object*`` (XML-DSig schema): a second, unsigned ``KeyInfo`` or
+    any foreign element is refused, as xmlsec1 does (found by the fuzz differential)."""
+    names = [child.tag for child in signature if isinstance(child.tag, str)]
+    rest = names[3:] if names[2:3] == [_KEY_INFO] else names[2:]
+    if tuple(names[:2]) != _LAYOUT or any(name != _OBJECT for name in rest):
+        raise SignatureError(
+            DsigFailure.SIGNATURE_INVALID,
+            "ds:Signature must hold SignedInfo, SignatureValue, at most one KeyInfo, then only ds:Object",
+        )
+
+
 def _one(parent: etree._Element, local: str, failure: DsigFailure) -> etree._Element:
     found = [child for child in parent if child.tag == f"{{{DS}}}{local}"]
     if len(found) != 1:
@@ -381,7 +411,7 @@ def _load_certificate(der: bytes) -> x509.Certificate:
 def _certificates(signature: etree._Element) -> list[x509.Certificate]:
     nodes = signature.findall(f"{{{DS}}}KeyInfo/{{{DS}}}X509Data/{{{DS}}}X509Certificate")
     try:
-        certificates = [_load_certificate(base64.b64decode(_text(n))) for n in nodes]
+        certificates = [_load_certificate(_base64(n)) for n in nodes]
     except ValueError:
         raise SignatureError(DsigFailure.CERTIFICATE_MISSING, "ds:X509Certificate is not a DER certificate") from None
     if not certificates:
@@ -438,6 +468,7 @@ def verify_enveloped(
     if len(signatures) > 1:
         raise SignatureError(DsigFailure.REFERENCE_COUNT, "more than one ds:Signature in the signed element")
     signature = signatures[0]
+    _check_layout(signature)
     signed_info = _one(signature, "SignedInfo", DsigFailure.SIGNATURE_INVALID)
     c14n_method = _one(signed_info, "CanonicalizationMethod", DsigFailure.TRANSFORM_NOT_ALLOWED)
     if c14n_method.get("Algorithm") != EXC_C14N:
@@ -467,15 +498,18 @@ def verify_enveloped(
     if not isinstance(public_key, rsa.RSAPublicKey):
         raise SignatureError(DsigFailure.ALGORITHM_NOT_ALLOWED, "the signing certificate does not hold an RSA key")
     try:
-        value = base64.b64decode(_text(_one(signature, "SignatureValue", DsigFailure.SIGNATURE_INVALID)))
+        value = _base64(_one(signature, "SignatureValue", DsigFailure.SIGNATURE_INVALID))
         canonical = _c14n(signed_info, _prefix_list(c14n_method))
         public_key.verify(value, canonical, padding.PKCS1v15(), _SIG_HASH[sig_alg]())
     except (InvalidSignature, ValueError):
         raise SignatureError(DsigFailure.SIGNATURE_INVALID, "the signature value does not verify") from None
     signed = _detached_without(element, signature)
-    expected = _text(_one(reference, "DigestValue", DsigFailure.DIGEST_MISMATCH)).strip()
-    actual = base64.b64encode(hashlib.new(_DIGEST_NAME[digest_alg], _c14n(signed, prefixes)).digest()).decode()
-    if actual != expected:
+    try:
+        expected = _base64(_one(reference, "DigestValue", DsigFailure.DIGEST_MISMATCH))
+    except ValueError:
+        raise SignatureError(DsigFailure.DIGEST_MISMATCH, "ds:DigestValue is not base64") from None
+    actual = hashlib.new(_DIGEST_NAME[digest_alg], _c14n(signed, prefixes)).digest()
+    if not hmac.compare_digest(actual, expected):
         raise SignatureError(DsigFailure.DIGEST_MISMATCH, "the signed content was modified (digest mismatch)")
     return VerifiedSignature(signed, certificates[0], tuple(certificates[1:]), sig_alg, digest_alg)
 

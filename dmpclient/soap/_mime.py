@@ -23,6 +23,7 @@ from urllib.parse import unquote
 from dmpclient.errors import DmpProtocolError
 
 __all__ = [
+    "DEFAULT_MAX_PARTS",
     "Attachment",
     "MultipartReader",
     "Spool",
@@ -305,15 +306,19 @@ _TRUNCATED: Final = {
     _State.BODY: "the multipart body ended before the close delimiter ('--' + boundary + '--'): truncated",
 }
 _DETECTED_BOUNDARY: Final = re.compile(rb"[\x21-\x7e][\x20-\x7e]{0,199}")
+#: Default bound on the number of MIME parts of one message (a DMP submission carries a handful of documents).
+DEFAULT_MAX_PARTS: Final = 1000
 _MAX_PREAMBLE: Final = 64 * 1024
 _MAX_HEADERS: Final = 64 * 1024
 _MAX_PADDING: Final = 1024
+#: Transport padding after a boundary (RFC 2046 §5.1.1: linear white space), matched in C without backtracking.
+_PADDING: Final = re.compile(rb"[ \t]*")
 _NEED_MORE: Final = -2
 _NOT_DELIMITER: Final = -1
 
 
 class MultipartReader:
-    """Streaming ``multipart/related`` parser with bounded memory.
+    """Streaming ``multipart/related`` parser with bounded memory, in linear time whatever the chunk size.
 
     The delimiter (``LF--boundary``; a CR before it is dropped, so CRLF and LF-only bodies both work) is searched
     in a rolling buffer that keeps only a delimiter-sized tail between chunks; part bodies go to a :class:`Spool`.
@@ -324,14 +329,23 @@ class MultipartReader:
         boundary: the boundary declared in the Content-Type.
         root_id: the RFC 2387 ``start`` Content-ID (``None``: the first part is the root).
         max_root_bytes: size limit of the root part, enforced while it streams.
+        max_parts: the most parts accepted (a flood of tiny parts costs far more memory than its bytes).
         spool_threshold: parts larger than this many bytes go to temporary files.
         temp_files: every temporary file created is appended here (its owner deletes them).
     """
 
     def __init__(
-        self, boundary: bytes, *, root_id: str | None, max_root_bytes: int, spool_threshold: int, temp_files: list[Path]
+        self,
+        boundary: bytes,
+        *,
+        root_id: str | None,
+        max_root_bytes: int,
+        spool_threshold: int,
+        temp_files: list[Path],
+        max_parts: int = DEFAULT_MAX_PARTS,
     ) -> None:
         self._declared = boundary
+        self._max_parts = max_parts
         self._boundary = boundary
         self._delimiter = b"\n--" + boundary
         self._root_id = root_id
@@ -434,7 +448,6 @@ class MultipartReader:
         else:
             cut = self._find_header_end()
             if cut < 0:
-                self._scan_from = max(0, len(buf) - 2)
                 _check_size(len(buf), _MAX_HEADERS, "multipart part headers exceed {} bytes (missing blank line?)")
                 return False
         self._open_part(parse_headers(bytes(buf[:cut]), len(self.parts) + 1))
@@ -444,11 +457,25 @@ class MultipartReader:
         return True
 
     def _find_header_end(self) -> int:
-        lf = self._buf.find(b"\n\n", self._scan_from)
-        crlf = self._buf.find(b"\n\r\n", self._scan_from)
-        if crlf >= 0 and (lf < 0 or crlf < lf):
-            return crlf + 2
-        return lf + 1 if lf >= 0 else -1
+        """Index of the newline ending the blank line after the headers, or -1 (need more bytes).
+
+        Walks the header lines once (``_scan_from`` remembers where to resume), so that a large chunk made of
+        many parts is read in linear time.
+        """
+        buf = self._buf
+        position = self._scan_from
+        while True:
+            newline = buf.find(b"\n", position)
+            if newline < 0:
+                self._scan_from = len(buf)
+                return -1
+            blank = _newline_at(buf, newline + 1)
+            if blank is None:  # the line after this newline has not arrived yet
+                self._scan_from = newline
+                return -1
+            if blank:
+                return newline + blank
+            position = newline + 1
 
     def _read_body(self) -> bool:
         buf = self._buf
@@ -488,13 +515,18 @@ class MultipartReader:
             return after + 2
         if buf[after] not in b" \t\r\n":
             return _NOT_DELIMITER
-        newline = buf.find(b"\n", after, after + _MAX_PADDING)
-        if newline < 0:
-            return _NEED_MORE if len(buf) < after + _MAX_PADDING else _NOT_DELIMITER
-        padding = bytes(buf[after:newline]).rstrip(b"\r").strip(b" \t")
-        return _NOT_DELIMITER if padding else newline + 1
+        padding = _PADDING.match(buf, after, after + _MAX_PADDING)
+        end = padding.end() if padding else after
+        line_break = _newline_at(buf, end)
+        if line_break:
+            return end + line_break
+        if line_break is None and end < after + _MAX_PADDING:
+            return _NEED_MORE
+        return _NOT_DELIMITER
 
     def _open_part(self, headers: dict[str, str]) -> None:
+        if len(self.parts) >= self._max_parts:
+            raise DmpProtocolError(f"the multipart body has more than {self._max_parts} parts (max_parts)")
         self._headers = headers
         self._transfer = transfer_decoder(headers.get("content-transfer-encoding", ""))
         raw_id = headers.get("content-id")
@@ -522,6 +554,19 @@ class MultipartReader:
         stored = spool.finish()
         self.parts.append(StoredPart(content_id_key(raw_id) if raw_id else None, content_type, stored, spool.size))
         self._spool = None
+
+
+def _newline_at(buf: bytearray, index: int) -> int | None:
+    """Length of the line break at ``index`` (1 for LF, 2 for CRLF), 0 if there is none, None if bytes are missing."""
+    first = buf[index : index + 1]
+    if first == b"\n":
+        return 1
+    if first != b"\r":
+        return 0 if first else None
+    second = buf[index + 1 : index + 2]
+    if second == b"\n":
+        return 2
+    return 0 if second else None
 
 
 def _check_size(size: int, limit: int, message: str) -> None:

@@ -25,7 +25,7 @@ from typing import Final
 
 from lxml import etree
 
-from dmpclient._xml import DEFAULT_MAX_XML_BYTES, NS, parse_untrusted, serialize
+from dmpclient._xml import DEFAULT_BUDGET, NS, XmlBudget, parse_untrusted, serialize
 from dmpclient.errors import DmpProtocolError, DmpValidationError
 
 __all__ = [
@@ -121,7 +121,8 @@ def build_request(
 
 
 def build_response(body: etree._Element, *, action: str, relates_to: str | None, message_id: str | None) -> bytes:
-    """Build a response envelope as the DMP sends it: Action, MessageID, To (anonymous), RelatesTo.
+    """Build a response envelope as the DMP sends it: Action, MessageID, To (anonymous), RelatesTo — without
+    ``mustUnderstand`` (the official answers mark no response header).
 
     Args:
         body: the body root element (a result or a ``soap:Fault``); serialised, not moved.
@@ -130,7 +131,7 @@ def build_response(body: etree._Element, *, action: str, relates_to: str | None,
         message_id: this response's MessageID; ``None`` omits it (some custom-service examples do).
     """
     envelope, header = _skeleton(with_security=False)
-    _header(header, "Action", action, "action").set(_MUST_UNDERSTAND, "true")
+    _header(header, "Action", action, "action")
     if message_id is not None:
         _header(header, "MessageID", message_id, "message_id")
     _header(header, "To", ANONYMOUS, "to")
@@ -220,14 +221,19 @@ def parse_envelope(root: etree._Element, *, allow_soap11: bool = False) -> SoapM
     )
 
 
-def read_soap(xml: bytes, *, allow_soap11: bool = False, max_bytes: int = DEFAULT_MAX_XML_BYTES) -> SoapMessage:
-    """Parse received bytes with the hardened parser (at most ``max_bytes``), then read the envelope.
+def read_soap(
+    xml: bytes, *, allow_soap11: bool = False, max_bytes: int | None = None, budget: XmlBudget = DEFAULT_BUDGET
+) -> SoapMessage:
+    """Parse received bytes with the hardened parser (at most ``max_bytes``, default ``budget.max_bytes``, and
+    within ``budget``), then read the envelope.
 
     Raises:
-        DmpUnsafeXmlError: the XML is malformed, too large, or declares a DTD.
+        DmpUnsafeXmlError: the XML is malformed, too large, over budget, declares a DTD or holds a processing
+            instruction (SOAP 1.2 part 1 §5).
         DmpProtocolError: see :func:`parse_envelope`.
     """
-    return parse_envelope(parse_untrusted(xml, max_bytes=max_bytes), allow_soap11=allow_soap11)
+    root = parse_untrusted(xml, max_bytes=max_bytes, budget=budget, strict=True)
+    return parse_envelope(root, allow_soap11=allow_soap11)
 
 
 # --- building -----------------------------------------------------------------------------------

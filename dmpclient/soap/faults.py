@@ -14,12 +14,19 @@ from typing import Final, Literal
 from lxml import etree
 
 from dmpclient._xml import NS, serialize
-from dmpclient.errors import DmpRightsError, DmpSoapFault, DmpValidationError
+from dmpclient.errors import (
+    DmpPatientOppositionError,
+    DmpProfessionalBlockedError,
+    DmpRightsError,
+    DmpSoapFault,
+    DmpValidationError,
+)
 from dmpclient.ids import mask_ins
 from dmpclient.soap.envelope import SoapMessage, build_response
 
 __all__ = [
     "FAULT_ACTION",
+    "REFUSALS",
     "RIGHTS_SUBCODES",
     "build_fault",
     "fault_from_message",
@@ -31,6 +38,28 @@ FAULT_ACTION: Final = "http://www.w3.org/2005/08/addressing/soap/fault"
 
 #: DMP subcodes meaning "refused by the rights service" (reference §9.3), raised as DmpRightsError.
 RIGHTS_SUBCODES: Final = frozenset({"DMPAccessDeniedByRightsService"})
+
+#: Nested subcodes under ``DMPAccessDeniedByRightsService`` saying why (project design: the DMP's own codes
+#: for these refusals are not public; a client that reads only the first subcode still sees a rights refusal),
+#: with the error raised and what the user can do.
+REFUSALS: Final[dict[str, tuple[type[DmpRightsError], str]]] = {
+    "DMPPatientOpposedBreakGlass": (
+        DmpPatientOppositionError,
+        "the patient opposed break-glass access: use normal access once authorised (TD0.3)",
+    ),
+    "DMPPatientOpposedEmergencyAccess": (
+        DmpPatientOppositionError,
+        "the patient opposed access by a régulation centre: use normal access once authorised (TD0.3)",
+    ),
+    "DMPProfessionalBlocked": (
+        DmpProfessionalBlockedError,
+        "the patient blocked this professional: only the patient (or his médecin traitant) can lift it",
+    ),
+    "DMPAttachedToMES": (
+        DmpRightsError,
+        "the DMP is attached to Mon espace santé: the patient manages these data there",
+    ),
+}
 
 _SOAP12: Final = NS["soap"]
 _SOAP11: Final = NS["soap11"]
@@ -60,6 +89,7 @@ def build_fault(
     relates_to: str | None = None,
     message_id: str | None = None,
     action: str = FAULT_ACTION,
+    refusal: str | None = None,
 ) -> bytes:
     """A complete SOAP 1.2 response envelope holding a ``soap:Fault`` (reference §9.2).
 
@@ -72,20 +102,28 @@ def build_fault(
         relates_to: the request's MessageID.
         message_id: this response's MessageID.
         action: the ``wsa:Action``; the WS-Addressing fault action by default.
+        refusal: a nested subcode under ``subcode`` saying why (:data:`REFUSALS`).
 
     Raises:
         DmpValidationError: unknown code, or a subcode that is not an XML name.
     """
     if code not in _CODES:
         raise DmpValidationError(f"a SOAP fault code is Sender or Receiver, not {code!r}", field="code")
-    if subcode is not None and not _NCNAME.fullmatch(subcode):
-        raise DmpValidationError("a fault subcode must be an XML name such as DMPInvalidCertificate", field="subcode")
+    for name in (subcode, refusal):
+        if name is not None and not _NCNAME.fullmatch(name):
+            raise DmpValidationError(
+                "a fault subcode must be an XML name such as DMPInvalidCertificate", field="subcode"
+            )
+    if refusal is not None and subcode is None:
+        raise DmpValidationError("a nested refusal subcode needs a first subcode", field="refusal")
     fault = etree.Element(_FAULT12, nsmap={"soap": _SOAP12})
     code_el = etree.SubElement(fault, f"{{{_SOAP12}}}Code")
     etree.SubElement(code_el, f"{{{_SOAP12}}}Value").text = f"soap:{code}"
-    if subcode is not None:
-        sub = etree.SubElement(code_el, f"{{{_SOAP12}}}Subcode")
-        etree.SubElement(sub, f"{{{_SOAP12}}}Value").text = f"soap:{subcode}"
+    parent = code_el
+    for name in (subcode, refusal):
+        if name is not None:
+            parent = etree.SubElement(parent, f"{{{_SOAP12}}}Subcode")
+            etree.SubElement(parent, f"{{{_SOAP12}}}Value").text = f"soap:{name}"
     text = etree.SubElement(etree.SubElement(fault, f"{{{_SOAP12}}}Reason"), f"{{{_SOAP12}}}Text")
     text.set(_XML_LANG, lang)
     text.text = reason
@@ -104,13 +142,18 @@ def fault_from_message(msg: SoapMessage, *, td: str | None = None) -> DmpSoapFau
     if body is None or body.tag not in (_FAULT12, _FAULT11):
         return None
     code, subcode, reason, detail = _read_fault12(body) if body.tag == _FAULT12 else _read_fault11(body)
-    kind = DmpRightsError if subcode in RIGHTS_SUBCODES else DmpSoapFault
+    refusal = _local(body.findtext("soap:Code/soap:Subcode/soap:Subcode/soap:Value", None, NS)) or None
+    kind: type[DmpSoapFault] = DmpSoapFault
+    hint = None
+    if subcode in RIGHTS_SUBCODES:
+        kind, hint = REFUSALS.get(refusal or "", (DmpRightsError, None))
     return kind(
-        _describe(code, subcode, reason, rights=kind is DmpRightsError),
+        _describe(code, subcode, reason, rights=issubclass(kind, DmpRightsError), hint=hint),
         code=code,
         subcode=subcode,
         reason=reason,
         detail=serialize(detail) if detail is not None else None,
+        refusal=refusal,
         td=td,
         message_id=msg.relates_to,
     )
@@ -156,7 +199,7 @@ def _local(qname: str | None) -> str:
     return (qname or "").strip().rpartition(":")[2]
 
 
-def _describe(code: str, subcode: str | None, reason: str, *, rights: bool) -> str:
+def _describe(code: str, subcode: str | None, reason: str, *, rights: bool, hint: str | None = None) -> str:
     """What happened and what to check; INS-shaped values in the DMP's reason are masked (the raw text is
     kept in ``DmpSoapFault.reason``)."""
     if rights:
@@ -171,5 +214,5 @@ def _describe(code: str, subcode: str | None, reason: str, *, rights: bool) -> s
     flat = mask_ins(" ".join(reason.split())) or "no reason given"
     if len(flat) > _REASON_IN_MESSAGE:
         flat = f"{flat[:_REASON_IN_MESSAGE]}…"
-    hint = _HINTS.get(subcode or "") or _HINTS.get(code, "check the SOAP and WS-Addressing headers")
+    hint = hint or _HINTS.get(subcode or "") or _HINTS.get(code, "check the SOAP and WS-Addressing headers")
     return f"{what} ({label}): {flat}; {hint}"

@@ -10,7 +10,8 @@ scanning them, we rely on a delimiter that occurs in them with probability 2⁻�
 is checked against the in-memory payloads).
 
 Decoding is incremental (:class:`MtomDecoder`): the delimiter is searched in a rolling buffer, parts larger
-than ``spool_threshold`` go to temporary files, and every size is bounded. It tolerates what real peers send
+than ``spool_threshold`` go to temporary files, every size and the number of parts are bounded, and every byte
+is scanned a bounded number of times whatever the chunk size (linear time). It tolerates what real peers send
 (LF line endings, preamble and epilogue text, base64 or quoted-printable parts, a ``start`` naming no part, a
 Content-Type boundary that does not match the body — see the eHealth Suisse captures) and reports the
 deviations in :attr:`MtomDecoded.warnings`.
@@ -34,6 +35,7 @@ from lxml import etree
 from dmpclient._xml import NS, qname
 from dmpclient.errors import DmpProtocolError, DmpValidationError
 from dmpclient.soap._mime import (
+    DEFAULT_MAX_PARTS,
     Attachment,
     MultipartReader,
     StoredPart,
@@ -43,6 +45,7 @@ from dmpclient.soap._mime import (
 )
 
 __all__ = [
+    "DEFAULT_MAX_PARTS",
     "Attachment",
     "MtomDecoded",
     "MtomDecoder",
@@ -352,6 +355,7 @@ class MtomDecoder:
         spool_threshold: parts larger than this many bytes go to a temporary file.
         max_root_bytes: the largest SOAP root part accepted.
         max_total_bytes: the largest body accepted (``None``: no limit).
+        max_parts: the most MIME parts accepted (root included).
 
     Raises:
         DmpProtocolError: not a multipart Content-Type, or no boundary parameter.
@@ -364,6 +368,7 @@ class MtomDecoder:
         spool_threshold: int = 1 << 20,
         max_root_bytes: int = 32 << 20,
         max_total_bytes: int | None = None,
+        max_parts: int = DEFAULT_MAX_PARTS,
     ) -> None:
         media, params = parse_content_type(content_type or "")
         if not media.startswith("multipart/"):
@@ -388,6 +393,7 @@ class MtomDecoder:
             max_root_bytes=max_root_bytes,
             spool_threshold=spool_threshold,
             temp_files=self._temp_files,
+            max_parts=max_parts,
         )
 
     def feed(self, chunk: bytes | bytearray | memoryview) -> None:
@@ -462,6 +468,7 @@ def decode(
     spool_threshold: int = 1 << 20,
     max_root_bytes: int = 32 << 20,
     max_total_bytes: int | None = None,
+    max_parts: int = DEFAULT_MAX_PARTS,
 ) -> MtomDecoded:
     """Decode a whole MTOM body (bytes, a binary file object or an iterable of chunks); see :class:`MtomDecoder`.
 
@@ -469,7 +476,11 @@ def decode(
         DmpProtocolError: not multipart, malformed, truncated or over a limit.
     """
     decoder = MtomDecoder(
-        content_type, spool_threshold=spool_threshold, max_root_bytes=max_root_bytes, max_total_bytes=max_total_bytes
+        content_type,
+        spool_threshold=spool_threshold,
+        max_root_bytes=max_root_bytes,
+        max_total_bytes=max_total_bytes,
+        max_parts=max_parts,
     )
     try:
         for chunk in _chunks(body):

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final, Self
 
+from dmpclient._xml import DEFAULT_BUDGET, XmlBudget
 from dmpclient.errors import DmpError, DmpHttpError, DmpProtocolError
 from dmpclient.soap import mtom
 from dmpclient.soap.envelope import SoapMessage, read_soap
@@ -132,7 +133,9 @@ class ResponseReader:
         self._buffer = bytearray()
 
 
-def read_response(request: PreparedRequest, raw: RawResponse, *, max_bytes: int) -> Response:
+def read_response(
+    request: PreparedRequest, raw: RawResponse, *, max_bytes: int, budget: XmlBudget = DEFAULT_BUDGET
+) -> Response:
     """Interpret an answer to ``request``: SOAP message → :class:`Response`; fault → its exception.
 
     Raises:
@@ -142,7 +145,7 @@ def read_response(request: PreparedRequest, raw: RawResponse, *, max_bytes: int)
     """
     try:
         try:
-            message = read_soap(raw.xml, max_bytes=max_bytes)
+            message = read_soap(raw.xml, max_bytes=max_bytes, budget=budget)
         except DmpProtocolError:
             if 200 <= raw.status_code < 300:
                 raise

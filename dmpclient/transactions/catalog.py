@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from dmpclient.transactions import feeding, lifecycle, patients, registry, repository
+from dmpclient.transactions import feeding, habilitations, lifecycle, patient_list, patients, registry, repository
 from dmpclient.transactions.spec import TransactionSpec
 
 __all__ = ["SPECS", "by_td", "resolve"]
@@ -16,7 +16,12 @@ __all__ = ["SPECS", "by_td", "resolve"]
 #: All implemented transactions, in TD order.
 SPECS: Final[tuple[TransactionSpec[Any], ...]] = (
     patients.TEST_EXISTENCE,
+    habilitations.SET_AUTHORIZATION,
+    patient_list.PATIENT_LIST,
+    patients.SEARCH_PATIENTS,
     patients.ADMINISTRATIVE_DATA,
+    patients.UPDATE_ADMINISTRATIVE_DATA,
+    habilitations.LIST_AUTHORIZATIONS,
     feeding.PROVIDE_AND_REGISTER,
     registry.STORED_QUERY,
     repository.RETRIEVE,

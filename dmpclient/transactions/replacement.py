@@ -29,7 +29,8 @@ from dmpclient.transactions.feeding import (
 )
 from dmpclient.transactions.operation import Operation, PatientRef
 from dmpclient.transactions.repository import RetrieveResult, retrieve
-from dmpclient.xds.cda import CdaHeader, read_cda_header
+from dmpclient.xds.cda import CdaHeader
+from dmpclient.xds.cda_metadata import read_cda
 from dmpclient.xds.results import QueryResult
 
 __all__ = ["check_new_version", "replacement_flow"]
@@ -90,7 +91,7 @@ def _previous_header(
     content = result.documents[0].content if result.documents else None
     if content is None:
         raise DmpValidationError(f"previous version {unique_id}: not returned by the DMP", field="previous_unique_id")
-    return read_cda_header(content)
+    return read_cda(content).header
 
 
 def replacement_flow(

@@ -13,7 +13,12 @@ Project-design choices (reference §8.3), where the tables say nothing:
   non-PS staff: CPE in direct mode, PE in AIR; in indirect mode everyone is the "certificat ES" column;
 * a médecin traitant in régulation uses the médecin column (the MT columns have no régulation);
 * a cell that does not exist (CPE or PE outside normal mode, indirect in break-glass, médecin du travail
-  in AIR, a row missing from a matrix) is a refusal that says so.
+  in AIR, a row missing from a matrix) is a refusal that says so;
+* a TD the current matrices have no row for but which is still defined (TD1.3b, "restricted": only for DMPs
+  not attached to Mon espace santé, reference §3.10) is decided by a **project rule** kept apart from the
+  official tables (``rights_526_project.csv``, ``rights_606_project.csv``): normal access only, by
+  professionals, staff and (526) the establishment certificate; never in emergency modes nor by the médecin
+  du travail. Its explanations say "project rule".
 """
 
 from __future__ import annotations
@@ -50,6 +55,7 @@ __all__ = [
     "load_matrix",
     "matrix_for",
     "parse_matrix",
+    "project_rules_for",
 ]
 
 
@@ -115,6 +121,7 @@ class RightsAction(StrEnum):
     TD0_9_ACCES_WEB = "TD0_9_ACCES_WEB"
     TD0_10_ACCES_WEB_AIR = "TD0_10_ACCES_WEB_AIR"
     TD1_3A_CONSULTATION_ADMIN = "TD1_3A_CONSULTATION_ADMIN"
+    TD1_3B_MODIFICATION_ADMIN = "TD1_3B_MODIFICATION_ADMIN"
     TD1_6_LISTE_PS_AUTORISES = "TD1_6_LISTE_PS_AUTORISES"
     TD2_1_ALIMENTATION = "TD2_1_ALIMENTATION"
     TD2_2_ALIMENTATION_CPE = "TD2_2_ALIMENTATION_CPE"
@@ -388,7 +395,12 @@ def decide(action: RightsAction, *, auth_mode: str, actor: MatrixActor, access_m
     action, actor, access_mode = _coerce(action, actor, access_mode)
     table = matrix_for(matrix)
     row = table.rows.get(action)
-    where = f"matrix {matrix.edition}"
+    where, where_fr = f"matrix {matrix.edition}", f"matrice {matrix.edition}"
+    if row is None and action in project_rules_for(matrix).rows:
+        table = project_rules_for(matrix)
+        row = table.rows[action]
+        where = f"project rule (no row in matrix {matrix.edition})"
+        where_fr = f"règle du projet (pas de ligne dans la matrice {matrix.edition})"
     if row is None:
         reason = f"refused: {where} has no row for {action.value} (not available in {auth_mode})"
         reason_fr = f"la matrice {matrix.edition} ne prévoit pas {action.value} en authentification {auth_mode}"
@@ -403,7 +415,7 @@ def decide(action: RightsAction, *, auth_mode: str, actor: MatrixActor, access_m
             f"with {auth_mode} authentication (columns: {', '.join(table.columns)})"
         )
         reason_fr = (
-            f"matrice {matrix.edition}, ligne {row.td} «{row.label}» : aucune colonne pour {shown.value} en mode "
+            f"{where_fr}, ligne {row.td} «{row.label}» : aucune colonne pour {shown.value} en mode "
             f"{access_mode.value} ({auth_mode})"
         )
         return Decision(False, notes, matrix, "", action, row.td, "", reason, reason_fr)
@@ -414,7 +426,7 @@ def decide(action: RightsAction, *, auth_mode: str, actor: MatrixActor, access_m
     reason = f"{verdict} by {where}, {row_text}, column {_describe_column(column)}: {cell}"
     if notes:
         reason += " — " + "; ".join(f"note {n.id}: {n.text.rstrip('.')}" for n in notes)
-    reason_fr = f"matrice {matrix.edition}, ligne {row.td} «{row.label}», colonne {_describe_column(column)} : {cell}"
+    reason_fr = f"{where_fr}, ligne {row.td} «{row.label}», colonne {_describe_column(column)} : {cell}"
     if notes:
         reason_fr += " — " + "; ".join(f"note {n.id}" for n in notes)
     return Decision(cell.allowed, notes, matrix, str(cell), action, row.td, column, reason, reason_fr)
@@ -477,6 +489,12 @@ def _package_text(name: str) -> str:
 def load_matrix(matrix: Matrix) -> RightsMatrix:
     """The matrix from package data (loaded and checked once per process)."""
     return parse_matrix(matrix, _package_text(f"rights_{matrix.value}.csv"), _package_text("rights_notes.csv"))
+
+
+@cache
+def project_rules_for(matrix: Matrix) -> RightsMatrix:
+    """The project's rows for TDs the official matrix has no row for (same format, kept apart; TD1.3b)."""
+    return parse_matrix(matrix, _package_text(f"rights_{matrix.value}_project.csv"), _package_text("rights_notes.csv"))
 
 
 def matrix_for(matrix: Matrix | str) -> RightsMatrix:

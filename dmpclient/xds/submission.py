@@ -33,6 +33,7 @@ from pydantic import BaseModel, ConfigDict
 from dmpclient._xml import NS, parse_untrusted
 from dmpclient.codes import Code
 from dmpclient.errors import DmpProtocolError, DmpValidationError, RegistryErrorItem
+from dmpclient.xds.cda_metadata import CDA_BUDGET
 from dmpclient.xds.codes import AssociationType, Confidentiality
 from dmpclient.xds.ebrim import RegistryObject, read_registry_objects, registry_object_list
 from dmpclient.xds.identifiers import Cx, Xcn
@@ -297,7 +298,7 @@ def document_digest(
             digest.update(content)
         return digest.digest()
     data = content.read_bytes() if isinstance(content, Path) else content
-    root = parsed if parsed is not None else parse_untrusted(data, max_bytes=max(len(data), 1))
+    root = parsed if parsed is not None else parse_untrusted(data, max_bytes=max(len(data), 1), budget=CDA_BUDGET)
     if _has_processing_instruction(data):
         root = _keeping_pis(data)
     sink = _HashSink(algorithm)

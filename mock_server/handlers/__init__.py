@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from mock_server.handlers import feeding, lifecycle, patients, registry, repository
+from mock_server.handlers import (
+    feeding,
+    habilitations,
+    lifecycle,
+    patients,
+    patients_pdq,
+    patients_specific,
+    registry,
+    repository,
+)
 from mock_server.routing import Router
 
 __all__ = ["default_router"]
@@ -16,6 +25,9 @@ def default_router(*, max_query_results: int = registry.DEFAULT_MAX_RESULTS) -> 
     """
     router = Router()
     router.extend(patients.ROUTES)
+    router.extend(habilitations.ROUTES)
+    router.extend(patients_specific.ROUTES)
+    router.extend(patients_pdq.ROUTES)
     router.extend(registry.routes(max_query_results))
     router.extend(repository.ROUTES)
     router.extend(feeding.ROUTES)

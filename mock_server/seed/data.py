@@ -14,11 +14,15 @@ from dmpclient.codes import Code
 from dmpclient.ids import InsOid
 
 __all__ = [
+    "ADDITIONAL_LOCATORS",
+    "BIRTH_PLACES_ABROAD",
+    "CITIES",
     "FAMILY_NAMES",
     "FEMALE_NAMES",
     "MALE_NAMES",
     "PROFESSIONALS",
     "PUBLIC_PATIENTS",
+    "STREETS",
     "STRUCTURES",
     "TEST_PS_ID",
     "TEST_STRUCTURE_ID",
@@ -164,3 +168,22 @@ FAMILY_NAMES: Final = (
     "ROBIN", "MASSON", "SANCHEZ", "NOEL", "PERRIN", "MOREL", "BENOIT", "DA SILVA", "N'DIAYE", "LE GALL", "OLLIVIER",
     "TESSIER", "PRÉVOST", "COLLET", "RENARD", "HUMBERT", "LECLERC", "VASSEUR", "BAILLY", "HOARAU",
 )  # fmt: skip
+
+#: (postal code, city) of the seed's addresses and birth places (real communes, fictitious streets).
+CITIES: Final = (
+    ("75011", "PARIS"), ("75018", "PARIS"), ("13005", "MARSEILLE"), ("69003", "LYON"), ("59000", "LILLE"),
+    ("33000", "BORDEAUX"), ("35000", "RENNES"), ("67000", "STRASBOURG"), ("31000", "TOULOUSE"), ("06000", "NICE"),
+    ("44000", "NANTES"), ("20000", "AJACCIO"), ("20200", "BASTIA"), ("97400", "SAINT-DENIS"), ("29200", "BREST"),
+)  # fmt: skip
+#: (city, country) of births abroad.
+BIRTH_PLACES_ABROAD: Final = (("ALGER", "ALGERIE"), ("DAKAR", "SENEGAL"), ("PORTO", "PORTUGAL"), ("LIEGE", "BELGIQUE"))
+STREETS: Final = (
+    "rue des Lilas", "avenue Jean Jaurès", "boulevard Pasteur", "place de la République", "impasse des Tilleuls",
+    "chemin du Moulin", "allée des Acacias", "rue de la Gare", "quai des Brumes", "route de Saint-Malo",
+)  # fmt: skip
+ADDITIONAL_LOCATORS: Final = (
+    "Bâtiment B",
+    "Résidence Les Pins, appartement 12",
+    "Escalier 3, 2e étage",
+    "Lieu-dit Kerhuel",
+)

@@ -19,6 +19,7 @@ from dmpclient.codes import Code, ValueSetId, load_value_set
 from dmpclient.ids import PS_ID_OID, format_cx
 from dmpclient.xds.codes import AssociationType, AvailabilityStatus, Confidentiality, class_code_for_type
 from mock_server.seed.cda import CdaAuthor, CdaDocument, CdaPatient, build_cda
+from mock_server.seed.contacts import with_contacts
 from mock_server.seed.content import TEMPLATES, DocumentTemplate, render
 from mock_server.seed.data import (
     STRUCTURES,
@@ -91,6 +92,12 @@ class Seeder:
         self._make_documents(documents)
         self._make_authorisations()
         self._make_trace()
+        self._fill_contacts()
+
+    def _fill_contacts(self) -> None:
+        """Addresses, telecoms, birth places… drawn last (earlier draws, hence documents, stay as they were)."""
+        for patient in self.patients:
+            self.store.upsert_patient(with_contacts(patient, self.rng))
 
     # --- small helpers ------------------------------------------------------------------------------
 
@@ -345,7 +352,13 @@ class Seeder:
             elif role == "structure_authorised":
                 self.store.set_authorisation(
                     Authorisation(
-                        patient.ins, SubjectKind.STRUCTURE, TEST_STRUCTURE_ID, AuthorisationStatus.VALIDE, since, since
+                        patient.ins,
+                        SubjectKind.STRUCTURE,
+                        TEST_STRUCTURE_ID,
+                        AuthorisationStatus.VALIDE,
+                        since,
+                        since,
+                        structure_id=TEST_STRUCTURE_ID,
                     )
                 )
 
@@ -372,6 +385,7 @@ class Seeder:
                 family_name=professional.family_name,
                 given_name=professional.given_name,
                 specialty=professional.specialty.code,
+                structure_id=professional.spec.structures[0],
             )
         )
 

@@ -113,8 +113,29 @@ _V1: Final = (
     "CREATE INDEX access_trace_by_patient ON access_trace (patient_ins, id)",
 )
 
+#: v2: the whole administrative record of TD1.3a/TD1.3b (given names, addresses, telecoms, birth place, deceased,
+#: legacy INS-C; legal representatives become JSON objects with their own addresses and telecoms) and the
+#: structure a professional declared his authorisation from (TD0.4 "same structure" notes).
+_V2: Final = (
+    "ALTER TABLE patients ADD COLUMN other_given_names TEXT NOT NULL DEFAULT '[]'",
+    "ALTER TABLE patients ADD COLUMN addresses TEXT NOT NULL DEFAULT '[]'",
+    "ALTER TABLE patients ADD COLUMN telecoms TEXT NOT NULL DEFAULT '[]'",
+    "ALTER TABLE patients ADD COLUMN birth_place TEXT",
+    "ALTER TABLE patients ADD COLUMN deceased INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE patients ADD COLUMN ins_c TEXT",
+    """UPDATE patients SET legal_representatives = (
+        SELECT json_group_array(json_object(
+            'relation', json_extract(r.value, '$[0]'),
+            'family_name', json_extract(r.value, '$[1]'),
+            'given_name', json_extract(r.value, '$[2]'),
+            'addresses', json('[]'),
+            'telecoms', json('[]')))
+        FROM json_each(patients.legal_representatives) AS r)""",
+    "ALTER TABLE authorisations ADD COLUMN structure_id TEXT",
+)
+
 #: Ordered migrations; index i brings the schema from version i to i + 1.
-MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (_V1,)
+MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (_V1, _V2)
 #: The schema version this code expects.
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 

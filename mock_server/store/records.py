@@ -14,6 +14,7 @@ from enum import StrEnum
 from dmpclient.codes import Code
 from dmpclient.hl7v3.patient_query import AuthorizationStatus as AuthorisationStatus
 from dmpclient.hl7v3.patient_query import DmpStatus
+from dmpclient.hl7v3.person import Address, Telecom
 from dmpclient.xds.codes import AssociationType, AvailabilityStatus, Confidentiality
 
 __all__ = [
@@ -87,6 +88,8 @@ class LegalRepresentative:
     relation: str
     family_name: str
     given_name: str
+    addresses: tuple[Address, ...] = ()
+    telecoms: tuple[Telecom, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +114,18 @@ class Patient:
     minor: bool = False
     legal_representatives: tuple[LegalRepresentative, ...] = ()
     closed_at: datetime | None = None
+    other_given_names: tuple[str, ...] = ()
+    addresses: tuple[Address, ...] = ()
+    telecoms: tuple[Telecom, ...] = ()
+    birth_place: Address | None = None
+    deceased: bool = False
+    #: the legacy INS-C some DMPs still carry next to the INS (TD1.3a, TD0.4)
+    ins_c: str | None = None
+
+    @property
+    def given_names(self) -> tuple[str, ...]:
+        """Every given name, the first one first."""
+        return (self.given_name, *self.other_given_names)
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +143,8 @@ class Authorisation:
     family_name: str | None = None
     given_name: str | None = None
     specialty: str | None = None
+    #: the structure the professional acted for when he declared it (TD0.4 "same structure" notes)
+    structure_id: str | None = None
 
     def status_at(self, now: datetime) -> AuthorisationStatus:
         """The status seen at ``now``: a VALIDE authorisation past its expiry reads as EXPIRE."""

@@ -9,6 +9,7 @@ from typing import Any, Final
 
 from dmpclient.codes import Code, ValueSetId, load_value_set
 from dmpclient.errors import DmpValidationError
+from dmpclient.hl7v3.person import Address, Telecom
 from dmpclient.xds.codes import AvailabilityStatus, Confidentiality
 from mock_server.store.records import (
     Author,
@@ -183,11 +184,39 @@ def patient_params(patient: Patient) -> dict[str, Any]:
         "web_account": int(patient.web_account),
         "secret_connection": int(patient.secret_connection),
         "minor": int(patient.minor),
-        "legal_representatives": json.dumps(
-            [[r.relation, r.family_name, r.given_name] for r in patient.legal_representatives], ensure_ascii=False
-        ),
+        "legal_representatives": _json([_representative(r) for r in patient.legal_representatives]),
         "closed_at": opt_ts(patient.closed_at),
+        "other_given_names": _json(list(patient.other_given_names)),
+        "addresses": _json([a.model_dump(mode="json") for a in patient.addresses]),
+        "telecoms": _json([t.model_dump(mode="json") for t in patient.telecoms]),
+        "birth_place": _json(patient.birth_place.model_dump(mode="json")) if patient.birth_place else None,
+        "deceased": int(patient.deceased),
+        "ins_c": patient.ins_c,
     }
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def _representative(representative: LegalRepresentative) -> dict[str, Any]:
+    return {
+        "relation": representative.relation,
+        "family_name": representative.family_name,
+        "given_name": representative.given_name,
+        "addresses": [a.model_dump(mode="json") for a in representative.addresses],
+        "telecoms": [t.model_dump(mode="json") for t in representative.telecoms],
+    }
+
+
+def _from_representative(data: dict[str, Any]) -> LegalRepresentative:
+    return LegalRepresentative(
+        relation=data["relation"],
+        family_name=data["family_name"],
+        given_name=data["given_name"],
+        addresses=tuple(Address.model_validate(a) for a in data["addresses"]),
+        telecoms=tuple(Telecom.model_validate(t) for t in data["telecoms"]),
+    )
 
 
 def patient(row: sqlite3.Row) -> Patient:
@@ -207,8 +236,14 @@ def patient(row: sqlite3.Row) -> Patient:
         web_account=bool(row["web_account"]),
         secret_connection=bool(row["secret_connection"]),
         minor=bool(row["minor"]),
-        legal_representatives=tuple(LegalRepresentative(*r) for r in json.loads(row["legal_representatives"])),
+        legal_representatives=tuple(_from_representative(r) for r in json.loads(row["legal_representatives"])),
         closed_at=parse_ts(row["closed_at"]),
+        other_given_names=tuple(json.loads(row["other_given_names"])),
+        addresses=tuple(Address.model_validate(a) for a in json.loads(row["addresses"])),
+        telecoms=tuple(Telecom.model_validate(t) for t in json.loads(row["telecoms"])),
+        birth_place=Address.model_validate_json(row["birth_place"]) if row["birth_place"] else None,
+        deceased=bool(row["deceased"]),
+        ins_c=row["ins_c"],
     )
 
 
@@ -227,6 +262,7 @@ def authorisation_params(auth: Authorisation) -> dict[str, Any]:
         "family_name": auth.family_name,
         "given_name": auth.given_name,
         "specialty": auth.specialty,
+        "structure_id": auth.structure_id,
     }
 
 
@@ -243,6 +279,7 @@ def authorisation(row: sqlite3.Row) -> Authorisation:
         family_name=row["family_name"],
         given_name=row["given_name"],
         specialty=row["specialty"],
+        structure_id=row["structure_id"],
     )
 
 

@@ -120,3 +120,20 @@ def test_an_http_error_status_is_still_a_dmp_error(echo_config: DmpConfig) -> No
     assert caught.value.status_code == 502
     assert "gateway" in caught.value.message
     assert caught.value.message_id == transport.requests[0].message_id
+
+
+def test_the_structure_budget_of_answers_is_configurable(echo_config: DmpConfig) -> None:
+    """An answer with more elements than ``xml.max_nodes`` is refused before a tree is built."""
+    wide = _ANSWER.replace(
+        b'<x:Anything xmlns:x="urn:x"/>', b'<x:Anything xmlns:x="urn:x">' + b"<x:i/>" * 50 + b"</x:Anything>"
+    )
+    tight = echo_config.model_copy(update={"xml": echo_config.xml.model_copy(update={"max_nodes": 20})})
+    transport = _OneAnswer(200, "application/soap+xml", wide)
+    with DmpClient(tight, transport=transport) as client, pytest.raises(DmpProtocolError) as refused:
+        client.call("registry", echo_body(), action=ECHO_ACTION, td="TD3.1", assertion=None, idempotent=False)
+    assert "max_nodes" in refused.value.message or "elements" in refused.value.message
+    with DmpClient(echo_config, transport=_OneAnswer(200, "application/soap+xml", wide)) as client:
+        response = client.call(
+            "registry", echo_body(), action=ECHO_ACTION, td="TD3.1", assertion=None, idempotent=False
+        )
+        assert response.message.body is not None

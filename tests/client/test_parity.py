@@ -32,5 +32,5 @@ def test_same_public_methods_and_signatures() -> None:
 def test_every_transaction_method_is_a_coroutine_on_the_async_client() -> None:
     for name in _public(AsyncDmpClient):
         member = getattr(AsyncDmpClient, name)
-        if name not in {"context", "config", "vihf_issuer"}:
+        if name not in {"context", "config", "vihf_issuer", "webps_url"}:  # webps_url only builds a URL
             assert inspect.iscoroutinefunction(member), name

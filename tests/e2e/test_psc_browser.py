@@ -26,6 +26,7 @@ from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.ui import WebDriverWait
 
 from dmpclient import DmpClient, DmpConfig
 from dmpclient.psc import PscClient
@@ -92,23 +93,26 @@ def webapp(pki: TestPki, tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def browser() -> Iterator[WebDriver]:
+def browser(tmp_path: Path) -> Iterator[WebDriver]:
     options = Options()
     options.binary_location = str(CHROMIUM)
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"):
+    arguments = ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--disable-quic")
+    arguments += ("--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync")
+    for argument in (*arguments, f"--user-data-dir={tmp_path / 'chromium'}"):
         options.add_argument(argument)
     options.accept_insecure_certs = True  # the browser does not know the test CA; the SDK's own TLS is verified
     driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
     driver.set_page_load_timeout(30)
+    driver.implicitly_wait(15)  # a loaded machine: wait for elements rather than fail
     yield driver
     driver.quit()
 
 
-def test_sign_in_in_the_browser_then_td02_in_psc_mode(webapp: str, browser: WebDriver) -> None:
+def test_sign_in_in_the_browser_then_td02_and_td31_in_psc_mode(webapp: str, browser: WebDriver) -> None:
     driver = browser
     driver.get(webapp)
     driver.find_element(By.ID, "login").click()
-    assert "Pro Santé Connect" in driver.title  # the provider's sign-in page
+    WebDriverWait(driver, 15).until(lambda d: "Pro Santé Connect" in d.title)  # the provider's sign-in page
     driver.find_element(By.ID, f"ps-{TEST_PS}").click()
     who = driver.find_element(By.ID, "who").text
     assert TEST_PS in who
@@ -116,5 +120,8 @@ def test_sign_in_in_the_browser_then_td02_in_psc_mode(webapp: str, browser: WebD
     td02 = driver.find_element(By.ID, "td02").text
     assert "TD0.2 : DMP" in td02
     assert "médecin traitant : oui" in td02  # the seed makes the test doctor her médecin traitant
+    td31 = driver.find_element(By.ID, "td31").text
+    assert int(td31.removeprefix("TD3.1 : ").split()[0]) > 0  # her documents, searched in PSC mode
+    assert driver.find_elements(By.CSS_SELECTOR, "#documents li")
     driver.find_element(By.ID, "logout").click()
     assert driver.find_element(By.ID, "bye").text == "Déconnecté."

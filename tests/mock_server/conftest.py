@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
-from dmpclient import DmpClient
+from dmpclient import AsyncDmpClient, DmpClient
 from dmpclient.config import DmpConfig
 from dmpclient.hl7v3.patient_query import ExistenceAnswer
 from dmpclient.hl7v3.wrapper import Device
@@ -78,3 +82,47 @@ def mtls_http(pki: TestPki) -> Iterator[httpx.Client]:
     credential = load_pem(pki.org_auth.cert, pki.org_auth.key)
     with httpx.Client(verify=client_context(credential, pki.ca_bundle), timeout=10) as http:
         yield http
+
+
+@dataclass(frozen=True)
+class FreshMock:
+    """A mock of one's own (fresh seed, own server): for tests that change the DMP state."""
+
+    runtime: MockRuntime
+    server: RunningServer
+    config: DmpConfig
+
+
+@pytest.fixture
+def fresh_mock(pki: TestPki, tmp_path: Path) -> Iterator[FreshMock]:
+    runtime = prepare(tmp_path / "mock-data", pki_dir=pki.directory, now=dt.datetime.now(dt.UTC))
+    server = serve(runtime, pki)
+    try:
+        yield FreshMock(runtime, server, DmpConfig.for_test_pki(pki, base_url=server.services_url))
+    finally:
+        server.stop()
+        runtime.close()
+
+
+class Both:
+    """Runs one client method through the sync or the async client (the ``both`` fixture's parameter)."""
+
+    def __init__(self, flavour: str) -> None:
+        self.flavour = flavour
+
+    def __call__(self, config: DmpConfig, method: str, *args: Any, **kwargs: Any) -> Any:
+        if self.flavour == "sync":
+            with DmpClient(config) as dmp:
+                return getattr(dmp, method)(*args, **kwargs)
+
+        async def run() -> Any:
+            async with AsyncDmpClient(config) as dmp:
+                return await getattr(dmp, method)(*args, **kwargs)
+
+        return asyncio.run(run())
+
+
+@pytest.fixture(params=["sync", "async"])
+def both(request: pytest.FixtureRequest) -> Both:
+    """``both(config, "method", …)``: the same call through DmpClient and AsyncDmpClient."""
+    return Both(request.param)

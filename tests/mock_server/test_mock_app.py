@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import threading
 import uuid
 from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from dmpclient.config import SERVICES_PATH
 from dmpclient.security.pki import TestPki
 from dmpclient.security.vihf import AuthMode, SoftwareSigner, sign_vihf, vihf_to_element
 from dmpclient.soap.envelope import SoapMessage, build_request, read_soap
+from dmpclient.soap.mtom import MtomDecoder
 from dmpclient.transactions import patients
 from dmpclient.transactions.spec import Service, TransactionSpec
 from mock_server import app as app_module
@@ -33,7 +35,6 @@ from mock_server.handlers import default_router
 from mock_server.nonconforming import WarnOnce
 from mock_server.routing import Route
 from mock_server.runtime import MockRuntime
-from mock_server.server import RunningServer
 from tests.mock_server.conftest import td02
 from tests.unit.vihf_factory import build, now, sign_element, signer_of
 
@@ -240,8 +241,22 @@ def test_a_client_disconnect_is_one_debug_line_not_an_error(app: MockDmp, caplog
     assert debug == ["client disconnected before sending the whole request on patients"]
 
 
-def test_the_server_caps_concurrent_connections(mock_dmp: RunningServer) -> None:
-    assert mock_dmp._server.config.limit_concurrency == 128
+def test_mtom_bodies_are_decoded_off_the_event_loop(app: MockDmp, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A flood of tiny parts is decoded (and refused past max_parts) in worker threads, never on the loop."""
+    threads: list[str] = []
+
+    class Recording(MtomDecoder):
+        def feed(self, chunk: bytes | bytearray | memoryview) -> None:
+            threads.append(threading.current_thread().name)
+            super().feed(chunk)
+
+    monkeypatch.setattr(app_module, "MtomDecoder", Recording)
+    parts = b"".join(b"--b1\r\nContent-ID: <p%d@x>\r\n\r\nx\r\n" % i for i in range(5000))
+    body = b"--b1\r\nContent-ID: <root@x>\r\n\r\n<e/>\r\n" + parts + b"--b1--\r\n"
+    exchange = _post(app, "repository", _body(body, chunk=64 * 1024), content_type=MULTIPART)
+    assert exchange.fault()[2] == "Requête illisible : the multipart body has more than 1000 parts (max_parts)"
+    assert threads
+    assert threading.main_thread().name not in threads
 
 
 # --- the TLS cross-check fails closed; answers use the injected ids -------------------------------

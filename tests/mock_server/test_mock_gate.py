@@ -164,7 +164,7 @@ def test_physician_without_savoir_faire(
 def test_unknown_purpose_of_use(client: DmpClient, mock_runtime: MockRuntime, org_signer: SoftwareSigner) -> None:
     xpath = _attribute(VihfAttribute.PURPOSE_OF_USE) + "/saml2:AttributeValue/hl7:PurposeOfUse"
     data = edited(build(AuthMode.AIR, org_signer, now()), org_signer, xpath, "set", "curiosite")
-    reason = _refused(client, mock_runtime, data, "DMPInvalidVihf", "Le VIHF est invalide")
+    reason = _refused(client, mock_runtime, data, "DMPInvalidVihf", "Mode d'accès inconnu dans le VIHF")
     assert "purpose_unknown" in reason
 
 
@@ -225,3 +225,57 @@ def test_fault_on_the_wire_is_soap12_sender_related_to_the_request(
     text = fault.find("soap:Reason/soap:Text", XML_NS)
     assert text is not None
     assert text.get(f"{{{XML_NS['xml']}}}lang") == "fr"
+
+
+# --- mode ↔ signer (issue "Hardening") ----------------------------------------------------------
+
+
+def test_directe_signed_with_the_structures_org_sign_key_is_refused(
+    client: DmpClient, mock_runtime: MockRuntime, org_signer: SoftwareSigner
+) -> None:
+    """A structure cannot pass as a card holder: nothing is traced as a card-holder access."""
+    forged = sign_vihf(build(AuthMode.DIRECTE, org_signer, now()), org_signer)
+    reason = _refused(client, mock_runtime, forged, "DMPInvalidCertificate", "exige le certificat de signature")
+    assert "signer_not_personal" in reason
+
+
+def test_five_megabyte_name_id_never_reaches_the_trace(
+    client: DmpClient, mock_runtime: MockRuntime, org_signer: SoftwareSigner
+) -> None:
+    huge = "8" * (5 * 1024 * 1024)
+    data = edited(build(AuthMode.AIR, org_signer, now()), org_signer, "saml2:Subject/saml2:NameID", "set", huge)
+    reason = _refused(client, mock_runtime, data, "DMPInvalidVihf", "trop volumineux")
+    assert len(reason) < 1000
+
+
+def test_unknown_profession_code_is_refused(
+    client: DmpClient, mock_runtime: MockRuntime, org_signer: SoftwareSigner
+) -> None:
+    vihf = build(AuthMode.AIR, org_signer, now())
+    unknown = CodedValue(code="99", code_system="1.2.250.1.71.1.2.7", code_system_name="professions")
+    data = sign_element(vihf_to_element(vihf.model_copy(update={"roles": (unknown,)})), org_signer)
+    assert "profession_unknown" in _refused(client, mock_runtime, data, "DMPInvalidVihf", "Profession inconnue")
+
+
+def test_directe_over_the_cards_authentication_certificate_is_admitted(
+    mock_config: DmpConfig, mock_runtime: MockRuntime, pki: TestPki
+) -> None:
+    """The card's two certificates: authentication opens the TLS channel, signature signs the VIHF."""
+    assert pki.ps_auth is not None
+    credentials = {
+        "tls": {"cert": pki.ps_auth.cert, "key": pki.ps_auth.key},
+        "signing": {"cert": pki.org_sign.cert, "key": pki.org_sign.key},
+    }
+    card_config = DmpConfig.model_validate(mock_config.model_dump() | {"credentials": credentials})
+    card = signer_of(pki.ps_sign)
+    data = sign_vihf(build(AuthMode.DIRECTE, card, now()), card)
+    op = td02()
+    with (
+        DmpClient(card_config) as client,
+        client.call(
+            op.spec.service, op.body, action=op.spec.request_action, td=op.td, assertion=data, idempotent=False
+        ) as response,
+    ):
+        assert op.parse(response).status is DmpStatus.ACTIVE
+    entry = mock_runtime.store.access_trace(limit=1)[0]
+    assert (entry.auth_mode, entry.ps_id, entry.outcome) == ("DIRECTE", pki.ps_id, Outcome.ALLOWED)

@@ -441,6 +441,7 @@ def test_cli_serve_switches_and_banner(tmp_path: Path, pki: TestPki, monkeypatch
     monkeypatch.setattr(cli_module, "prepare", fake_prepare)
     monkeypatch.setattr(cli_module, "serve_forever", lambda *_a, **kw: served.append(kw["port"]))
     data = ("--data", str(tmp_path), "--pki", str(pki.directory), "--no-seed", "--port", "9444")
+    data += ("--webps-port", "0", "--psc-port", "0")  # the side servers are not under test here
     output = _cli("serve", *data, "--no-check-ins-key")
     assert prepared["check_ins_key"] is False
     assert served == [9444]
@@ -502,7 +503,7 @@ class _Served:
         )
         self._log = (logs / f"serve-{self.port}.log").open("wb")
         command = [sys.executable, "-m", "mock_server", "serve", "--data", str(data), "--pki", str(pki.directory)]
-        command += ["--port", str(self.port), "--no-seed"]
+        command += ["--port", str(self.port), "--no-seed", "--webps-port", "0", "--psc-port", "0"]
         self.process = subprocess.Popen(command, cwd=REPO, stdout=self._log, stderr=subprocess.STDOUT)
 
     def wait_ready(self, client: DmpClient, deadline_s: float = 60) -> None:

@@ -242,3 +242,22 @@ def test_seed_directory(tmp_path: Path) -> None:
     assert database_path(tmp_path / "data").exists()
     assert summary.patients == MIN_PATIENTS
     assert summary.documents == 40
+
+
+def test_administrative_details_are_realistic(store: Store) -> None:
+    patients = store.list_patients()
+    assert all(len(p.addresses) == 1 and p.addresses[0].postal_code and p.addresses[0].city for p in patients)
+    assert all(p.birth_place is not None and p.birth_place.city for p in patients)
+    minors = [p for p in patients if p.minor]
+    assert minors
+    for minor in minors:
+        assert [r.relation for r in minor.legal_representatives] == ["MTH", "FTH"]
+        assert minor.telecoms == ()  # reached through the representatives
+        for representative in minor.legal_representatives:
+            assert representative.addresses == minor.addresses  # one household
+            assert {t.kind.value for t in representative.telecoms} == {"mobile", "mail"}
+    adults = [p for p in patients if not p.minor]
+    assert any(t.kind.value == "mail" for p in adults for t in p.telecoms)
+    assert any(p.ins_c and len(p.ins_c) == 22 for p in adults)
+    assert any(len(p.given_names) == 2 for p in patients)
+    assert [p.ins for p in patients if p.deceased] == ["270108604926542"]  # the closed DMP's patient

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 import time
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from dmpclient.cli import app as dmp
 from dmpclient.security.pki import TestPki
 from mock_server.psc import MockPsc
-from mock_server.server import RunningServer
+from mock_server.runtime import prepare, write_client_config
+from mock_server.server import RunningServer, start_in_thread
 from tests.psc.conftest import TEST_PS
 
 runner = CliRunner()
@@ -99,3 +102,32 @@ def test_login_with_ciba_whoami_logout(mock_psc: tuple[MockPsc, RunningServer], 
     again = runner.invoke(dmp, ["psc", "whoami", "-c", str(config), "--session", str(session)])
     assert again.exit_code == 1
     assert "not signed in" in again.output
+
+
+def test_dmp_commands_act_as_the_signed_in_professional_with_psc(
+    mock_psc: tuple[MockPsc, RunningServer], pki: TestPki, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``dmp psc login`` once, then ``--psc`` on a DMP command: the VIHF comes from the PSC identity."""
+    psc, _ = mock_psc
+    psc.provider.settings = dataclasses.replace(psc.provider.settings, ciba_auto_approve_after=0.2)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # where `dmp psc login` keeps the session
+    runtime = prepare(tmp_path / "dmp", pki_dir=pki.directory)
+    with start_in_thread(
+        runtime.app, server_cert=pki.server.cert, server_key=pki.server.key, client_ca=pki.ca_bundle
+    ) as server:
+        config = write_client_config(runtime, server.services_url, psc.provider.issuer)
+        login = runner.invoke(dmp, ["psc", "login", "-c", str(config), "--ciba", "--login-hint", TEST_PS])
+        assert login.exit_code == 0, login.output
+        exist = runner.invoke(
+            dmp, ["exist", "207058575627097", "--ins-oid", "test", "-c", str(config), "--psc", "--json"]
+        )
+        assert exist.exit_code == 0, exist.output
+        assert json.loads(exist.output)["treating_physician"] is True  # the seed's test doctor, signed in with PSC
+        found = runner.invoke(
+            dmp, ["find", "207058575627097", "--ins-oid", "1.2.250.1.213.1.4.10", "-c", str(config), "--psc", "--json"]
+        )
+        assert found.exit_code == 0, found.output
+        assert json.loads(found.output)["documents"]
+    trace = runtime.store.access_trace(limit=2)
+    assert {entry.ps_id for entry in trace} == {TEST_PS}
+    runtime.close()

@@ -12,6 +12,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from lxml import etree
 
 from dmpclient._prepare import caller_profile as client_profile
 from dmpclient._prepare import effective_mode, issuer_from_config
@@ -24,12 +25,13 @@ from dmpclient.security.vihf import Actor, AuthMode, NonPsRole, PatientId, Purpo
 from dmpclient.soap.envelope import build_response, read_soap
 from dmpclient.soap.response import Response
 from dmpclient.transactions.catalog import SPECS, by_td, resolve
-from dmpclient.transactions.rights import Matrix, caller_column, matrix_for
+from dmpclient.transactions.rights import Matrix, caller_column, matrix_for, project_rules_for
 from dmpclient.transactions.spec import PatientBlock, TransactionSpec
 from mock_server.gate import caller_profile as gate_profile
 from mock_server.handlers import default_router
 from tests.golden import assert_golden, frozen_context
 from tests.golden_cases import CASES
+from tests.hl7_types import HL7, assert_hl7_datatypes
 from tests.unit.vihf_factory import signer_of
 from tests.xsd import assert_valid
 
@@ -53,7 +55,7 @@ def test_transaction_numbers_and_route_keys_are_unique() -> None:
 
 @pytest.mark.parametrize("spec", SPECS, ids=IDS)
 def test_every_rights_row_exists_in_a_matrix(spec: TransactionSpec[Any]) -> None:
-    rows = set(matrix_for(Matrix.DIRECT_INDIRECT).rows) | set(matrix_for(Matrix.AIR).rows)
+    rows = {action for m in Matrix for table in (matrix_for(m), project_rules_for(m)) for action in table.rows}
     assert set(spec.rights) <= rows
     assert spec.request_action
     assert spec.response_action
@@ -78,6 +80,9 @@ def test_golden_request_and_answer(name: str) -> None:
     for schema in case.schemas:
         assert_valid(op.body, schema)
         assert_valid(answer, schema)
+    for message in (op.body, answer):  # HL7v3 payloads (or the HL7v3 message a wrapper carries)
+        for hl7 in [message] if etree.QName(message).namespace == HL7 else message.findall(f"{{{HL7}}}*"):
+            assert assert_hl7_datatypes(hl7) > 0
     envelope = build_response(answer, action=spec.response_action, relates_to="urn:uuid:1", message_id=None)
     assert spec.decode(Response(read_soap(envelope), None, 200)) is not None
     if spec.patient is PatientBlock.BODY:  # a variant may name its patient only in the VIHF (GetDocuments…)

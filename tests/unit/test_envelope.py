@@ -338,6 +338,7 @@ def test_response_round_trip_and_validity() -> None:
         ANONYMOUS,
     )
     assert [etree.QName(c).localname for c in header_children(xml)] == ["Action", "MessageID", "To", "RelatesTo"]
+    assert not [c for c in header_children(xml) if any("mustUnderstand" in name for name in c.attrib)]
 
 
 def test_response_without_ids_omits_those_headers() -> None:

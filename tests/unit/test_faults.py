@@ -8,7 +8,13 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from dmpclient._xml import NS
-from dmpclient.errors import DmpRightsError, DmpSoapFault, DmpValidationError
+from dmpclient.errors import (
+    DmpPatientOppositionError,
+    DmpProfessionalBlockedError,
+    DmpRightsError,
+    DmpSoapFault,
+    DmpValidationError,
+)
 from dmpclient.soap.envelope import ANONYMOUS, read_soap
 from dmpclient.soap.faults import FAULT_ACTION, RIGHTS_SUBCODES, build_fault, fault_from_message, raise_for_fault
 from tests.xsd import assert_valid
@@ -234,3 +240,29 @@ def test_reason_and_subcode_round_trip(reason: str, subcode: str) -> None:
     fault = fault_of(build_fault(code="Sender", reason=reason, subcode=subcode))
     assert (fault.reason, fault.subcode) == (reason.strip(), subcode)
     assert isinstance(fault, DmpRightsError) == (subcode in RIGHTS_SUBCODES)
+
+
+@pytest.mark.parametrize(
+    ("refusal", "kind", "hint"),
+    [
+        ("DMPPatientOpposedBreakGlass", DmpPatientOppositionError, "normal access"),
+        ("DMPPatientOpposedEmergencyAccess", DmpPatientOppositionError, "régulation"),
+        ("DMPProfessionalBlocked", DmpProfessionalBlockedError, "only the patient"),
+        ("DMPAttachedToMES", DmpRightsError, "Mon espace santé"),
+        ("DMPSomethingNew", DmpRightsError, "check the professional's rights"),
+    ],
+)
+def test_a_nested_refusal_subcode_types_the_rights_error(refusal: str, kind: type[DmpRightsError], hint: str) -> None:
+    xml = build_fault(code="Sender", reason="Accès refusé", subcode="DMPAccessDeniedByRightsService", refusal=refusal)
+    root = etree.fromstring(xml)
+    values = [v.text for v in root.iter("{http://www.w3.org/2003/05/soap-envelope}Value")]
+    assert values == ["soap:Sender", "soap:DMPAccessDeniedByRightsService", f"soap:{refusal}"]
+    fault = fault_from_message(read_soap(xml))
+    assert type(fault) is kind
+    assert (fault.subcode, fault.refusal) == ("DMPAccessDeniedByRightsService", refusal)
+    assert hint in fault.message
+
+
+def test_a_refusal_needs_a_first_subcode() -> None:
+    with pytest.raises(DmpValidationError, match="first subcode"):
+        build_fault(code="Sender", reason="x", refusal="DMPProfessionalBlocked")

@@ -12,8 +12,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from dmpclient._xml import NS
-from dmpclient.errors import DmpConfigError, DmpRegistryError, DmpRightsPrecheckError, DmpValidationError
+from dmpclient._xml import NS, parse_untrusted
+from dmpclient.errors import (
+    DmpConfigError,
+    DmpRegistryError,
+    DmpRightsPrecheckError,
+    DmpUnsafeXmlError,
+    DmpValidationError,
+)
 from dmpclient.ids import InsOid
 from dmpclient.soap.mtom import decode, inline_xop
 from dmpclient.soap.request import prepare_request
@@ -26,11 +32,11 @@ from dmpclient.xds.cda import read_cda_header
 from dmpclient.xds.cda_metadata import MetadataOverrides, Visibility
 from dmpclient.xds.codes import AssociationType, AvailabilityStatus
 from dmpclient.xds.models import ResponseStatus
-from dmpclient.xds.submission import read_provide_and_register, read_registry_response
-from mock_server.seed.cda import CdaDocument, NonXmlBody, build_cda
+from dmpclient.xds.submission import document_digest, read_provide_and_register, read_registry_response
+from mock_server.seed.cda import CdaDocument, NonXmlBody, Section, build_cda
 from tests.conftest import FIXTURES
 from tests.feed_samples import AUTHOR as CDA_AUTHOR
-from tests.feed_samples import CONSULTATION, OPTIONS, PATIENT, WHEN, cda, document_id
+from tests.feed_samples import CONSULTATION, FACILITY, OPTIONS, PATIENT, WHEN, cda, document_id
 from tests.golden import frozen_context
 from tests.unit.test_mtom_fixtures import capture, recover
 from tests.xds_samples import AUTHOR, NEW_VERSION
@@ -125,6 +131,21 @@ def test_a_cda_embedding_a_document_over_the_parser_limit_is_refused_clearly() -
     )  # fmt: skip
     with pytest.raises(DmpValidationError, match="10 MB"):
         feeding.draft_submission(frozen_context(), [feeding.FeedDocument(content=huge)], OPTIONS)
+
+
+def test_a_dense_structured_cda_over_the_soap_node_budget_is_fed_and_checked_by_the_mock() -> None:
+    """A large lab report (~600,000 elements and attributes) passes the CDA budget, not the SOAP default."""
+    row = ("Glycémie à jeun", "0,95", "g/L", "normal")
+    sections = tuple(Section(f"Résultats {n}", table=(("Analyse", "Résultat", "Unité", "Interprétation"),
+                                                       *([row] * 500))) for n in range(200))  # fmt: skip
+    dense = build_cda(
+        CdaDocument(document_id(8), document_id(8), 1, CONSULTATION, "Bilan", WHEN, PATIENT, CDA_AUTHOR, sections,
+                    extra_template="1.3.6.1.4.1.19376.1.3.3", facility_type=FACILITY)  # XD-LAB
+    )  # fmt: skip
+    with pytest.raises(DmpUnsafeXmlError, match="max_nodes"):
+        parse_untrusted(dense)
+    (prepared,) = feeding.draft_submission(frozen_context(), [feeding.FeedDocument(content=dense)], OPTIONS).documents
+    assert document_digest(dense, xml=True) == prepared.digest  # what the mock recomputes
 
 
 def test_unique_ids_are_minted_under_the_software_oid_within_64_characters() -> None:

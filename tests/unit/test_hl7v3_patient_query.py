@@ -99,7 +99,7 @@ def test_response_round_trip(answer: ExistenceAnswer) -> None:
 
 def test_no_dmp_answers_nf_without_patient() -> None:
     query = parse_patient_query(_query())
-    element = build_patient_response(query, ExistenceAnswer(DmpStatus.NONE), response_id="r-1", now=NOW)
+    element = build_patient_response(query, ExistenceAnswer(status=DmpStatus.NONE), response_id="r-1", now=NOW)
     assert element.find(f".//{H}queryResponseCode").get("code") == "NF"
     assert element.find(f".//{H}patient") is None
     assert element.find(f"{H}acknowledgement/{H}targetMessage/{H}id").get("extension") == "m-1"
@@ -134,7 +134,7 @@ def test_operation_parses_the_answer_and_business_errors() -> None:
     query = parse_patient_query(op.body)
     ok = build_patient_response(
         query,
-        ExistenceAnswer(DmpStatus.CLOSED, patient=PatientIdentity(query.ins, query.ins_oid)),
+        ExistenceAnswer(status=DmpStatus.CLOSED, patient=PatientIdentity(ins=query.ins, ins_oid=query.ins_oid)),
         response_id="r",
         now=NOW,
     )
@@ -154,8 +154,8 @@ def _response(body: etree._Element) -> Response:
 
 def _answer_with(element_edit: str, value: str) -> etree._Element:
     query = parse_patient_query(_query())
-    patient = PatientIdentity(INS, InsOid.TEST, family="X", birth_date=dt.date(1980, 1, 1))
-    answer = ExistenceAnswer(DmpStatus.ACTIVE, AuthorizationStatus.VALIDE, patient=patient)
+    patient = PatientIdentity(ins=INS, ins_oid=InsOid.TEST, family="X", birth_date=dt.date(1980, 1, 1))
+    answer = ExistenceAnswer(status=DmpStatus.ACTIVE, authorization=AuthorizationStatus.VALIDE, patient=patient)
     element = build_patient_response(query, answer, response_id="r", now=NOW)
     target = element.find(f".//{H}{element_edit}")
     target.set("value" if element_edit == "birthTime" else "code", value)
@@ -204,7 +204,7 @@ def test_ok_without_patient_is_a_protocol_error() -> None:
 def test_reprs_never_show_an_ins_or_a_name() -> None:
     from dmpclient.transactions.operation import PatientRef  # noqa: PLC0415
 
-    identity = PatientIdentity(INS, InsOid.TEST, family="PATB-QUATRE", given="Laurence")
+    identity = PatientIdentity(ins=INS, ins_oid=InsOid.TEST, family="PATB-QUATRE", given="Laurence")
     query = parse_patient_query(_query())
     for text in (repr(identity), repr(query), repr(PatientRef(INS, InsOid.TEST)), str(identity)):
         assert INS not in text

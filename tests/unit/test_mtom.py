@@ -16,6 +16,7 @@ from lxml import etree
 from dmpclient._xml import NS, parse_untrusted, qname, serialize
 from dmpclient.errors import DmpProtocolError, DmpValidationError
 from dmpclient.soap.mtom import (
+    DEFAULT_MAX_PARTS,
     MtomDecoded,
     MtomDecoder,
     MtomMessage,
@@ -574,3 +575,63 @@ def test_inline_xop_keeps_surrounding_text_and_reports_missing_parts() -> None:
     with decode(message.content_type, message.to_bytes()) as decoded:
         inline_xop(root, decoded)
     assert etree.tostring(root) == b'<d xmlns:xop="http://www.w3.org/2004/08/xop/include"> <a/> AAE= </d>'
+
+
+# --- hardening: part floods, one large chunk, lines split anywhere --------------------------------
+
+
+def _tiny_parts(count: int, newline: bytes) -> bytes:
+    parts = [(ROOT_HEADERS, b"<e/>")] + [(f"Content-ID: <{cid(i)}>", b"x") for i in range(count)]
+    return multipart(parts, boundary="b1", newline=newline)
+
+
+@pytest.mark.parametrize("newline", [b"\r\n", b"\n"])
+def test_a_flood_of_tiny_parts_in_one_chunk_is_read_up_to_max_parts(newline: bytes) -> None:
+    """The root and 999 attachments fit the default bound; one more part is refused."""
+    body = _tiny_parts(DEFAULT_MAX_PARTS - 1, newline)
+    decoder = MtomDecoder(CT)
+    decoder.feed(body)
+    with decoder.close() as decoded:
+        assert len(decoded.attachments) == DEFAULT_MAX_PARTS - 1
+    with pytest.raises(DmpProtocolError, match=f"more than {DEFAULT_MAX_PARTS} parts"):
+        decode(CT, _tiny_parts(DEFAULT_MAX_PARTS, newline))
+
+
+def test_max_parts_is_configurable() -> None:
+    with decode(CT, _tiny_parts(2, b"\r\n"), max_parts=3) as decoded:
+        assert len(decoded.attachments) == 2
+    with pytest.raises(DmpProtocolError, match="more than 2 parts"):
+        decode(CT, _tiny_parts(2, b"\r\n"), max_parts=2)
+
+
+@pytest.mark.parametrize("newline", [b"\r\n", b"\n"])
+def test_byte_by_byte_feeding_splits_every_line_break(newline: bytes) -> None:
+    body = _tiny_parts(5, newline).replace(b"--b1" + newline, b"--b1 \t" + newline)  # transport padding too
+    decoder = MtomDecoder(CT)
+    feed_all(decoder, (body[i : i + 1] for i in range(len(body))))
+    with decoder.close() as decoded:
+        assert contents(decoded) == {cid(i): b"x" for i in range(5)}
+
+
+@settings(max_examples=40)
+@given(
+    datas=st.lists(payloads.map(lambda data: data.replace(b"\r", b"")), min_size=1, max_size=4),
+    sizes=st.lists(st.integers(1, 40), min_size=1, max_size=12),
+)
+def test_lf_only_bodies_in_random_chunks(datas: list[bytes], sizes: list[int]) -> None:
+    assume(all(DELIMITER not in data for data in datas))
+    parts = [(ROOT_HEADERS, b"<e/>")] + [(f"Content-ID: <{cid(i)}>", data) for i, data in enumerate(datas)]
+    body = multipart(parts, boundary=BOUNDARY, newline=b"\n")
+    decoder = MtomDecoder(f'multipart/related; boundary="{BOUNDARY}"; start="<root@x>"')
+    feed_all(decoder, split(body, sizes))
+    with decoder.close() as decoded:
+        assert contents(decoded) == {cid(i): data for i, data in enumerate(datas)}
+
+
+def test_padding_longer_than_its_bound_is_not_a_delimiter() -> None:
+    body = (
+        b"--b1\r\nContent-ID: <root@x>\r\n\r\n<e/>\r\n--b1\r\nContent-ID: <a@x>\r\n\r\n"
+        b"data\r\n--b1" + b" " * 2000 + b"\r\nmore\r\n--b1--"
+    )
+    with decode(CT, body) as decoded:
+        assert contents(decoded) == {"a@x": b"data\r\n--b1" + b" " * 2000 + b"\r\nmore"}

@@ -58,7 +58,7 @@ def test_server_certificate_names_loopback(pki: TestPki) -> None:
     assert _eku(server) == {ExtendedKeyUsageOID.SERVER_AUTH}
 
 
-@pytest.mark.parametrize("which", ["org_auth", "org_sign", "server", "ps_sign"])
+@pytest.mark.parametrize("which", ["org_auth", "org_sign", "server", "ps_sign", "ps_auth"])
 def test_every_end_entity_chains_to_the_root_under_a_strict_verifier(pki: TestPki, which: str) -> None:
     files: CertificateFiles = getattr(pki, which)
     leaf, *chain = load_certificates(files.cert)
@@ -77,7 +77,8 @@ def test_every_end_entity_chains_to_the_root_under_a_strict_verifier(pki: TestPk
 
 
 def test_keys_and_pkcs12_files(pki: TestPki) -> None:
-    for files in (pki.org_auth, pki.org_sign, pki.server, pki.ps_sign):
+    assert pki.ps_auth is not None
+    for files in (pki.org_auth, pki.org_sign, pki.server, pki.ps_sign, pki.ps_auth):
         assert stat.S_IMODE(files.key.stat().st_mode) == 0o600
         pem = load_pem(files.cert, files.key)
         p12 = load_pkcs12(files.p12, pki.p12_password.encode())
@@ -93,6 +94,48 @@ def test_manifest_round_trip_and_no_overwrite(pki: TestPki) -> None:
     assert "password" not in json.dumps({k: v for k, v in manifest.items() if k != "p12_password_file"})
     with pytest.raises(DmpConfigError, match="already holds a test PKI"):
         init_test_pki(pki.directory)
+
+
+_KEY_USAGES = ("digital_signature", "content_commitment", "key_encipherment", "key_cert_sign", "crl_sign")
+
+
+def _usages(files: CertificateFiles) -> tuple[set[str], set[x509.ObjectIdentifier]]:
+    cert = _cert(files)
+    usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
+    try:
+        eku = _eku(cert)
+    except x509.ExtensionNotFound:
+        eku = set()
+    return {name for name in _KEY_USAGES if getattr(usage, name)}, eku
+
+
+def test_each_certificate_has_the_usages_of_its_igc_sante_counterpart(pki: TestPki) -> None:
+    """Reference §1.4/§12.6: AUTH_CLI digitalSignature + clientAuth (the official AIR example's signer), SIGN
+    digitalSignature + nonRepudiation + emailProtection (the INDIRECTE example), card signature digitalSignature
+    + nonRepudiation without EKU (the DIRECTE example); only the TLS client certificates carry clientAuth."""
+    assert pki.ps_auth is not None
+    client, email, server = (
+        ExtendedKeyUsageOID.CLIENT_AUTH,
+        ExtendedKeyUsageOID.EMAIL_PROTECTION,
+        ExtendedKeyUsageOID.SERVER_AUTH,
+    )
+    assert _usages(pki.org_auth) == ({"digital_signature"}, {client})
+    assert _usages(pki.org_sign) == ({"digital_signature", "content_commitment"}, {email})
+    assert _usages(pki.ps_auth) == ({"digital_signature"}, {client})
+    assert _usages(pki.ps_sign) == ({"digital_signature", "content_commitment"}, set())
+    assert _usages(pki.server) == ({"digital_signature", "key_encipherment"}, {server})
+    assert _cert(pki.ps_auth).subject == _cert(pki.ps_sign).subject  # the two certificates of one card
+
+
+def test_a_pki_written_before_the_card_authentication_certificate_still_loads(pki: TestPki, tmp_path: Path) -> None:
+    manifest = json.loads((pki.directory / "manifest.json").read_text())
+    del manifest["ps_auth"]
+    old = tmp_path / "old"
+    old.mkdir()
+    (old / "manifest.json").write_text(json.dumps(manifest))
+    loaded = load_test_pki(old)
+    assert loaded.ps_auth is None
+    assert loaded.org_auth.subject == pki.org_auth.subject
 
 
 def test_rogue_hierarchy_is_distinct(pki: TestPki, rogue_pki: TestPki) -> None:

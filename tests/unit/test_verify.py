@@ -473,6 +473,10 @@ def test_every_rule_has_a_dmp_code_and_a_french_reason() -> None:
         VihfRule.TLS_SUBJECT_MISMATCH,
         VihfRule.CERTIFICATE_WEAK_KEY,
         VihfRule.CERTIFICATE_NOT_END_ENTITY,
+        VihfRule.CERTIFICATE_KEY_USAGE,
+        VihfRule.SIGNER_NOT_PERSONAL,
+        VihfRule.SIGNER_NOT_SIGNATURE_CERTIFICATE,
+        VihfRule.SIGNER_NOT_ORGANISATION,
     }
 
 

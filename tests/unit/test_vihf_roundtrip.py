@@ -116,7 +116,8 @@ def test_air_round_trip(pki: TestPki, actor: Actor, options: dict[str, object], 
 @SETTINGS
 @given(actor=professionals(), options=st.fixed_dictionaries(common))
 def test_directe_round_trip(pki: TestPki, actor: Actor, options: dict[str, object]) -> None:
-    request = VihfRequest(mode=AuthMode.DIRECTE, actor=actor, now=now(), **options)  # type: ignore[arg-type]
+    card_holder = actor.model_copy(update={"national_id": pki.ps_id})  # DIRECTE speaks for the card holder only
+    request = VihfRequest(mode=AuthMode.DIRECTE, actor=card_holder, now=now(), **options)  # type: ignore[arg-type]
     vihf = build_vihf(request, signer_of(pki.ps_sign))
     round_trip(vihf, pki, AuthMode.DIRECTE)
 

@@ -1,4 +1,4 @@
-"""The clients' methods for feeding and the document lifecycle (TD2.1, TD3.3), mixed into both shells.
+"""Client methods of TD2.1 (feeding, new versions, bulk feeding) and TD3.3a–d (lifecycle), sync and async.
 
 :class:`FeedingSupport` builds the pure flows (:mod:`dmpclient.transactions.feeding`, ``replacement``,
 ``lifecycle``) from the client's configuration, call context and submission signer; :class:`FeedingMethods`
@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Generator, Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
-from dmpclient._prepare import Preparation, caller_profile, effective_mode
+from dmpclient._prepare import caller_profile, effective_mode
+from dmpclient._shell import AsyncApi, Shell, SyncApi
 from dmpclient.codes import ValueSetId, load_value_set
-from dmpclient.config import DmpConfig
 from dmpclient.errors import DmpError
 from dmpclient.feeding import FeedJournal, FeedOutcome, FeedReport, Origin, author_of
 from dmpclient.feeding import bulk as bulk_feeding
@@ -24,13 +24,11 @@ from dmpclient.ids import InsOid
 from dmpclient.security.issuer import CallerIdentity
 from dmpclient.security.xades import ManifestReference, SubmissionSigner
 from dmpclient.transactions import feeding, lifecycle, registry, replacement
-from dmpclient.transactions.context import CallContext
 from dmpclient.transactions.feeding import FeedDocument, SubmissionDraft, SubmissionOptions, SubmissionResult
 from dmpclient.transactions.lifecycle import Audience, LifecycleAction, LifecycleResult
 from dmpclient.transactions.operation import Operation
 from dmpclient.transactions.rights import RightsAction, decide_for
-from dmpclient.xds.cda import read_cda_header
-from dmpclient.xds.cda_metadata import MetadataOverrides, Visibility
+from dmpclient.xds.cda_metadata import MetadataOverrides, Visibility, read_cda
 from dmpclient.xds.codes import AvailabilityStatus
 from dmpclient.xds.models import DocumentEntry
 
@@ -39,17 +37,8 @@ __all__ = ["AsyncFeedingMethods", "FeedingMethods", "FeedingSupport"]
 T = TypeVar("T")
 
 
-class FeedingSupport:
+class FeedingSupport(Shell):
     """The flows of TD2.1 / TD3.3 for one client (its configuration, context and signer)."""
-
-    if TYPE_CHECKING:  # provided by the client shell
-        _prep: Preparation
-
-        @property
-        def config(self) -> DmpConfig: ...
-
-        @property
-        def context(self) -> CallContext: ...
 
     @property
     def submission_signer(self) -> SubmissionSigner:
@@ -96,7 +85,7 @@ class FeedingSupport:
     ) -> feeding.Flow:
         previous = None
         if previous_cda is not None:
-            previous = read_cda_header(previous_cda.read_bytes() if isinstance(previous_cda, Path) else previous_cda)
+            previous = read_cda(previous_cda.read_bytes() if isinstance(previous_cda, Path) else previous_cda).header
         document = FeedDocument(
             content=new_cda, overrides=overrides or MetadataOverrides(), visibility=visibility or Visibility()
         )
@@ -171,14 +160,8 @@ def _journal(journal: FeedJournal | Path | None) -> tuple[FeedJournal | None, bo
     return journal, False
 
 
-class FeedingMethods(FeedingSupport):
+class FeedingMethods(FeedingSupport, SyncApi):
     """TD2.1 / TD3.3 methods of :class:`~dmpclient.DmpClient`."""
-
-    if TYPE_CHECKING:
-
-        def execute(
-            self, op: Operation[T], identity: CallerIdentity, *, precheck: bool = True, deadline: float | None = None
-        ) -> T: ...
 
     def _drive(
         self, flow: Generator[Operation[Any], Any, T], identity: CallerIdentity, precheck: bool, deadline: float | None
@@ -410,14 +393,8 @@ class FeedingMethods(FeedingSupport):
         return self._drive(flow, identity, precheck, deadline)
 
 
-class AsyncFeedingMethods(FeedingSupport):
+class AsyncFeedingMethods(FeedingSupport, AsyncApi):
     """TD2.1 / TD3.3 methods of :class:`~dmpclient.AsyncDmpClient` (same arguments, awaited)."""
-
-    if TYPE_CHECKING:
-
-        async def execute(
-            self, op: Operation[T], identity: CallerIdentity, *, precheck: bool = True, deadline: float | None = None
-        ) -> T: ...
 
     async def _drive(
         self, flow: Generator[Operation[Any], Any, T], identity: CallerIdentity, precheck: bool, deadline: float | None
