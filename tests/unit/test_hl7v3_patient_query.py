@@ -1,8 +1,13 @@
-"""TD0.2 / TD1.3a HL7v3 codec: build → parse round trips both ways, wire details, refusals."""
+"""TD0.2 / TD1.3a HL7v3 codec: hand-written TD0.2 answers, build → parse round trips, wire details, refusals.
+
+The answers of ``tests/vectors/hl7v3/td02_*.xml`` are written by hand from the reference (see their README): the
+TD0.2 decoder is checked against messages our builder did not make, field by field.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -33,6 +38,57 @@ NOW = dt.datetime(2026, 11, 25, 8, 30, 12, tzinfo=dt.UTC)
 LPS = Device("1.2.250.1.999.888.2", "DMPCLIENT TEST")
 INS = "207058575627097"
 H = "{urn:hl7-org:v3}"
+VECTORS = Path(__file__).parent.parent / "vectors" / "hl7v3"
+
+
+def _decode_vector(name: str) -> ExistenceAnswer:
+    """The TD0.2 decoder of the spec, on a hand-written answer wrapped in a SOAP envelope."""
+    answer = patients.TEST_EXISTENCE.decode(_response(parse_untrusted((VECTORS / name).read_bytes())))
+    assert isinstance(answer, ExistenceAnswer)
+    return answer
+
+
+def test_hand_written_answer_open_dmp_authorised_treating_physician() -> None:
+    answer = _decode_vector("td02_open_authorised_mt.xml")
+    assert (answer.status, answer.exists, answer.authorization, answer.authorization_code) == (
+        DmpStatus.ACTIVE,
+        True,
+        AuthorizationStatus.VALIDE,
+        None,
+    )
+    assert answer.treating_physician is True
+    assert answer.patient == PatientIdentity(
+        ins="157069329642881",  # the INS, not the INS-C listed first
+        ins_oid="1.2.250.1.213.1.4.10",
+        family="DURAND-PETIT",
+        birth_family="PETIT",
+        given="Jean Pierre",
+        prefix="M",
+        gender="M",
+        birth_date=dt.date(1957, 6, 14),
+    )
+    assert dict(answer.observations) == {"COMPTE_INTERNET_OUVERT": True, "RATTACHEMENT_ENS": False}
+
+
+def test_hand_written_answer_closed_dmp_keeps_an_unknown_authorisation_code() -> None:
+    answer = _decode_vector("td02_closed_unknown_authorisation.xml")
+    assert (answer.status, answer.exists, answer.treating_physician) == (DmpStatus.CLOSED, True, False)
+    assert (answer.authorization, answer.authorization_code) == (None, "SUSPENDUE")
+    assert answer.patient is not None
+    assert (answer.patient.ins, answer.patient.family, answer.patient.birth_family, answer.patient.given) == (
+        "211046322000147",
+        "MARTIN",
+        None,
+        "Inès",
+    )
+    assert (answer.patient.gender, answer.patient.birth_date) == ("F", None)  # 201104 names no day
+    assert dict(answer.observations) == {}
+
+
+def test_hand_written_answer_no_dmp() -> None:
+    answer = _decode_vector("td02_no_dmp_nf.xml")
+    assert (answer.status, answer.exists, answer.patient) == (DmpStatus.NONE, False, None)
+    assert (answer.authorization, answer.treating_physician) == (AuthorizationStatus.NON_EXISTE, None)
 
 
 def _query(reason: PatientReason = PatientReason.TEST_EXISTENCE, ins: str = INS) -> etree._Element:
@@ -144,7 +200,7 @@ def test_operation_parses_the_answer_and_business_errors() -> None:
     etree.SubElement(detail, f"{H}code", code="DMPClosed")
     with pytest.raises(DmpBusinessError) as caught:
         op.parse(_response(ok))
-    assert caught.value.code == "DMPClosed"
+    assert (caught.value.code, caught.value.td) == ("DMPClosed", "TD0.2")
 
 
 def _response(body: etree._Element) -> Response:
