@@ -70,13 +70,11 @@ class GoldenCase:
         spec: the transaction.
         request: builds the operation with a frozen context.
         response: the answer body a DMP would send to that operation (mock-side codec, fixed values).
-        schemas: the XSDs (under shared/schemas) the request and the answer bodies validate against.
     """
 
     spec: TransactionSpec[Any]
     request: Callable[[CallContext], Operation[Any]]
     response: Callable[[Operation[Any]], etree._Element]
-    schemas: tuple[str, ...] = ()
 
 
 def _patient_answer(op: Operation[Any], answer: ExistenceAnswer) -> etree._Element:
@@ -207,10 +205,6 @@ _AUTHOR: Final = UpdateAuthor(
 )
 
 
-_QUERY_XSD: Final = ("ebrs30/query.xsd",)
-_REPOSITORY_XSD: Final = ("ihe/XDS.b_DocumentRepository.xsd",)
-
-
 def _retrieved(op: Operation[Any]) -> etree._Element:
     """The ITI-43 answer with the document inline (XOP-decoded form: what the XSD validates)."""
     request = read_retrieve_request(op.body)[0]
@@ -218,7 +212,6 @@ def _retrieved(op: Operation[Any]) -> etree._Element:
 
 
 #: The main case of each transaction, keyed by TD; variants (other stored queries, return types) by name.
-_LCM_XSD: Final = ("ebrs30/lcm.xsd",)
 #: The XAdES document is an MTOM part, not in the body: golden bodies carry no key-dependent bytes.
 _UNSIGNED: Final = b"<signature-placeholder/>"
 
@@ -307,7 +300,6 @@ CASES: Final[dict[str, GoldenCase]] = {
                 created_from=dt.datetime(2025, 1, 1, tzinfo=dt.UTC),
             ),
             lambda op: build_query_response([ENTRY, NEW_VERSION]),
-            _QUERY_XSD,
         ),
         GoldenCase(
             feeding.PROVIDE_AND_REGISTER,
@@ -318,13 +310,11 @@ CASES: Final[dict[str, GoldenCase]] = {
             lifecycle.UPDATE_DOCUMENT_SET,
             lambda ctx: _lifecycle(ctx, lifecycle.LifecycleAction.ARCHIVE, NEW_VERSION),
             lambda op: build_registry_response(),
-            _LCM_XSD,
         ),
         GoldenCase(
             repository.RETRIEVE,
             lambda ctx: repository.retrieve(ctx, PATB_QUATRE, InsOid.TEST, [ENTRY.unique_id]),
             _retrieved,
-            _REPOSITORY_XSD,
         ),
     )
 }
@@ -336,13 +326,11 @@ CASES |= {
             ctx, PATB_QUATRE, InsOid.TEST, unique_ids=[ENTRY.unique_id], return_type=ReturnType.OBJECT_REF
         ),
         lambda op: build_query_response([ObjectRef(id=ENTRY.entry_uuid)]),
-        _QUERY_XSD,
     ),
     "TD3.1-GetRelatedDocuments": GoldenCase(
         registry.STORED_QUERY,
         lambda ctx: registry.get_related_documents(ctx, PATB_QUATRE, InsOid.TEST, unique_id=ENTRY.unique_id),
         lambda op: build_query_response([ENTRY, NEW_VERSION, REPLACES]),
-        _QUERY_XSD,
     ),
     "TD3.1-GetSubmissionSetAndContents": GoldenCase(
         registry.STORED_QUERY,
@@ -350,7 +338,6 @@ CASES |= {
             ctx, PATB_QUATRE, InsOid.TEST, unique_id=SUBMISSION_SET.unique_id
         ),
         lambda op: build_query_response([SUBMISSION_SET, ENTRY, HAS_MEMBER]),
-        _QUERY_XSD,
     ),
 }
 
@@ -380,18 +367,15 @@ CASES |= {
         lifecycle.UPDATE_DOCUMENT_SET,
         lambda ctx: _lifecycle(ctx, lifecycle.LifecycleAction.MASK, NEW_VERSION),
         lambda op: build_registry_response(),
-        _LCM_XSD,
     ),
     "TD3.3-show-to-patient": GoldenCase(
         lifecycle.UPDATE_DOCUMENT_SET,
         lambda ctx: _lifecycle(ctx, lifecycle.LifecycleAction.SHOW, NEW_VERSION),
         lambda op: build_registry_response(),
-        _LCM_XSD,
     ),
     "TD3.3-delete": GoldenCase(
         lifecycle.UPDATE_DOCUMENT_SET,
         lambda ctx: _lifecycle(ctx, lifecycle.LifecycleAction.DELETE, NEW_VERSION),
         lambda op: build_registry_response(),
-        _LCM_XSD,
     ),
 }

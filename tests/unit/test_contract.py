@@ -33,7 +33,7 @@ from tests.golden import assert_golden, frozen_context
 from tests.golden_cases import CASES
 from tests.hl7_types import HL7, assert_hl7_datatypes
 from tests.unit.vihf_factory import signer_of
-from tests.xsd import assert_valid
+from tests.xsd import assert_valid_by_root
 
 IDS = [spec.td for spec in SPECS]
 
@@ -77,9 +77,8 @@ def test_golden_request_and_answer(name: str) -> None:
     answer = case.response(op)
     assert_golden(f"{name}.request", op.body)
     assert_golden(f"{name}.response", answer)
-    for schema in case.schemas:
-        assert_valid(op.body, schema)
-        assert_valid(answer, schema)
+    for message in (op.body, answer):
+        assert_valid_by_root(message)
     for message in (op.body, answer):  # HL7v3 payloads (or the HL7v3 message a wrapper carries)
         for hl7 in [message] if etree.QName(message).namespace == HL7 else message.findall(f"{{{HL7}}}*"):
             assert assert_hl7_datatypes(hl7) > 0
