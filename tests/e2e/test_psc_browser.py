@@ -55,12 +55,6 @@ def _example() -> ModuleType:
     return module
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def webapp(pki: TestPki, tmp_path: Path) -> Iterator[str]:
     """Mock DMP + mock PSC over TLS, and the example web application on plain loopback HTTP."""
@@ -74,14 +68,17 @@ def webapp(pki: TestPki, tmp_path: Path) -> Iterator[str]:
     tls = load_pem(pki.org_auth.cert, pki.org_auth.key)
     psc_client = PscClient(psc_config(psc, pki, auth_method="tls_client_auth", client_secret_env=None), tls=tls)
     example = _example()
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    with DmpClient(config) as dmp:
+    listening = socket.create_server(("127.0.0.1", 0))  # bound before the server starts: no port race
+    base = f"http://127.0.0.1:{listening.getsockname()[1]}"
+    with DmpClient(config) as dmp, listening:
         app = example.build_app(example.WebApp(psc_client, dmp, base))
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-        thread = threading.Thread(target=server.run, daemon=True)
+        server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+        thread = threading.Thread(target=server.run, kwargs={"sockets": [listening]}, daemon=True)
         thread.start()
+        deadline = time.monotonic() + 30
         while not server.started:
+            assert thread.is_alive(), "the example web application stopped while starting"
+            assert time.monotonic() < deadline, "the example web application did not start"
             time.sleep(0.02)
         yield base
         server.should_exit = True

@@ -52,37 +52,31 @@ def test_login_with_ciba_whoami_logout(mock_psc: tuple[MockPsc, RunningServer], 
     config, session = _config(tmp_path, pki, psc.provider.issuer), tmp_path / "cache" / "psc-session.json"
     data = tmp_path / "psc-data"  # where prepare_psc wrote the admin token (conftest)
 
-    def phone() -> None:  # the professional approves from the command line, as a tester would
-        while not psc.provider.pending_ciba():
-            time.sleep(0.05)
-        listed = runner.invoke(
-            dmp, ["mock", "psc", "pending", "--data", str(data), "--pki", str(pki.directory), "--url", server.base_url]
-        )
-        assert TEST_PS in listed.output
-        auth_req_id = psc.provider.pending_ciba()[0].auth_req_id
-        approved = runner.invoke(
-            dmp,
-            [
-                "mock",
-                "psc",
-                "approve",
-                auth_req_id,
-                "--data",
-                str(data),
-                "--pki",
-                str(pki.directory),
-                "--url",
-                server.base_url,
-            ],
-        )
-        assert "approved" in approved.output, approved.output
+    failures: list[BaseException] = []
 
-    thread = threading.Thread(target=phone)
+    def phone() -> None:  # the professional approves from the command line, as a tester would
+        try:
+            deadline = time.monotonic() + 30
+            while not psc.provider.pending_ciba():
+                assert time.monotonic() < deadline, "no CIBA request reached the provider"
+                time.sleep(0.05)
+            mock = ["--data", str(data), "--pki", str(pki.directory), "--url", server.base_url]
+            listed = runner.invoke(dmp, ["mock", "psc", "pending", *mock])
+            assert TEST_PS in listed.output
+            auth_req_id = psc.provider.pending_ciba()[0].auth_req_id
+            approved = runner.invoke(dmp, ["mock", "psc", "approve", auth_req_id, *mock])
+            assert "approved" in approved.output, approved.output
+        except BaseException as exc:  # re-raised by the test: an assertion in a thread is otherwise lost
+            failures.append(exc)
+
+    thread = threading.Thread(target=phone, daemon=True)
     thread.start()
     login = runner.invoke(
         dmp, ["psc", "login", "-c", str(config), "--session", str(session), "--ciba", "--login-hint", TEST_PS]
     )
-    thread.join(10)
+    thread.join(30)
+    if failures:
+        raise failures[0]
     assert login.exit_code == 0, login.output
     assert "signed in" in login.output
     assert session.stat().st_mode & 0o777 == 0o600
