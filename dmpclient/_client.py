@@ -91,7 +91,8 @@ class DmpClient(PatientMethods, AuthorizationMethods, ConsultationMethods, Feedi
         """Run a transaction for ``identity``: rights pre-check, fresh signed VIHF, send, decode.
 
         Args:
-            deadline: the total time budget of the call in seconds (default ``timeouts.total``).
+            deadline: the total time budget of this exchange in seconds, retries included (default
+                ``timeouts.total``).
 
         Raises:
             DmpRightsPrecheckError: the official matrices refuse the call (nothing was sent).

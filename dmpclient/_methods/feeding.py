@@ -166,7 +166,11 @@ class FeedingMethods(FeedingSupport, SyncApi):
     def _drive(
         self, flow: Generator[Operation[Any], Any, T], identity: CallerIdentity, precheck: bool, deadline: float | None
     ) -> T:
-        """Run a multi-call flow: each operation it yields is executed, its result (or error) sent back."""
+        """Run a multi-call flow: each operation it yields is executed, its result (or error) sent back.
+
+        ``deadline`` bounds each exchange, not the flow: the lookup that settles a timed-out submission needs a
+        budget of its own.
+        """
         try:
             op = next(flow)
             while True:
