@@ -100,6 +100,8 @@ __all__ = [
     "Structure",
     "Timeouts",
     "TlsCredentialSource",
+    "WireOptions",
+    "XmlLimits",
 ]
 
 SERVICES_PATH: Final = "/si-dmp-server/v2/services"
