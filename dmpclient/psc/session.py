@@ -1,11 +1,12 @@
 """A Pro Santé Connect session: tokens in memory, refreshed before they expire, shared safely.
 
 PSC access tokens live 2 minutes, refresh tokens 30 minutes (reference §11.4); the SDK never relies on
-those numbers but on each answer's ``expires_in`` / ``refresh_expires_in``, and refreshes when fewer
-than ``psc.refresh_margin`` seconds remain. When the refresh token has expired (or the provider
-refuses it), :class:`~dmpclient.psc.errors.PscSignInRequired` tells the application to sign the user in
-again. One lock serialises refreshes: :class:`PscSession` (threads) and :class:`AsyncPscSession`
-(asyncio tasks of one loop). Tokens never appear in a ``repr``, a log or an error message.
+those numbers but on each answer's ``expires_in`` / ``refresh_expires_in`` (:data:`DEFAULT_REFRESH_LIFETIME`
+when the latter is missing), and refreshes when fewer than ``psc.refresh_margin`` seconds remain. When
+the refresh token has expired (or the provider refuses it), :class:`~dmpclient.psc.errors.PscSignInRequired`
+tells the application to sign the user in again. One lock serialises refreshes: :class:`PscSession`
+(threads) and :class:`AsyncPscSession` (asyncio tasks of one loop). Tokens never appear in a ``repr``,
+a log or an error message.
 
 For DMP calls the session gives the :class:`~dmpclient.security.issuer.CallerIdentity` (VIHF) of the
 chosen work situation and, when ``psc.dmp.token_exchange`` is configured, the
@@ -36,10 +37,18 @@ from dmpclient.security.vihf_model import PurposeOfUse
 if TYPE_CHECKING:
     from dmpclient.psc.client import AsyncPscClient, PscClient
 
-__all__ = ["AsyncHeaderProvider", "AsyncPscSession", "HeaderProvider", "PscSession", "SavedSession"]
+__all__ = [
+    "DEFAULT_REFRESH_LIFETIME",
+    "AsyncHeaderProvider",
+    "AsyncPscSession",
+    "HeaderProvider",
+    "PscSession",
+    "SavedSession",
+]
 
-#: Without ``refresh_expires_in`` the refresh token is tried until the provider refuses it.
-_UNKNOWN: Final = float("inf")
+#: The refresh token's life when the provider does not say (no or zero ``refresh_expires_in``): PSC's 30
+#: minutes (reference §11.4). A bound, so that a saved session always expires (and is stored as a number).
+DEFAULT_REFRESH_LIFETIME: Final = 1800
 
 
 @runtime_checkable
@@ -92,8 +101,7 @@ class _State:
         self.access_expires_at = now + tokens.expires_in
         if tokens.refresh_token:  # kept as is when a refresh answer carries none
             self.refresh_token = tokens.refresh_token
-            lifetime = tokens.refresh_expires_in
-            self.refresh_expires_at = _UNKNOWN if not lifetime else now + lifetime
+            self.refresh_expires_at = now + (tokens.refresh_expires_in or DEFAULT_REFRESH_LIFETIME)
         if tokens.id_token:
             self.id_token = tokens.id_token
 

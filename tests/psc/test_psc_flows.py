@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import json
 import threading
 from pathlib import Path
 
@@ -20,6 +22,7 @@ from dmpclient.psc import (
     SessionFile,
 )
 from dmpclient.psc.protocol import CibaStarted
+from dmpclient.psc.session import DEFAULT_REFRESH_LIFETIME
 from dmpclient.security.credentials import Credential, load_pem
 from dmpclient.security.pki import TestPki
 from mock_server.psc import MockPsc, mock_client, prepare_psc
@@ -277,3 +280,19 @@ async def test_async_client_ciba_and_refresh(mock_psc: Served, pki: TestPki) -> 
         web = await client.finish_sign_in(callback, pending)
         assert (await web.userinfo())["SubjectNameID"] == TEST_PS
         await web.logout()
+
+
+def test_without_refresh_expires_in_the_session_still_expires(mock_psc: Served, pki: TestPki, tmp_path: Path) -> None:
+    psc = mock_psc[0]
+    psc.provider.settings = dataclasses.replace(psc.provider.settings, send_refresh_expires_in=False)
+    clock = Clock()
+    with PscClient(psc_config(psc, pki), env=SECRET_ENV, sleep=lambda _s: None, clock=clock) as client:
+        session = client.sign_in_ciba(TEST_PS, on_started=_approve(psc))
+        store = SessionFile(tmp_path / "cache" / "psc-session.json")
+        store.save(session.save())
+        document = json.loads(store.path.read_text(), parse_constant=lambda name: pytest.fail(f"{name} in the file"))
+        assert document["refresh_expires_at"] == pytest.approx(clock() + DEFAULT_REFRESH_LIFETIME, abs=5)
+        assert store.load(clock() + DEFAULT_REFRESH_LIFETIME + 1) is None
+        clock.offset += DEFAULT_REFRESH_LIFETIME + 1
+        with pytest.raises(PscSignInRequired):
+            session.access_token()
