@@ -272,9 +272,13 @@ class PscClient(_Base):
 
     # --- tokens ----------------------------------------------------------------------------------
 
-    def refresh(self, refresh_token: str) -> TokenSet:
-        """New tokens from a refresh token (:class:`PscSignInRequired` once it has expired)."""
-        return self.run(self.provider.refresh(refresh_token))
+    def refresh(self, refresh_token: str, *, subject: str | None = None) -> TokenSet:
+        """New tokens from a refresh token (:class:`PscSignInRequired` once it has expired).
+
+        A new ID token in the answer is validated (:class:`PscTokenError` otherwise) and, with ``subject``
+        (the signed-in ``sub``), must name it.
+        """
+        return self.run(self.provider.refresh(refresh_token, subject))
 
     def userinfo(self, access_token: str) -> dict[str, Any]:
         """The UserInfo claims (JSON or a signed JWT, validated)."""
@@ -393,8 +397,8 @@ class AsyncPscClient(_Base):
             on_started(started)
         return await self.wait_ciba(started)
 
-    async def refresh(self, refresh_token: str) -> TokenSet:
-        return await self.run(self.provider.refresh(refresh_token))
+    async def refresh(self, refresh_token: str, *, subject: str | None = None) -> TokenSet:
+        return await self.run(self.provider.refresh(refresh_token, subject))
 
     async def userinfo(self, access_token: str) -> dict[str, Any]:
         return await self.run(self.provider.userinfo(access_token))

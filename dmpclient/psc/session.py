@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING, Any, Final, Protocol, runtime_checkable
 
 import httpx
 
-from dmpclient.psc.errors import PscError, PscSignInRequired
-from dmpclient.psc.flows import SignedIn
+from dmpclient.psc.errors import PscError, PscSignInRequired, PscTokenError
+from dmpclient.psc.flows import Flow, SignedIn
 from dmpclient.psc.identity import PscIdentity, WorkSituationChoice
 from dmpclient.psc.protocol import TokenSet
 from dmpclient.security.issuer import CallerIdentity
@@ -67,7 +67,8 @@ class AsyncHeaderProvider(Protocol):
 
 @dataclass(frozen=True, slots=True, repr=False)
 class SavedSession:
-    """What must survive between two runs of a command-line program: a refresh token and the ID token hint.
+    """What must survive between two runs of a command-line program: a refresh token, whom it signs in
+    (``subject``: the ``sub`` of the ID token validated at sign-in) and the ID token (logout hint).
 
     Serialise it only to owner-only storage (see :mod:`dmpclient.psc.storage`); it is a credential
     for the rest of the refresh token's life (30 minutes at PSC).
@@ -78,6 +79,7 @@ class SavedSession:
     refresh_token: str
     refresh_expires_at: float
     id_token: str
+    subject: str
 
     def __repr__(self) -> str:
         return f"SavedSession(issuer={self.issuer!r}, client_id={self.client_id!r})"
@@ -89,6 +91,7 @@ class _State:
     def __init__(self, signed_in: SignedIn, margin: int) -> None:
         self.margin = margin
         self.identity: PscIdentity = signed_in.identity
+        self.subject = signed_in.subject
         self.id_token = signed_in.tokens.id_token or ""
         self.ended = False
         self.refresh_token: str | None = None
@@ -135,7 +138,7 @@ class _State:
 
     def saved(self, issuer: str, client_id: str, now: float) -> SavedSession:
         refresh = self.usable_refresh(now)
-        return SavedSession(issuer, client_id, refresh, self.refresh_expires_at, self.id_token)
+        return SavedSession(issuer, client_id, refresh, self.refresh_expires_at, self.id_token, self.subject)
 
     def describe(self, now: float) -> str:
         state = "ended" if self.ended else f"access token valid {max(0, int(self.access_expires_at - now))} s"
@@ -188,10 +191,13 @@ class PscSession(_Common):
 
     @classmethod
     def restore(cls, client: PscClient, saved: SavedSession) -> PscSession:
-        """Resume a saved session: refresh now (new ID token validated, UserInfo read again)."""
+        """Resume a saved session: refresh now (a new ID token is validated), read UserInfo again.
+
+        The saved ID token is not validated again (it has usually expired): the identity was checked
+        at sign-in, and the refresh answer and UserInfo must name the same ``sub``.
+        """
         _check_saved(client.config.issuer_url, client.config.client_id, saved, client.provider.clock())
-        tokens = client.refresh(saved.refresh_token)
-        return cls(client, client.run(_resume(client.provider, tokens, saved)))
+        return cls(client, client.run(_resumed(client, saved)))
 
     def access_token(self) -> str:
         """A PSC access token valid for at least ``refresh_margin`` seconds (refreshing it if needed)."""
@@ -201,8 +207,8 @@ class PscSession(_Common):
                 return token
             refresh = self._state.usable_refresh(self._clock())
             try:
-                tokens = self._client.refresh(refresh)
-            except PscSignInRequired:
+                tokens = self._client.refresh(refresh, subject=self._state.subject)
+            except (PscSignInRequired, PscTokenError):
                 self._state.end()
                 raise
             self._state.update(tokens, self._clock())
@@ -258,8 +264,7 @@ class AsyncPscSession(_Common):
     @classmethod
     async def restore(cls, client: AsyncPscClient, saved: SavedSession) -> AsyncPscSession:
         _check_saved(client.config.issuer_url, client.config.client_id, saved, client.provider.clock())
-        tokens = await client.refresh(saved.refresh_token)
-        return cls(client, await client.run(_resume(client.provider, tokens, saved)))
+        return cls(client, await client.run(_resumed(client, saved)))
 
     async def access_token(self) -> str:
         async with self._lock:
@@ -268,8 +273,8 @@ class AsyncPscSession(_Common):
                 return token
             refresh = self._state.usable_refresh(self._clock())
             try:
-                tokens = await self._client.refresh(refresh)
-            except PscSignInRequired:
+                tokens = await self._client.refresh(refresh, subject=self._state.subject)
+            except (PscSignInRequired, PscTokenError):
                 self._state.end()
                 raise
             self._state.update(tokens, self._clock())
@@ -306,13 +311,8 @@ def _check_saved(issuer: str, client_id: str, saved: SavedSession, now: float) -
         raise PscSignInRequired("the saved Pro Santé Connect session has expired: sign in again")
 
 
-def _resume(provider: Any, tokens: TokenSet, saved: SavedSession) -> Generator[Any, Any, SignedIn]:
-    if tokens.id_token is None:
-        tokens = TokenSet(
-            tokens.access_token, tokens.expires_in, tokens.refresh_token, tokens.refresh_expires_in, saved.id_token
-        )
-    signed_in: SignedIn = yield from provider.signed_in(tokens, None)
-    return signed_in
+def _resumed(client: PscClient | AsyncPscClient, saved: SavedSession) -> Flow[SignedIn]:
+    return client.provider.resumed(saved.refresh_token, saved.subject, saved.id_token)
 
 
 class _HeaderAuth(httpx.Auth):

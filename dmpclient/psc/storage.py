@@ -1,8 +1,8 @@
 """Keeping a PSC session between two runs of a command-line program (``dmp psc login`` / ``whoami``).
 
 Choice (documented in docs/psc.md): a JSON file holding only a :class:`SavedSession` — the refresh
-token, its expiry, the ID token (logout hint), and whom they belong to — in the user's cache
-directory (``$XDG_CACHE_HOME/dmpclient/psc-session.json``, else ``~/.cache/…``). No access token is
+token, its expiry, the ID token (logout hint), whom it signs in, the provider and client — in the user's
+cache directory (``$XDG_CACHE_HOME/dmpclient/psc-session.json``, else ``~/.cache/…``). No access token is
 stored (it lives 2 minutes). Risk: whoever can read the file as this user can act as the professional
 until the refresh token expires (30 minutes at PSC) or logout is run.
 
@@ -30,7 +30,7 @@ from dmpclient.psc.session import SavedSession
 
 __all__ = ["SessionFile", "default_session_path"]
 
-_FIELDS: Final = ("issuer", "client_id", "refresh_token", "refresh_expires_at", "id_token")
+_FIELDS: Final = ("issuer", "client_id", "refresh_token", "refresh_expires_at", "id_token", "subject")
 _MAX_FILE: Final = 256 * 1024
 _OTHERS: Final = stat.S_IRWXG | stat.S_IRWXO
 _OTHERS_WRITE: Final = stat.S_IWGRP | stat.S_IWOTH
@@ -142,6 +142,7 @@ def _decode(raw: bytes) -> SavedSession | None:
             refresh_token=str(data["refresh_token"]),
             refresh_expires_at=float(data["refresh_expires_at"]),
             id_token=str(data["id_token"]),
+            subject=str(data["subject"]),
         )
     except (ValueError, KeyError, TypeError):
         return None

@@ -19,6 +19,7 @@ from dmpclient.psc import (
     PscRequestExpired,
     PscSession,
     PscSignInRequired,
+    PscTokenError,
     SessionFile,
 )
 from dmpclient.psc.protocol import CibaStarted
@@ -296,3 +297,36 @@ def test_without_refresh_expires_in_the_session_still_expires(mock_psc: Served, 
         clock.offset += DEFAULT_REFRESH_LIFETIME + 1
         with pytest.raises(PscSignInRequired):
             session.access_token()
+
+
+def test_a_saved_session_resumes_when_the_refresh_brings_no_id_token(mock_psc: Served, pki: TestPki) -> None:
+    """Some providers send no new ID token on refresh; the saved one has expired by then: no matter."""
+    psc = mock_psc[0]
+    psc.provider.settings = dataclasses.replace(psc.provider.settings, id_token_on_refresh=False)
+    clock = Clock()
+    with PscClient(psc_config(psc, pki), env=SECRET_ENV, sleep=lambda _s: None, clock=clock) as client:
+        saved = client.sign_in_ciba(TEST_PS, on_started=_approve(psc)).save()
+        clock.offset += 600  # the ID token (2 minutes) has expired, the refresh token (30) has not
+        restored = PscSession.restore(client, saved)
+        assert restored.identity.national_id == TEST_PS
+        again = restored.save()
+        assert again.id_token == saved.id_token  # still the logout hint
+        assert again.refresh_token != saved.refresh_token
+
+
+def test_a_refreshed_id_token_for_another_professional_ends_the_session(mock_psc: Served, pki: TestPki) -> None:
+    """A confused provider answering a refresh with another subject's ID token is not believed."""
+    psc = mock_psc[0]
+    clock = Clock()
+    with PscClient(psc_config(psc, pki), env=SECRET_ENV, sleep=lambda _s: None, clock=clock) as client:
+        session = client.sign_in_ciba(TEST_PS, on_started=_approve(psc))
+        saved = session.save()
+        other = next(user for user in psc.provider.users.values() if user.ps_id != TEST_PS)
+        psc.provider.store.refresh[saved.refresh_token].user = other  # the provider mixes its records up
+        clock.offset += 100
+        with pytest.raises(PscTokenError) as caught:
+            session.access_token()
+        assert caught.value.rule == "subject"
+        assert session.ended
+        with pytest.raises(PscSignInRequired):
+            session.save()

@@ -26,6 +26,7 @@ def saved_session(expires_in: float = 1800) -> SavedSession:
         refresh_token="refresh-token-value",
         refresh_expires_at=time.time() + expires_in,
         id_token="id.token.value",
+        subject="f:1:899900063480",
     )
 
 
@@ -127,7 +128,7 @@ def test_a_directory_of_another_user_is_refused(tmp_path: Path) -> None:
 @pytest.mark.parametrize("expiry", ["Infinity", "NaN", '"soon"', "null"])
 def test_a_session_without_a_finite_expiry_is_dropped(tmp_path: Path, expiry: str) -> None:
     store = SessionFile(private_dir(tmp_path) / "psc-session.json")
-    fields = '"issuer": "i", "client_id": "c", "refresh_token": "r", "id_token": "t"'
+    fields = '"issuer": "i", "client_id": "c", "refresh_token": "r", "id_token": "t", "subject": "s"'
     store.path.write_text(f'{{{fields}, "refresh_expires_at": {expiry}}}')
     store.path.chmod(0o600)
     assert store.load(time.time()) is None
