@@ -268,17 +268,21 @@ class AsyncPscSession(_Common):
 
     async def access_token(self) -> str:
         async with self._lock:
-            token = self._state.fresh_access(self._clock())
-            if token is not None:
-                return token
-            refresh = self._state.usable_refresh(self._clock())
-            try:
-                tokens = await self._client.refresh(refresh, subject=self._state.subject)
-            except (PscSignInRequired, PscTokenError):
-                self._state.end()
-                raise
-            self._state.update(tokens, self._clock())
-            return self._state.access_token
+            return await self._access_token_locked()
+
+    async def _access_token_locked(self) -> str:
+        """:meth:`access_token` for a caller holding the lock (``asyncio.Lock`` is not re-entrant)."""
+        token = self._state.fresh_access(self._clock())
+        if token is not None:
+            return token
+        refresh = self._state.usable_refresh(self._clock())
+        try:
+            tokens = await self._client.refresh(refresh, subject=self._state.subject)
+        except (PscSignInRequired, PscTokenError):
+            self._state.end()
+            raise
+        self._state.update(tokens, self._clock())
+        return self._state.access_token
 
     async def userinfo(self) -> dict[str, Any]:
         return await self._client.userinfo(await self.access_token())
@@ -287,10 +291,11 @@ class AsyncPscSession(_Common):
         settings = self._client.config.dmp.token_exchange
         if settings is None:
             return {}
-        token = self._state.exchanged(self._clock(), settings.refresh_margin)
-        if token is None:
-            exchanged = await self._client.exchange_token(await self.access_token())
-            token = self._state.set_exchanged(exchanged, self._clock())
+        async with self._lock:  # as in the sync session: concurrent tasks share one exchange
+            token = self._state.exchanged(self._clock(), settings.refresh_margin)
+            if token is None:
+                exchanged = await self._client.exchange_token(await self._access_token_locked())
+                token = self._state.set_exchanged(exchanged, self._clock())
         return {"Authorization": f"Bearer {token}"}
 
     def httpx_auth(self) -> httpx.Auth:

@@ -8,6 +8,7 @@ import json
 import threading
 from pathlib import Path
 
+import httpx
 import pytest
 from joserfc.jwk import RSAKey
 
@@ -22,10 +23,12 @@ from dmpclient.psc import (
     PscTokenError,
     SessionFile,
 )
+from dmpclient.psc.profile import TOKEN_EXCHANGE_GRANT
 from dmpclient.psc.protocol import CibaStarted
 from dmpclient.psc.session import DEFAULT_REFRESH_LIFETIME
 from dmpclient.security.credentials import Credential, load_pem
 from dmpclient.security.pki import TestPki
+from dmpclient.security.tls import web_client_context
 from mock_server.psc import MockPsc, mock_client, prepare_psc
 from mock_server.psc.bearer import check_bearer
 from mock_server.psc.provider import ProviderSettings
@@ -330,3 +333,31 @@ def test_a_refreshed_id_token_for_another_professional_ends_the_session(mock_psc
         assert session.ended
         with pytest.raises(PscSignInRequired):
             session.save()
+
+
+async def test_concurrent_tasks_share_one_token_exchange(mock_psc: Served, pki: TestPki) -> None:
+    psc = mock_psc[0]
+    exchange = {
+        "token_endpoint": psc.provider.token_endpoint,
+        "audience": psc.provider.settings.dmp_audience,
+        "auth_method": "client_secret_basic",
+    }
+    clock = Clock()
+    sent: list[str] = []
+
+    async def record(request: httpx.Request) -> None:
+        form = dict(httpx.QueryParams(request.content.decode()))
+        sent.append(form.get("grant_type", request.url.path))
+
+    async def no_wait(_seconds: float) -> None:
+        await asyncio.sleep(0)
+
+    http = httpx.AsyncClient(verify=web_client_context(None, pki.ca_bundle), event_hooks={"request": [record]})
+    config = psc_config(psc, pki, dmp={"token_exchange": exchange})
+    async with http, AsyncPscClient(config, env=SECRET_ENV, sleep=no_wait, clock=clock, http_client=http) as client:
+        session = await client.sign_in_ciba(TEST_PS, on_started=_approve(psc))
+        clock.offset += 100  # the access token needs a refresh first
+        del sent[:]
+        headers = await asyncio.gather(*(session.dmp_authorization_header() for _ in range(6)))
+    assert len({h["Authorization"] for h in headers}) == 1
+    assert sent == ["refresh_token", TOKEN_EXCHANGE_GRANT]  # one refresh, then one exchange, for all six
