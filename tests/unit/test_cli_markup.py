@@ -17,9 +17,13 @@ from typer.testing import CliRunner
 
 from dmpclient.cli import app
 from dmpclient.security.pki import TestPki
+from tests.unit.test_config import _toml
 from tests.unit.vihf_factory import INS
 
 WIDE = {"COLUMNS": "250", "TERMINAL_WIDTH": "250"}
+PSC_SECTION = (
+    '[psc]\nissuer = "https://auth.example/auth/realms/esante-wallet"\nclient_id = "lps"\nclient_secret_env = "S"'
+)
 #: What rich takes for a tag (its markup grammar: a letter, #, / or @ after the bracket).
 RICH_TAG = re.compile(r"\[[a-z#/@][^\[\]]*\]")
 runner = CliRunner()
@@ -28,28 +32,6 @@ runner = CliRunner()
 def flat(output: str) -> str:
     """The output without the line breaks rich adds at its console width (set when the module was imported)."""
     return output.replace("\n", "")
-
-
-def _toml(tmp_path: Path, pki: TestPki, *, psc: bool) -> Path:
-    path = tmp_path / "dmpclient.toml"
-    text = f"""
-ca_bundle = "{pki.ca_bundle}"
-[credentials.tls]
-cert = "{pki.org_auth.cert}"
-key = "{pki.org_auth.key}"
-[lps]
-nom = "LPS"
-version = "1"
-id_homologation_dmp = "H"
-[structure]
-id = "{pki.structure_id}"
-secteur_activite = "SA01"
-"""
-    if psc:
-        text += '[psc]\nissuer = "https://auth.example/auth/realms/esante-wallet"\nclient_id = "lps"\n'
-        text += 'client_secret_env = "PSC_SECRET"\n'
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 def _help_texts() -> list[tuple[list[str], str]]:
@@ -90,14 +72,14 @@ def test_the_help_of_an_unavailable_plugin_names_its_extra() -> None:
 
 
 def test_psc_without_a_psc_section_says_so(pki: TestPki, tmp_path: Path) -> None:
-    config = _toml(tmp_path, pki, psc=False)
+    config = _toml(pki, tmp_path)
     result = runner.invoke(app, ["psc", "whoami", "-c", str(config), "--session", str(tmp_path / "s.json")], env=WIDE)
     assert result.exit_code == 2
     assert "the configuration has no [psc] section" in flat(result.output)
 
 
 def test_psc_without_the_psc_extra_names_it(pki: TestPki, tmp_path: Path) -> None:
-    config = _toml(tmp_path, pki, psc=True)
+    config = _toml(pki, tmp_path, extra=PSC_SECTION)
     code = (
         "import sys; sys.modules['authlib'] = None; sys.modules['joserfc'] = None\n"
         "import importlib.util; real = importlib.util.find_spec\n"
