@@ -50,23 +50,18 @@ class SessionFile:
         self.path = path or default_session_path()
 
     def save(self, saved: SavedSession) -> None:
-        """Replace the file atomically with ``saved`` (mode 0600, in a directory only the user can write)."""
-        directory = self.path.parent
-        _private_directory(directory)
+        """Replace the file atomically with ``saved`` (mode 0600, in a directory only the user can write).
+
+        Raises:
+            PscStorageError: the directory is not safe (another owner, writable by others) or not writable.
+        """
         data = json.dumps({name: getattr(saved, name) for name in _FIELDS}, allow_nan=False).encode()
-        fd, temporary = tempfile.mkstemp(dir=directory, prefix=f".{self.path.name}.", suffix=".tmp")
         try:
-            with os.fdopen(fd, "wb") as handle:
-                os.fchmod(handle.fileno(), 0o600)
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temporary, self.path)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temporary)
-            raise
-        _sync_directory(directory)
+            _private_directory(self.path.parent)
+            _replace(self.path, data)
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+            raise PscStorageError(f"cannot write {self.path} ({reason}): choose another path (--session)") from None
 
     def load(self, now: float) -> SavedSession | None:
         """The saved session, or ``None`` when there is none or it has expired (the file is then removed).
@@ -119,6 +114,23 @@ def _private_directory(directory: Path) -> None:
             f"other users can write to {directory}: run `chmod go-w {directory}` "
             "or keep the PSC session in a private directory (--session)"
         )
+
+
+def _replace(path: Path, data: bytes) -> None:
+    """Write a fresh, unguessable 0600 file beside ``path``, sync it, rename it over ``path``."""
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            os.fchmod(handle.fileno(), 0o600)
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+    _sync_directory(path.parent)
 
 
 def _check_private_file(path: Path, info: os.stat_result) -> None:

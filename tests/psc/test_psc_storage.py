@@ -141,3 +141,10 @@ def test_an_endless_session_cannot_be_written(tmp_path: Path) -> None:
         store.save(saved_session(expires_in=float("inf")))
     assert not store.path.exists()
     assert list(store.path.parent.iterdir()) == []
+
+
+def test_a_path_that_cannot_be_written_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("")
+    store = SessionFile(tmp_path / "a-file" / "cache" / "psc-session.json")
+    with pytest.raises(PscStorageError, match=r"cannot write .*Not a directory.*--session"):
+        store.save(saved_session())
