@@ -12,6 +12,7 @@ from collections.abc import Callable
 from importlib.metadata import entry_points
 
 import typer
+from rich.markup import escape
 
 from dmpclient.cli import config as config_cli
 from dmpclient.cli import consult as consult_cli
@@ -54,7 +55,7 @@ def _register_plugins() -> None:
             message = missing_extra_message(exc, f"dmp {entry.name}", PLUGIN_EXTRA.get(entry.name))
             app.command(
                 entry.name,
-                help=f"(unavailable: {message})",
+                help=escape(f"(unavailable: {message})"),  # typer renders help as rich markup: keep [mock]
                 context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
             )(_unavailable(message))
             continue
