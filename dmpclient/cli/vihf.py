@@ -24,6 +24,7 @@ from dmpclient import parse_untrusted
 from dmpclient.cli.identity import AUTH_MODES, Mode, actor_from_options
 from dmpclient.codes import display_name
 from dmpclient.errors import DmpConfigError, DmpSecurityError, DmpUnsafeXmlError, DmpValidationError
+from dmpclient.files import write_private
 from dmpclient.ids import InsOid
 from dmpclient.inspection import to_jsonable
 from dmpclient.security.credentials import Credential, load_pem, load_pkcs12
@@ -164,7 +165,7 @@ def build(
         )
     except (DmpConfigError, DmpValidationError, OSError, ValueError) as exc:
         raise _fail(str(exc)) from None
-    out.write_bytes(data)
+    write_private(out, data)  # a replayable assertion while it is valid: owner only
     _console.print(f"[green]{vihf.mode.value}[/green] " + escape(f"VIHF {vihf.assertion_id} written to {out}"))
     _console.print(f"  issuer {vihf.issuer}", highlight=False, markup=False)
 

@@ -20,11 +20,11 @@ import json
 import math
 import os
 import stat
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Final
 
+from dmpclient.files import write_private
 from dmpclient.psc.errors import PscStorageError
 from dmpclient.psc.session import SavedSession
 
@@ -58,7 +58,7 @@ class SessionFile:
         data = json.dumps({name: getattr(saved, name) for name in _FIELDS}, allow_nan=False).encode()
         try:
             _private_directory(self.path.parent)
-            _replace(self.path, data)
+            write_private(self.path, data)
         except OSError as exc:
             reason = exc.strerror or type(exc).__name__
             raise PscStorageError(f"cannot write {self.path} ({reason}): choose another path (--session)") from None
@@ -116,23 +116,6 @@ def _private_directory(directory: Path) -> None:
         )
 
 
-def _replace(path: Path, data: bytes) -> None:
-    """Write a fresh, unguessable 0600 file beside ``path``, sync it, rename it over ``path``."""
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            os.fchmod(handle.fileno(), 0o600)
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
-    _sync_directory(path.parent)
-
-
 def _check_private_file(path: Path, info: os.stat_result) -> None:
     if not stat.S_ISREG(info.st_mode):
         raise PscStorageError(f"{path} is not a regular file: delete it and sign in again")
@@ -163,12 +146,3 @@ def _decode(raw: bytes) -> SavedSession | None:
 
 def _refuse_constant(name: str) -> float:
     raise ValueError(f"{name} is not JSON")
-
-
-def _sync_directory(directory: Path) -> None:
-    """Make the rename durable (the new name is in the directory's data)."""
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

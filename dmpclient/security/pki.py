@@ -20,7 +20,6 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import json
-import os
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,6 +33,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from dmpclient.errors import DmpConfigError
+from dmpclient.files import write_private
 from dmpclient.security.vihf_dn import certificate_dn
 
 __all__ = [
@@ -191,13 +191,6 @@ def _issue(
     return _Issued(builder.sign(signer_key, hashes.SHA256()), key)
 
 
-def _write_private(path: Path, data: bytes) -> None:
-    """Write key material readable by the owner only."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-
-
 def _pem(cert: x509.Certificate) -> bytes:
     return cert.public_bytes(serialization.Encoding.PEM)
 
@@ -207,7 +200,7 @@ def _write_end_entity(
 ) -> CertificateFiles:
     cert_path, key_path, p12_path = (directory / f"{stem}{ext}" for ext in (".pem", ".key.pem", ".p12"))
     cert_path.write_bytes(_pem(issued.cert) + b"".join(_pem(c) for c in chain))
-    _write_private(
+    write_private(
         key_path,
         issued.key.private_bytes(
             serialization.Encoding.PEM,
@@ -215,7 +208,7 @@ def _write_end_entity(
             serialization.NoEncryption(),
         ),
     )
-    _write_private(
+    write_private(
         p12_path,
         pkcs12.serialize_key_and_certificates(
             stem.encode(),
@@ -271,7 +264,7 @@ def init_test_pki(
     ee_end = ee_start + dt.timedelta(days=end_entity_days)
     password = secrets.token_urlsafe(18)
     password_file = directory / PASSWORD_FILE
-    _write_private(password_file, password.encode() + b"\n")
+    write_private(password_file, password.encode() + b"\n")
 
     root = _issue(
         subject=_name(cn=f"{ca_prefix} AC RACINE IGC-SANTE ELEMENTAIRE", ous=_CA_OUS, o="ASIP-SANTE"),

@@ -95,19 +95,20 @@ ALLOWED: dict[str, set[str]] = {
     "_xml": {"errors"},
     "codes": {"errors"},
     "_deadline": {"errors"},
+    "files": set(),  # owner-only, atomic writes (secrets, health data)
     "_logging": {"_xml", "errors"},  # redaction parses with the hardened parser (allowlist, not patterns)
     "soap": {"_xml", "errors", "ids"},
     "hl7v3": {"_xml", "errors", "ids"},
     "custom": {"_xml", "errors", "ids"},
     "xds": {"_xml", "codes", "errors", "ids"},
-    "security": {"_xml", "codes", "errors", "ids", "soap"},
-    "transactions": {"_xml", "codes", "custom", "errors", "hl7v3", "ids", "soap", "xds"},
+    "security": {"_xml", "codes", "errors", "files", "ids", "soap"},
+    "transactions": {"_xml", "codes", "custom", "errors", "files", "hl7v3", "ids", "soap", "xds"},
     "config": {"_xml", "codes", "errors", "ids", "psc", "security"},
-    "psc": {"codes", "config", "errors", "ids", "security"},
+    "psc": {"codes", "config", "errors", "files", "ids", "security"},
     "transport": {"_deadline", "config", "errors", "security", "soap"},
     "_prepare": {"config", "errors", "hl7v3", "ids", "security", "soap", "transactions"},
     # bulk feeding, its journal and the origin of submissions: glue over the core, the config and security
-    "feeding": {"codes", "config", "errors", "ids", "security", "transactions", "xds"},
+    "feeding": {"codes", "config", "errors", "files", "ids", "security", "transactions", "xds"},
 }
 
 

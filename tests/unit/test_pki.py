@@ -151,3 +151,12 @@ def test_cli_pki_init(tmp_path: Path) -> None:
     assert again.exit_code == 2
     assert "--force" in again.output
     assert "PRIVATE KEY" not in result.output + again.output
+
+
+def test_regenerating_over_readable_keys_makes_them_owner_only(tmp_path: Path) -> None:
+    first = init_test_pki(tmp_path / "p")
+    first.org_sign.key.chmod(0o644)
+    first.p12_password_file.chmod(0o644)
+    again = init_test_pki(tmp_path / "p", overwrite=True)
+    assert stat.S_IMODE(again.org_sign.key.stat().st_mode) == 0o600
+    assert stat.S_IMODE(again.p12_password_file.stat().st_mode) == 0o600

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import stat
 from pathlib import Path
 
 import pytest
@@ -38,6 +39,7 @@ def test_build_show_verify(pki: TestPki, tmp_path: Path, mode: str, extra: list[
     out = tmp_path / "vihf.xml"
     code, output = invoke("vihf", "build", "--mode", mode, *org_key(pki), *PEM, *extra, "--out", out)
     assert code == 0, output
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600  # a replayable assertion while valid: owner only
     root = etree.fromstring(out.read_bytes())
     assert root.xpath(
         "//saml2:Attribute[@Name='Authentification_mode']/saml2:AttributeValue/text()", namespaces=NS
