@@ -116,7 +116,9 @@ def _register(ctx: RequestContext, submission: CheckedSubmission, ins: str) -> N
 def _provide_and_register(ctx: RequestContext, *, verify_signature: bool) -> Reply:
     try:
         request = read_provide_and_register(ctx.body)
-        submission = check_submission(request, ctx.attachments, verify_signature=verify_signature)
+        submission = check_submission(
+            request, ctx.attachments, now=ctx.now, trust=ctx.trust, verify_signature=verify_signature
+        )
         ins = _patient(ctx, submission)
         if _identical(ctx, submission, ins):
             return Reply(build_registry_response(), detail="re-soumission identique : rien d'écrit")
