@@ -37,6 +37,7 @@ __all__ = ["CheckedSubmission", "Refusal", "check_submission"]
 
 Error = SubmissionErrorCode
 _OID_URI: Final = "urn:oid:"
+_UUID_URI: Final = "urn:uuid:"
 _ALLOWED_LINKS: Final = frozenset({AssociationType.HAS_MEMBER, AssociationType.SIGNS, AssociationType.RPLC})
 
 
@@ -258,11 +259,15 @@ def _associations(request: ProvideAndRegister, submission_set: str, new_ids: set
 def check_replacements(
     associations: Sequence[Association], patient: Cx, find: Callable[[str], DocumentRow | None]
 ) -> None:
-    """RPLC targets exist, are Approved and belong to the submission's patient (§5.6)."""
+    """RPLC targets are entryUUIDs of existing documents, Approved, of the submission's patient (§5.6).
+
+    A uniqueId given as target is unresolved (``UnresolvedReferenceException``), as the IHE registry answers:
+    it would otherwise be stored as a dangling association end.
+    """
     for link in associations:
         if link.association_type != AssociationType.RPLC:
             continue
-        target = find(link.target)
+        target = find(link.target) if link.target.startswith(_UUID_URI) else None  # an entryUUID (§5.6)
         if target is None:
             raise Refusal.one(Error.UNRESOLVED_REFERENCE, f"Document remplacé inconnu : {link.target}")
         if target.patient_ins != patient.id:

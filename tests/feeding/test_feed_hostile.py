@@ -96,3 +96,15 @@ def test_a_batch_signed_with_a_self_made_certificate_is_refused(client: DmpClien
     assert not _registered(client, number)
     client.execute(_operation(client, client.submission_signer, number), ESTABLISHMENT)  # the trusted signer passes
     assert _registered(client, number)
+
+
+def test_a_replacement_naming_its_target_by_unique_id_is_unresolved(client: DmpClient) -> None:
+    """§5.6: the RPLC target is the previous version's entryUUID; its uniqueId is no registry object id."""
+    v1, v2 = fresh(), fresh()
+    client.feed([cda(v1)], ESTABLISHMENT, options=OPTIONS)
+    document = feeding.FeedDocument(content=cda(v2, version=2, set_number=v1, replaces=v1), replaces=document_id(v1))
+    with pytest.raises(DmpRegistryError) as caught:
+        client.feed([document], ESTABLISHMENT, options=OPTIONS)
+    assert caught.value.errors[0].error_code == "UnresolvedReferenceException"
+    assert not _registered(client, v2)
+    assert _registered(client, v1)  # not deprecated by a replacement that did not happen
