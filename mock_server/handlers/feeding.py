@@ -15,18 +15,18 @@ import hashlib
 from typing import Final
 
 from dmpclient.errors import DmpProtocolError, RegistryErrorItem
-from dmpclient.hl7v3.patient_query import DmpStatus
 from dmpclient.transactions import feeding
 from dmpclient.xds.codes import AvailabilityStatus
 from dmpclient.xds.models import ResponseStatus
 from dmpclient.xds.submission import SubmissionErrorCode, build_registry_response, read_provide_and_register
 from mock_server.context import Reply, RequestContext
 from mock_server.domain.intake import association_record, metadata_record, submission_set_record
+from mock_server.domain.refusals import dmp_refusal
 from mock_server.domain.submission import CheckedSubmission, Refusal, check_replacements, check_submission
 from mock_server.routing import Route
 from mock_server.store.records import NewDocument, Outcome, StoreError
 
-__all__ = ["ROUTES", "routes"]
+__all__ = ["ROUTES", "failure", "open_dmp", "routes"]
 
 Error = SubmissionErrorCode
 _ALL_STATUSES: Final = tuple(AvailabilityStatus)
@@ -39,11 +39,18 @@ def failure(errors: list[RegistryErrorItem], *, refused: bool = False) -> Reply:
     return Reply(build_registry_response(ResponseStatus.FAILURE, errors), detail=detail[:500], outcome=outcome)
 
 
-def _patient(ctx: RequestContext, submission: CheckedSubmission) -> str:
-    patient = ctx.store.get_patient(submission.patient.id)
-    if patient is None or patient.dmp_status is not DmpStatus.ACTIVE:
-        raise Refusal.one(Error.UNKNOWN_PATIENT, "Aucun DMP ouvert pour ce patient")
+def open_dmp(ctx: RequestContext, ins: str) -> str:
+    """The INS of a patient whose DMP is open, or an ``XDSUnknownPatientId`` refusal saying why not (no DMP,
+    closed DMP: :func:`~mock_server.domain.refusals.dmp_refusal`, the TD0.3/TD1.6 helper); TD2.1 and TD3.3."""
+    patient = ctx.store.get_patient(ins)
+    refusal = dmp_refusal(patient)
+    if refusal is not None or patient is None:
+        raise Refusal.one(Error.UNKNOWN_PATIENT, refusal[1] if refusal else "Aucun DMP pour ce patient")
     return patient.ins
+
+
+def _patient(ctx: RequestContext, submission: CheckedSubmission) -> str:
+    return open_dmp(ctx, submission.patient.id)
 
 
 def _identical(ctx: RequestContext, submission: CheckedSubmission, ins: str) -> bool:

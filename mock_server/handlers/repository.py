@@ -27,7 +27,7 @@ from dmpclient.xds.retrieve import (
 )
 from mock_server.context import Reply, RequestContext
 from mock_server.domain.visibility import Viewer, may_read
-from mock_server.handlers.registry import viewer_of
+from mock_server.handlers.registry import consulted_patient, viewer_of
 from mock_server.routing import Route
 from mock_server.store.records import Outcome
 
@@ -38,14 +38,14 @@ def _error(code: str, context: str, request: DocumentRequest) -> RegistryErrorIt
     return RegistryErrorItem(error_code=code, code_context=context, location=request.document_unique_id)
 
 
-def _check(ctx: RequestContext, viewer: Viewer | None, request: DocumentRequest) -> RegistryErrorItem | str:
+def _check(ctx: RequestContext, viewer: Viewer, request: DocumentRequest) -> RegistryErrorItem | str:
     """The error for one requested document, or its mime type when it may be returned."""
     unique_id = request.document_unique_id
     if request.repository_unique_id != DMP_REPOSITORY_OID:
         return _error(ErrorCode.UNKNOWN_REPOSITORY, f"Entrepôt inconnu : {request.repository_unique_id}", request)
     row = None if unique_id.startswith("urn:uuid:") else ctx.store.get_document(unique_id)
     patient = ctx.caller.patient
-    if row is None or viewer is None or patient is None or row.patient_ins != patient.ins:
+    if row is None or patient is None or row.patient_ins != patient.ins:
         return _error(ErrorCode.DOCUMENT_UNIQUE_ID, f"uniqueId={unique_id}", request)
     verdict = may_read(viewer, row)
     if not verdict.allowed:
@@ -55,8 +55,11 @@ def _check(ctx: RequestContext, viewer: Viewer | None, request: DocumentRequest)
 
 def _retrieve(ctx: RequestContext) -> Reply:
     requests = read_retrieve_request(ctx.body)
-    patient = ctx.store.get_patient(ctx.caller.patient.ins) if ctx.caller.patient else None
-    viewer = viewer_of(ctx, allows_masked_in_emergency=patient.masked_visible_in_emergency) if patient else None
+    patient = consulted_patient(ctx)
+    if isinstance(patient, RegistryErrorItem):  # no DMP, or a closed one: nothing is read (as TD3.1)
+        body = build_retrieve_response([], status=ResponseStatus.FAILURE, errors=[patient])
+        return Reply(body, detail=f"Failure {patient.error_code}", outcome=Outcome.ERROR)
+    viewer = viewer_of(ctx, allows_masked_in_emergency=patient.masked_visible_in_emergency)
     parts: list[DocumentPart] = []
     attachments: list[OutgoingPart] = []
     errors: list[RegistryErrorItem] = []
