@@ -29,6 +29,7 @@ from dmpclient.transactions.rights import Matrix, caller_column, matrix_for, pro
 from dmpclient.transactions.spec import PatientBlock, TransactionSpec
 from mock_server.gate import caller_profile as gate_profile
 from mock_server.handlers import default_router
+from mock_server.handlers.legacy import ROUTES as LEGACY_ROUTES
 from tests.golden import assert_golden, frozen_context
 from tests.golden_cases import CASES
 from tests.hl7_types import HL7, assert_hl7_datatypes
@@ -44,7 +45,11 @@ def test_the_mock_answers_every_transaction_with_the_same_spec(spec: Transaction
 
 
 def test_the_mock_answers_nothing_the_client_does_not_declare() -> None:
-    assert {route.spec.td for route in default_router().routes.values()} == set(IDS)
+    """Except the legacy TDs it recognises only to refuse (TD1.1, TD1.2), which the client does not offer."""
+    legacy = {route.spec.td for route in LEGACY_ROUTES}
+    assert legacy == {"TD1.1", "TD1.2"}
+    assert not legacy & set(IDS)
+    assert {route.spec.td for route in default_router().routes.values()} == set(IDS) | legacy
 
 
 def test_transaction_numbers_and_route_keys_are_unique() -> None:
