@@ -6,25 +6,34 @@ already registered with the same documents (same uniqueIds, same bytes) is an **
 — a client that lost the answer sent it again — and is answered Success without writing anything; any
 other reuse of a uniqueId is ``XDSDuplicateUniqueIdInRegistry``. Everything is written in the request's
 one SQLite transaction (:meth:`~mock_server.store.registry.RegistryStore.add_submission`): all of it or
-nothing, also when the process is killed mid-way. New documents are visible to TD3.1/TD3.2 at once.
+nothing, also when the process is killed mid-way. New documents are visible to TD3.1/TD3.2 at once. Fed under a
+matrix cell with note 4 (indirect TD2.1, TD2.2 by a CPE), the authors' structure is the feeding one.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+from collections.abc import Callable
 from typing import Final
 
 from dmpclient.errors import DmpProtocolError, RegistryErrorItem
 from dmpclient.transactions import feeding
+from dmpclient.transactions.rights import NoteCondition
 from dmpclient.xds.codes import AvailabilityStatus
 from dmpclient.xds.models import ResponseStatus
 from dmpclient.xds.submission import SubmissionErrorCode, build_registry_response, read_provide_and_register
 from mock_server.context import Reply, RequestContext
-from mock_server.domain.intake import association_record, metadata_record, submission_set_record
+from mock_server.domain.intake import (
+    association_record,
+    impute_to_structure,
+    metadata_record,
+    submission_set_record,
+)
 from mock_server.domain.refusals import dmp_refusal
 from mock_server.domain.submission import CheckedSubmission, Refusal, check_replacements, check_submission
 from mock_server.routing import Route
-from mock_server.store.records import NewDocument, Outcome, StoreError
+from mock_server.store.records import Author, NewDocument, Outcome, StoreError
 
 __all__ = ["ROUTES", "failure", "open_dmp", "routes"]
 
@@ -93,15 +102,26 @@ def _not_registered(ctx: RequestContext, submission: CheckedSubmission) -> None:
         )
 
 
+def _author(ctx: RequestContext) -> Callable[[Author], Author]:
+    """How the registry records the authors of this submission: as sent, or imputed to the feeding structure
+    when the matrix cell says so (note 4: indirect TD2.1, TD2.2 by a CPE; §5.7.9)."""
+    conditions = ctx.decision.conditions if ctx.decision else frozenset()
+    if NoteCondition.AUTHORSHIP_TO_STRUCTURE in conditions:
+        return lambda author: impute_to_structure(author, ctx.caller.structure_id)
+    return lambda author: author
+
+
 def _register(ctx: RequestContext, submission: CheckedSubmission, ins: str) -> None:
     ids = {submission.submission_set.entry_uuid: f"urn:uuid:{ctx.new_id()}"}
     ids |= {entry.entry_uuid: f"urn:uuid:{ctx.new_id()}" for entry in submission.entries}
-    documents = [
-        NewDocument(
-            ids[entry.entry_uuid], entry.unique_id, ins, metadata_record(entry), submission.contents[entry.entry_uuid]
+    author = _author(ctx)
+    documents = []
+    for entry in submission.entries:
+        metadata = metadata_record(entry)
+        metadata = dataclasses.replace(metadata, author=author(metadata.author))
+        documents.append(
+            NewDocument(ids[entry.entry_uuid], entry.unique_id, ins, metadata, submission.contents[entry.entry_uuid])
         )
-        for entry in submission.entries
-    ]
     links = [
         association_record(
             link,
@@ -114,6 +134,7 @@ def _register(ctx: RequestContext, submission: CheckedSubmission, ins: str) -> N
     record = submission_set_record(
         submission.submission_set, entry_uuid=ids[submission.submission_set.entry_uuid], patient_ins=ins
     )
+    record = dataclasses.replace(record, author=author(record.author))
     try:
         ctx.store.add_submission(record, documents, links, now=ctx.now)
     except StoreError as exc:  # the checks above make this a race or a bug; nothing was written
