@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from lxml import etree
@@ -96,5 +96,4 @@ class Reply:
     body: etree._Element
     attachments: tuple[OutgoingPart, ...] = ()
     detail: str = ""
-    extra: dict[str, str] = field(default_factory=dict)
     outcome: Outcome = Outcome.ALLOWED

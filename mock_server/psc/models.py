@@ -20,8 +20,6 @@ from mock_server.psc.directory import PscUser
 
 __all__ = ["AuthCode", "CibaRequest", "MockClient", "ProviderStore", "RefreshRecord"]
 
-_LOOPBACK = ("127.0.0.1", "localhost", "[::1]")
-
 
 @dataclass(slots=True)
 class MockClient(ClientMixin):  # type: ignore[misc]
@@ -151,7 +149,8 @@ class CibaRequest:
 
 
 class ProviderStore:
-    """Every record of the provider, behind one lock (the ASGI app serves requests from worker threads)."""
+    """Every record of the provider, behind one lock: the app's handlers run on the server's event-loop thread
+    while tests and embedding code call the provider (``decide_ciba``…) from their own threads."""
 
     def __init__(self, clock: Callable[[], float]) -> None:
         self.clock = clock
@@ -160,8 +159,6 @@ class ProviderStore:
         self.codes: dict[str, AuthCode] = {}
         self.refresh: dict[str, RefreshRecord] = {}
         self.ciba: dict[str, CibaRequest] = {}
-        self.ended_sids: set[str] = set()
-        self.revoked_jtis: set[str] = set()
 
     def end_sessions_of(self, sub: str, client_id: str | None) -> None:
         """RP-initiated logout: revoke the user's refresh tokens (of one client, or all)."""
@@ -169,4 +166,3 @@ class ProviderStore:
             for record in self.refresh.values():
                 if record.user.sub == sub and (client_id is None or record.client_id == client_id):
                     record.revoked = True
-                    self.ended_sids.add(record.sid)
