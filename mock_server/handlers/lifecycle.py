@@ -30,6 +30,7 @@ from dmpclient.xds.models import Association, DocumentEntry, SubmissionSet
 from dmpclient.xds.submission import SubmissionErrorCode, build_registry_response
 from dmpclient.xds.update import StatusChange, UpdateRequest, read_update_request
 from mock_server.context import Caller, Reply, RequestContext
+from mock_server.domain.authorship import is_own
 from mock_server.domain.intake import association_record, submission_set_record
 from mock_server.domain.submission import Refusal
 from mock_server.handlers.feeding import failure, open_dmp
@@ -71,8 +72,7 @@ def _allowed(caller: Caller, action: RightsAction, document: DocumentRow) -> Non
         raise _policy(
             f"Accès refusé : {decision.reason_fr} (document du patient : médecin traitant seulement)", document
         )
-    own = author.kind in (AuthorKind.PROFESSIONAL, AuthorKind.DEVICE) and author.id == caller.ps_id
-    if NoteCondition.OWN_DOCUMENTS in conditions and not own:
+    if NoteCondition.OWN_DOCUMENTS in conditions and not is_own(author, caller.ps_id):
         raise _policy(f"Accès refusé : {decision.reason_fr} (document d'un autre auteur)", document)
     if NoteCondition.STRUCTURE_DOCUMENTS in conditions and author.structure_id != caller.structure_id:
         raise _policy(f"Accès refusé : {decision.reason_fr} (document d'une autre structure)", document)

@@ -44,6 +44,7 @@ from dmpclient.transactions.rights import AccessMode, MatrixActor, NoteCondition
 from dmpclient.transactions.webps import AIR_ENTRY, DIRECT_ENTRY, PATIENT_PAGES, WebPsPage
 from dmpclient.xds.codes import AvailabilityStatus
 from mock_server.context import Caller
+from mock_server.domain.authorship import is_own
 from mock_server.errors import MockFault
 from mock_server.gate import Gate
 from mock_server.handlers.habilitations import listed_parties
@@ -360,7 +361,7 @@ class WebPs:
         allowed, conditions = self._rights(caller, patient, RightsAction.TD3_2_DOCS_MASQUES, now)
         if not allowed:
             return False
-        if NoteCondition.OWN_DOCUMENTS in conditions and row.metadata.author.id != caller.ps_id:
+        if NoteCondition.OWN_DOCUMENTS in conditions and not is_own(row.metadata.author, caller.ps_id):
             return False
         return (
             NoteCondition.PATIENT_ALLOWED_MASKED_IN_EMERGENCY not in conditions or patient.masked_visible_in_emergency
