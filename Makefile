@@ -7,7 +7,9 @@ STAMP  := $(VENV)/.installed
 .PHONY: demo test lint types unit bench fuzz clean venv
 
 $(STAMP): pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
+	  echo "cannot create $(VENV) with $(PYTHON) -m venv: install Python >= 3.11 with its venv module" \
+	       "(Debian/Ubuntu: apt install python3-venv), or run make PYTHON=/path/to/python3.11" >&2; exit 1; }
 	@$(BIN)/python -m pip install --quiet --upgrade pip
 	@$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)

@@ -69,7 +69,7 @@ def run(quick: bool) -> list[Result]:
     air = CallerIdentity(Actor.professional("899900063480", name="LIBRE MAX", profession="10", specialty="SM26"))
     config = PscConfig(issuer=ISSUER, client_id="lps", client_secret_env="S")
     client = PscClient(config, env={"S": "s"})
-    signed_in = SignedIn(TokenSet("a", 120, "r", 1800, token), keys.verify(token), PscIdentity(USERINFO), time.time())
+    signed_in = SignedIn(TokenSet("a", 120, "r", 1800, token), str(claims["sub"]), PscIdentity(USERINFO), time.time())
     session = PscSession(client, signed_in)
 
     air_vihf = median_seconds(lambda: issuer.issue(air, patient, now=when), repeat=repeat, number=number // 4)

@@ -91,18 +91,21 @@ class DmpClient(PatientMethods, AuthorizationMethods, ConsultationMethods, Feedi
         """Run a transaction for ``identity``: rights pre-check, fresh signed VIHF, send, decode.
 
         Args:
-            deadline: the total time budget of the call in seconds (default ``timeouts.total``).
+            deadline: the total time budget of this exchange in seconds, retries included (default
+                ``timeouts.total``).
 
         Raises:
             DmpRightsPrecheckError: the official matrices refuse the call (nothing was sent).
         """
         if precheck:
             self._prep.precheck(op, identity)
+        message_id = new_message_id()
         with self.send(
             lambda message_id, headers: self._prep.prepare(op, identity, message_id=message_id, extra_headers=headers),
             deadline,
+            message_id,
         ) as response:
-            return self._parse(op, response)
+            return self._parse(op, response, message_id)
 
     def call(
         self,
@@ -210,12 +213,14 @@ class AsyncDmpClient(
         """See :meth:`DmpClient.execute`."""
         if precheck:
             self._prep.precheck(op, identity)
+        message_id = new_message_id()
         response = await self.send(
             lambda message_id, headers: self._prep.prepare(op, identity, message_id=message_id, extra_headers=headers),
             deadline,
+            message_id,
         )
         with response:
-            return self._parse(op, response)
+            return self._parse(op, response, message_id)
 
     async def call(
         self,

@@ -1,45 +1,39 @@
 """The total time budget of one call (connect, send, wait, read every byte, retries included).
 
 Per-read timeouts reset on every byte: a server trickling one byte a second would keep a call open
-forever. A :class:`Deadline` bounds the whole call; the transports check it as bytes arrive and cut the
-connection when it runs out.
+forever. A :class:`Deadline` bounds the whole call: the synchronous transport caps every socket operation
+(connect, TLS handshake, each write and each read) to the time left, the asynchronous one cancels the exchange.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from typing import Final
 
 from dmpclient.errors import DmpTimeoutError
 
 __all__ = ["Deadline"]
-
-_NEVER: Final = float("inf")
 
 
 class Deadline:
     """A point in time (monotonic clock) by which a call must be over.
 
     Args:
-        seconds: the budget; ``None`` for none (then only the per-phase timeouts apply).
-        clock: a monotonic clock (tests inject one).
+        seconds: the budget (``timeouts.total``, or ``deadline=`` on the call).
     """
 
-    __slots__ = ("_clock", "_end", "seconds")
+    __slots__ = ("_end", "seconds")
 
-    def __init__(self, seconds: float | None, *, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, seconds: float) -> None:
         self.seconds = seconds
-        self._clock = clock
-        self._end = _NEVER if seconds is None else clock() + seconds
+        self._end = time.monotonic() + seconds
 
     def remaining(self) -> float:
-        """Seconds left (``inf`` without a budget, never negative)."""
-        return max(0.0, self._end - self._clock())
+        """Seconds left (never negative)."""
+        return max(0.0, self._end - time.monotonic())
 
     @property
     def expired(self) -> bool:
-        return self._clock() >= self._end
+        return time.monotonic() >= self._end
 
     def bound(self, timeout: float) -> float:
         """``timeout`` shortened so that it cannot outlast the deadline (at least 1 ms)."""

@@ -228,10 +228,11 @@ class Preparation:
                 "TD0.10 is the contextual access in AIR; with a card or e-CPS open webps_url (TD0.9) instead",
                 field="identity.mode",
             )
+        ins = patient.ins if patient is not None else None
+        webps.check_page(page, ins)  # before signing: a card may prompt for its PIN
         if precheck:
             _require_allowed(_decisions(RightsAction.TD0_10_ACCES_WEB_AIR, identity, AuthMode.AIR), "TD0.10")
         assertion = self.issuer.issue(identity, patient, now=self.clock(), mode=AuthMode.AIR)
-        ins = patient.ins if patient is not None else None
         return webps.air_launch(self.config.webps_base, page, assertion, ins=ins, relay_state=relay_state)
 
     def _lps_device(self) -> Device | None:

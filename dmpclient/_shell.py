@@ -121,9 +121,10 @@ class Shell:
         return delay if delay < deadline.remaining() else None
 
     @staticmethod
-    def _parse(op: Operation[T], response: Response) -> T:
-        """The operation's decoder, with the TD and message id on every error; a crash is an unreadable answer."""
-        context = {"td": op.td, "message_id": response.message.relates_to}
+    def _parse(op: Operation[T], response: Response, message_id: str) -> T:
+        """The operation's decoder, with the TD and our request's MessageID on every error (the answer may not
+        carry ``RelatesTo``); a crash is an unreadable answer."""
+        context = {"td": op.td, "message_id": message_id}
         try:
             return op.parse(response)
         except DmpError as exc:

@@ -195,12 +195,14 @@ def parse_untrusted(
         max_bytes: refuse documents larger than this (default: ``budget.max_bytes``).
         budget: structural limits (elements and attributes, depth, text sizes).
         strict: for SOAP messages and signed assertions: refuse a processing instruction (otherwise dropped, a
-            CDA's ``xml-stylesheet``) and an encoding other than UTF-8, UTF-16 or an ASCII-compatible 8-bit one
-            (SOAP 1.2 part 1 §5; what other verifiers read differently or not at all).
+            CDA's ``xml-stylesheet``; what other verifiers read differently or not at all).
+
+    An encoding other than UTF-8, UTF-16 or an ASCII-compatible 8-bit one is refused in both modes (SOAP 1.2
+    part 1 §5): in UTF-7 or EBCDIC, markup is not made of the bytes the structural budget counts.
 
     Raises:
-        DmpUnsafeXmlError: too large, over budget, malformed, carrying a DTD / entity declaration, or (when
-            strict) a processing instruction or an unusual encoding.
+        DmpUnsafeXmlError: too large, over budget, malformed, in an unusual encoding, carrying a DTD / entity
+            declaration, or (when strict) a processing instruction.
     """
     limit = budget.max_bytes if max_bytes is None else max_bytes
     if len(data) > limit:
@@ -215,7 +217,7 @@ def parse_untrusted(
             f"received XML has more than {budget.max_nodes} elements and attributes (XmlBudget.max_nodes); "
             "raise it only if the peer is trusted to send such documents"
         )
-    family = _encoding_family(data) if strict else "ascii"
+    family = _encoding_family(data)
     if family == "other":
         raise DmpUnsafeXmlError(_ENCODING_REFUSED)
     keep_pis = strict and _may_hold_pi(data, family)

@@ -47,13 +47,13 @@ class Code(BaseModel):
     Equality and hashing use all three fields; compare ``(code, system)`` when labels may differ.
     """
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     code: str
     system: str
     display: str = ""
 
-    def __init__(self, code: str, system: str, display: str = "", **_: Any) -> None:
+    def __init__(self, code: str, system: str, display: str = "") -> None:  # positional, as codes are written
         super().__init__(code=code, system=system, display=display)
 
     @property

@@ -100,6 +100,8 @@ __all__ = [
     "Structure",
     "Timeouts",
     "TlsCredentialSource",
+    "WireOptions",
+    "XmlLimits",
 ]
 
 SERVICES_PATH: Final = "/si-dmp-server/v2/services"
@@ -256,9 +258,11 @@ class Structure(_Section):
 
 class Timeouts(_Section):
     """Timeouts in seconds: per phase (``connect``, ``read`` between two received bytes, ``write``, ``pool``
-    wait for a free connection) and ``total``, the budget of a whole call, retries included (a server that
-    trickles bytes resets the read timeout on every byte, never the total). ``total`` can be overridden
-    per call (``deadline=``).
+    wait for a free connection) and ``total``, the budget of a whole exchange with the DMP, retries included (a
+    server that trickles bytes resets the read timeout on every byte, never the total). A method that makes
+    several exchanges (``feed`` looking up an unknown outcome, ``replace``, ``find_new_versions``…) gives each its
+    own budget, so that the recovery of a timed-out submission still has time to ask the registry. ``total`` can
+    be overridden per call (``deadline=``).
     """
 
     connect: float = Field(10.0, gt=0)

@@ -154,7 +154,8 @@ class DmpTlsError(DmpTransportError):
 
 
 class DmpTimeoutError(DmpTransportError):
-    """A connect, read, write or pool timeout expired."""
+    """A connect, read, write or pool timeout expired, or the call's total deadline ran out (``timeouts.total``,
+    ``deadline=``): the message says which."""
 
 
 class DmpSubmissionUnknownError(DmpTransportError):
@@ -188,7 +189,8 @@ class DmpIntegrityError(DmpProtocolError):
 
 
 class DmpHttpError(DmpError):
-    """The server answered an HTTP error status without a SOAP envelope.
+    """The server answered an HTTP error status without a SOAP fault (an HTML page, nothing, or an envelope that is
+    not a fault).
 
     Args:
         status_code: the HTTP status.

@@ -9,16 +9,26 @@ from __future__ import annotations
 import sys
 from typing import Final
 
-__all__ = ["EXTRA_OF", "missing_extra_message", "run_cli"]
+__all__ = ["EXTRA_OF", "PLUGIN_EXTRA", "missing_extra_message", "run_cli"]
 
 #: Which extra provides each top-level module the command line or its plugins need.
-EXTRA_OF: Final = {"typer": "cli", "rich": "cli", "click": "cli", "uvicorn": "mock", "starlette": "mock"}
+EXTRA_OF: Final = {
+    "typer": "cli",
+    "rich": "cli",
+    "click": "cli",
+    "uvicorn": "mock",
+    "starlette": "mock",
+    "authlib": "psc",
+    "joserfc": "psc",
+}
+#: The extra that brings everything a ``dmp`` plugin needs (``dmp mock`` also needs authlib, for its PSC provider).
+PLUGIN_EXTRA: Final = {"mock": "mock"}
 
 
-def missing_extra_message(error: ModuleNotFoundError, what: str = "the dmp command") -> str:
-    """What to install when ``error`` names a module of an optional extra."""
+def missing_extra_message(error: ModuleNotFoundError, what: str = "the dmp command", extra: str | None = None) -> str:
+    """What to install when ``error`` names a module of an optional extra (``extra`` when the caller knows)."""
     module = (error.name or "").split(".")[0]
-    extra = EXTRA_OF.get(module, "all")
+    extra = extra or EXTRA_OF.get(module, "all")
     return f"{what} needs the Python package {module!r}: pip install 'dmpclient[{extra}]'"
 
 

@@ -13,10 +13,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib.metadata
-import threading
-from typing import Final, Protocol
+from collections.abc import Iterable, Iterator
+from contextvars import ContextVar
+from typing import Any, Final, Protocol
 from urllib.parse import urlsplit
 
+import httpcore
 import httpx
 
 from dmpclient._deadline import Deadline
@@ -67,19 +69,25 @@ def _user_agent() -> str:
         return "dmpclient"
 
 
-def _client_options(config: DmpConfig) -> dict[str, object]:
-    """A pooled keep-alive client over the configured mutual TLS, trusting only the configured CAs."""
+def _client_options(config: DmpConfig) -> dict[str, Any]:
+    """What both clients share: default timeouts, no environment, no redirects, our User-Agent."""
     timeouts = config.timeouts
     return {
-        "verify": client_context(config.load_tls_credential(), config.ca_bundle),
         "timeout": httpx.Timeout(
             connect=timeouts.connect, read=timeouts.read, write=timeouts.write, pool=timeouts.pool
         ),
-        "limits": _POOL_LIMITS,
-        "proxy": config.proxy,
         "trust_env": False,  # proxies and CAs come from DmpConfig only
         "follow_redirects": False,
         "headers": {"User-Agent": _user_agent()},
+    }
+
+
+def _connection_options(config: DmpConfig) -> dict[str, Any]:
+    """A pooled keep-alive connection over the configured mutual TLS, trusting only the configured CAs."""
+    return {
+        "verify": client_context(config.load_tls_credential(), config.ca_bundle),
+        "limits": _POOL_LIMITS,
+        "proxy": config.proxy,
     }
 
 
@@ -154,30 +162,93 @@ class _ErrorMapper:
         )
 
 
-class _Watchdog:
-    """Cuts a blocked synchronous read when the deadline passes (per-read timeouts reset on every byte).
+#: The deadline of the call running in this thread (the synchronous client does its I/O in the caller's thread).
+_CURRENT_DEADLINE: ContextVar[Deadline | None] = ContextVar("dmpclient_deadline", default=None)
 
-    Shutting the socket down wakes the thread blocked in ``recv``; the read then fails and the client
-    reports the deadline.
+
+def _bounded(timeout: float | None, expired: type[httpcore.TimeoutException]) -> float | None:
+    """``timeout`` capped to the current call's time left; ``expired`` raised once none is left."""
+    deadline = _CURRENT_DEADLINE.get()
+    if deadline is None:
+        return timeout
+    if deadline.expired:
+        raise expired("the call deadline ran out")
+    return deadline.remaining() if timeout is None else deadline.bound(timeout)
+
+
+class _BoundedStream(httpcore.NetworkStream):
+    """A socket stream whose every operation ends by the call's deadline, however the peer trickles bytes."""
+
+    def __init__(self, stream: httpcore.NetworkStream) -> None:
+        self._stream = stream
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, _bounded(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, _bounded(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(
+        self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore.NetworkStream:
+        bounded = _bounded(timeout, httpcore.ConnectTimeout)
+        return _BoundedStream(self._stream.start_tls(ssl_context, server_hostname, bounded))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
+
+
+class _BoundedBackend(httpcore.NetworkBackend):
+    """httpcore's synchronous sockets, wrapped in :class:`_BoundedStream`."""
+
+    def __init__(self) -> None:
+        self._backend = httpcore.SyncBackend()
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        bounded = _bounded(timeout, httpcore.ConnectTimeout)
+        return _BoundedStream(self._backend.connect_tcp(host, port, bounded, local_address, socket_options))
+
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+    ) -> httpcore.NetworkStream:
+        bounded = _bounded(timeout, httpcore.ConnectTimeout)
+        return _BoundedStream(self._backend.connect_unix_socket(path, bounded, socket_options))
+
+    def sleep(self, seconds: float) -> None:
+        self._backend.sleep(seconds)
+
+
+def _bounded_transport(config: DmpConfig) -> httpx.HTTPTransport:
+    """httpx's transport with :class:`_BoundedBackend` sockets (httpx has no public hook for a network backend).
+
+    ``tests/client/test_deadline.py`` trickles the response headers and the request upload through it: if an
+    httpx release changes this internal, those tests fail rather than calls hanging.
     """
-
-    def __init__(self, response: httpx.Response, deadline: Deadline) -> None:
-        stream = response.extensions.get("network_stream")
-        sock = stream.get_extra_info("socket") if stream is not None else None
-        self._timer: threading.Timer | None = None
-        if sock is not None and deadline.seconds is not None:
-            self._timer = threading.Timer(deadline.remaining(), _shutdown, (sock,))
-            self._timer.daemon = True
-            self._timer.start()
-
-    def cancel(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
+    transport = httpx.HTTPTransport(**_connection_options(config), trust_env=False)
+    pool = getattr(transport, "_pool", None)
+    if not isinstance(pool, httpcore.ConnectionPool) or not hasattr(pool, "_network_backend"):  # pragma: no cover
+        raise RuntimeError(f"httpx {httpx.__version__}: cannot bound the call deadline of its connection pool")
+    pool._network_backend = _BoundedBackend()
+    return transport
 
 
-def _shutdown(sock: object) -> None:
-    with contextlib.suppress(OSError):
-        sock.shutdown(2)  # type: ignore[attr-defined]  # socket.SHUT_RDWR on a socket or an SSL socket
+@contextlib.contextmanager
+def _within(deadline: Deadline) -> Iterator[None]:
+    token = _CURRENT_DEADLINE.set(deadline)
+    try:
+        yield
+    finally:
+        _CURRENT_DEADLINE.reset(token)
 
 
 class HttpTransport:
@@ -191,7 +262,9 @@ class HttpTransport:
     def __init__(self, config: DmpConfig, *, client: httpx.Client | None = None) -> None:
         self._config = config
         self._owns = client is None
-        self._http = client if client is not None else httpx.Client(**_client_options(config))  # type: ignore[arg-type]
+        if client is None:
+            client = httpx.Client(transport=_bounded_transport(config), **_client_options(config))
+        self._http = client
         self._errors = _ErrorMapper(config)
 
     def exchange(self, request: PreparedRequest, reader: ResponseReader, deadline: Deadline) -> None:
@@ -204,16 +277,14 @@ class HttpTransport:
             extensions={"timeout": _timeouts(self._config, deadline)},
         )
         try:
-            response = self._http.send(http_request, stream=True)
-            watchdog = _Watchdog(response, deadline)
-            try:
-                reader.start(response.status_code, response.headers.get("content-type", ""))
-                for chunk in response.iter_bytes():
-                    reader.feed(chunk)
-                    deadline.check("reading the response")
-            finally:
-                watchdog.cancel()
-                response.close()
+            with _within(deadline):
+                response = self._http.send(http_request, stream=True)
+                try:
+                    reader.start(response.status_code, response.headers.get("content-type", ""))
+                    for chunk in response.iter_bytes():
+                        reader.feed(chunk)
+                finally:
+                    response.close()
         except httpx.HTTPError as exc:
             raise self._errors(exc, request, deadline) from exc
 
@@ -228,7 +299,9 @@ class AsyncHttpTransport:
     def __init__(self, config: DmpConfig, *, client: httpx.AsyncClient | None = None) -> None:
         self._config = config
         self._owns = client is None
-        self._http = client if client is not None else httpx.AsyncClient(**_client_options(config))  # type: ignore[arg-type]
+        if client is None:
+            client = httpx.AsyncClient(**_connection_options(config), **_client_options(config))
+        self._http = client
         self._errors = _ErrorMapper(config)
 
     async def exchange(self, request: PreparedRequest, reader: ResponseReader, deadline: Deadline) -> None:
@@ -241,7 +314,7 @@ class AsyncHttpTransport:
             extensions={"timeout": _timeouts(self._config, deadline)},
         )
         try:
-            async with asyncio.timeout(None if deadline.seconds is None else deadline.remaining()):
+            async with asyncio.timeout(deadline.remaining()):
                 response = await self._http.send(http_request, stream=True)
                 try:
                     reader.start(response.status_code, response.headers.get("content-type", ""))

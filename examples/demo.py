@@ -4,7 +4,7 @@
 2. start the mock DMP over mutual TLS on a free loopback port (SQLite state, seeded on first run);
 3. load the client configuration the mock wrote for us, as an integrator would;
 4. build, sign and verify an AIR VIHF;
-5. run the transactions implemented so far (TD0.2, TD1.3a) through the real client;
+5. test existence and read the administrative record (TD0.2, TD1.3a) through the real client;
 6. show what the DMP refuses: replayed AIR token, tampered VIHF, foreign client certificate,
    break-glass on a patient who opposed it, a call the rights matrices forbid (refused locally);
 7. authorisations and lists: existence test → declare the authorisation (TD0.3) → the DMPs one is

@@ -20,9 +20,9 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Final
 
-from fuzz.targets import Target, closing, is_expected
+from fuzz.targets import Case, Target, closing, is_expected
 
-__all__ = ["Finding", "Report", "run_case", "run_cases"]
+__all__ = ["Finding", "Report", "make_case", "run_case", "run_cases"]
 
 _PAGE: Final = os.sysconf("SC_PAGE_SIZE")
 _MB: Final = 1024 * 1024
@@ -94,11 +94,15 @@ class Report:
         return not self.findings
 
 
+def make_case(targets: Sequence[Target], seed: int, index: int, others: Sequence[bytes]) -> tuple[Target, Case]:
+    """Case ``index`` of campaign ``seed``: the same bytes every time (its reproducer)."""
+    target = targets[index % len(targets)]
+    return target, target.case(random.Random(f"{seed}/{index}"), others)
+
+
 def run_case(targets: Sequence[Target], seed: int, index: int, others: Sequence[bytes]) -> Outcome:
     """Make case ``index`` of campaign ``seed`` and run it (in this process)."""
-    rng = random.Random(f"{seed}/{index}")
-    target = targets[index % len(targets)]
-    case = target.case(rng, others)
+    target, case = make_case(targets, seed, index, others)
     before = _rss_mb()
     started = time.perf_counter()
     finding: Finding | None = None

@@ -13,6 +13,7 @@ from typing import Annotated, Final
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from dmpclient.config import SERVICES_PATH
@@ -56,7 +57,7 @@ def _clear_errors() -> Iterator[None]:
         yield
     except (DmpError, StoreError, sqlite3.Error) as exc:
         kind = "database error" if isinstance(exc, sqlite3.Error) else "error"
-        _console.print(f"[red]{kind}:[/red] {exc}")
+        _console.print(f"[red]{kind}:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from None
 
 
@@ -64,7 +65,9 @@ def _existing_store(data: Path) -> Store:
     """The store of ``data``, which must exist (inspecting commands never create an empty one)."""
     path = database_path(data)
     if not path.is_file():
-        _console.print(f"[red]error:[/red] no mock database at {path} (run `dmp mock seed --data {data}` first)")
+        _console.print(
+            f"[red]error:[/red] {escape(f'no mock database at {path} (run `dmp mock seed --data {data}` first)')}"
+        )
         raise typer.Exit(2)
     return Store.open(path)
 
@@ -159,7 +162,7 @@ def _start_psc(runtime: MockRuntime, host: str, port: int, auto_approve: float |
         log_level="info",
     )
     runtime.app.gate.bearer_check = gate_check(psc.provider)  # a Bearer next to the VIHF is checked (§11.5)
-    _console.print(f"[bold green]mock Pro Santé Connect[/bold green] on [bold]{psc.provider.issuer}[/bold]")
+    _console.print(f"[bold green]mock Pro Santé Connect[/bold green] on [bold]{escape(psc.provider.issuer)}[/bold]")
     _console.print("  sign in: dmp psc login --config DATA/dmpclient.toml; CIBA: dmp mock psc pending / approve")
     return _RunningPsc(psc.provider.issuer, server)
 
@@ -175,7 +178,9 @@ def _serve_webps(runtime: MockRuntime, host: str, port: int) -> RunningServer | 
             port=port,
         )
     except (OSError, RuntimeError) as exc:
-        _console.print(f"[yellow]warning:[/yellow] web PS site not served on port {port} ({exc}); use --webps-port")
+        _console.print(
+            f"[yellow]warning:[/yellow] {escape(f'web PS site not served on port {port} ({exc})')}; use --webps-port"
+        )
         return None
     _console.print(f"  web PS site (TD0.9/TD0.10) https://localhost:{port}/AccesDirect/TableauDeBord (no client cert)")
     return server
@@ -198,12 +203,15 @@ def _mask(ins: str | None, show: bool) -> str:
 
 def _print_banner(runtime: MockRuntime, base_url: str, config: Path) -> None:
     pki = runtime.pki
-    _console.print(f"[bold green]mock DMP[/bold green] starting on [bold]{base_url}[/bold]")
-    _console.print(f"  trust this CA bundle      {pki.ca_bundle}")
-    _console.print(f"  client TLS (ORG AUTH_CLI) {pki.org_auth.cert}  key {pki.org_auth.key}")
-    _console.print(f"  VIHF signing (ORG SIGN)   {pki.org_sign.cert}  key {pki.org_sign.key}")
-    _console.print(f"  PKCS#12 files             *.p12 in {pki.directory} (password in {pki.p12_password_file.name})")
-    _console.print(f"  ready-made client config  {config}   →  dmp config check --config {config}")
+    _console.print(f"[bold green]mock DMP[/bold green] starting on [bold]{escape(base_url)}[/bold]")  # [fd00::1]
+    for line in (  # paths, not markup
+        f"  trust this CA bundle      {pki.ca_bundle}",
+        f"  client TLS (ORG AUTH_CLI) {pki.org_auth.cert}  key {pki.org_auth.key}",
+        f"  VIHF signing (ORG SIGN)   {pki.org_sign.cert}  key {pki.org_sign.key}",
+        f"  PKCS#12 files             *.p12 in {pki.directory} (password in {pki.p12_password_file.name})",
+        f"  ready-made client config  {config}   →  dmp config check --config {config}",
+    ):
+        _console.print(line, markup=False)
     if runtime.seeded is not None:
         seeded = runtime.seeded
         _console.print(
@@ -231,7 +239,7 @@ def seed(
         summary = seed_store(
             store, patients=patients, documents=documents, random_seed=random_seed, now=dt.datetime.now(dt.UTC)
         )
-    table = Table("what", "count", title=f"seeded {database_path(data)}")
+    table = Table("what", "count", title=escape(f"seeded {database_path(data)}"))
     for name, value in dataclasses.asdict(summary).items():
         table.add_row(name, str(value))
     _console.print(table)
@@ -247,7 +255,7 @@ def reset(
         if not yes:
             typer.confirm(f"Wipe every patient, document and trace of {store.path}?", abort=True)
         store.reset()
-    _console.print(f"reset {database_path(data)}")
+    _console.print(f"reset {database_path(data)}", markup=False)
 
 
 @app.command()
@@ -262,7 +270,7 @@ def trace(
         entries = store.access_trace(patient=patient, limit=limit)
     table = Table("when (UTC)", "TD", "outcome", "caller", "mode", "access", "patient", "detail")
     for entry in entries:
-        table.add_row(
+        cells = (
             entry.at.strftime("%Y-%m-%d %H:%M:%S"),
             entry.td,
             entry.outcome.value,
@@ -272,4 +280,5 @@ def trace(
             _mask(entry.patient_ins, show_ins),
             (entry.detail or "")[:60],
         )
+        table.add_row(*map(escape, cells))  # what callers sent: text, not markup
     _console.print(table)

@@ -11,9 +11,9 @@ from urllib.parse import urlsplit
 
 from cryptography import x509
 
+from dmpclient._deadline import Deadline
 from dmpclient.soap.request import PreparedRequest
 from dmpclient.soap.response import ResponseReader
-from dmpclient.transport import Deadline
 from mock_server.app import MockDmp
 
 __all__ = ["AsyncInProcessTransport", "InProcessTransport"]

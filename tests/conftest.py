@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,17 @@ def find_shared() -> Path:
         if candidate and (Path(candidate) / "schemas" / "catalog.md").exists():
             return Path(candidate)
     raise RuntimeError("cannot find the shared folder; set DMP_SHARED to its path")
+
+
+#: The command-line tools of the independent oracles (tests skip without them, except under DMP_REQUIRE_ORACLES=1).
+ORACLE_TOOLS = (("xmlsec1",), ("chromium", "chromium-browser"), ("chromedriver",))
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """In CI (``DMP_REQUIRE_ORACLES=1``), a missing oracle fails the run rather than skipping its tests."""
+    missing = [names[0] for names in ORACLE_TOOLS if not any(shutil.which(name) for name in names)]
+    if os.environ.get("DMP_REQUIRE_ORACLES") == "1" and missing:
+        raise pytest.UsageError(f"DMP_REQUIRE_ORACLES=1 but not installed: {', '.join(missing)} (see .ci/run)")
 
 
 SHARED = find_shared()

@@ -10,6 +10,8 @@ unknown outcome, ask the registry; never re-send blindly). ``feed_many`` lends t
 
 from __future__ import annotations
 
+import asyncio
+import functools
 from collections.abc import AsyncIterator, Callable, Generator, Iterable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -35,6 +37,15 @@ from dmpclient.xds.models import DocumentEntry
 __all__ = ["AsyncFeedingMethods", "FeedingMethods", "FeedingSupport"]
 
 T = TypeVar("T")
+
+
+def _advance(step: Callable[[], Operation[Any]]) -> tuple[bool, Any]:
+    """One step of a flow: ``(False, operation)``, or ``(True, result)`` when it ended (``StopIteration`` cannot
+    cross :func:`asyncio.to_thread`)."""
+    try:
+        return False, step()
+    except StopIteration as done:
+        return True, done.value
 
 
 class FeedingSupport(Shell):
@@ -166,7 +177,11 @@ class FeedingMethods(FeedingSupport, SyncApi):
     def _drive(
         self, flow: Generator[Operation[Any], Any, T], identity: CallerIdentity, precheck: bool, deadline: float | None
     ) -> T:
-        """Run a multi-call flow: each operation it yields is executed, its result (or error) sent back."""
+        """Run a multi-call flow: each operation it yields is executed, its result (or error) sent back.
+
+        ``deadline`` bounds each exchange, not the flow: the lookup that settles a timed-out submission needs a
+        budget of its own.
+        """
         try:
             op = next(flow)
             while True:
@@ -399,19 +414,23 @@ class AsyncFeedingMethods(FeedingSupport, AsyncApi):
     async def _drive(
         self, flow: Generator[Operation[Any], Any, T], identity: CallerIdentity, precheck: bool, deadline: float | None
     ) -> T:
-        """Run a multi-call flow: each operation it yields is executed, its result (or error) sent back."""
-        try:
-            op = next(flow)
-            while True:
-                try:
-                    result = await self.execute(op, identity, precheck=precheck, deadline=deadline)
-                except DmpError as error:
-                    op = flow.throw(error)
-                    continue
-                op = flow.send(result)
-        except StopIteration as done:
-            value: T = done.value
-            return value
+        """Run a multi-call flow: each operation it yields is executed, its result (or error) sent back.
+
+        The flow itself runs in a worker thread: it reads and parses CDA files and signs submissions (hundreds of
+        milliseconds for a large document, a card prompt with a card signer), which must not stall the event loop.
+        """
+        step: Callable[[], Operation[Any]] = flow.__next__
+        while True:
+            finished, value = await asyncio.to_thread(_advance, step)
+            if finished:
+                done: T = value
+                return done
+            try:
+                result = await self.execute(value, identity, precheck=precheck, deadline=deadline)
+            except DmpError as error:
+                step = functools.partial(flow.throw, error)
+                continue
+            step = functools.partial(flow.send, result)
 
     async def feed(
         self,
@@ -433,7 +452,8 @@ class AsyncFeedingMethods(FeedingSupport, AsyncApi):
             DmpRegistryError: the DMP refused the submission (``errors`` name the documents).
             DmpSubmissionUnknownError: the outcome could not be established; nothing lost, resume later.
         """
-        return await self._drive(self._feed_flow(documents, options), identity, precheck, deadline)
+        flow = await asyncio.to_thread(self._feed_flow, documents, options)  # reads, parses and signs
+        return await self._drive(flow, identity, precheck, deadline)
 
     async def replace(
         self,
@@ -459,13 +479,16 @@ class AsyncFeedingMethods(FeedingSupport, AsyncApi):
                 previous version is not in the patient's DMP for this caller.
             DmpRegistryError: the DMP refused it (previous version not Approved, another patient…).
         """
-        flow = self._replace_flow(
-            previous_unique_id,
-            new_cda,
-            previous_cda=previous_cda,
-            overrides=overrides,
-            visibility=visibility,
-            options=options,
+        flow = await asyncio.to_thread(
+            functools.partial(
+                self._replace_flow,
+                previous_unique_id,
+                new_cda,
+                previous_cda=previous_cda,
+                overrides=overrides,
+                visibility=visibility,
+                options=options,
+            )
         )
         return await self._drive(flow, identity, precheck, deadline)
 
@@ -489,7 +512,8 @@ class AsyncFeedingMethods(FeedingSupport, AsyncApi):
         opened, owned = _journal(journal)
 
         async def send(draft: SubmissionDraft, check_first: bool) -> SubmissionResult:
-            flow = feeding.submission_flow(self.context, draft, self._sign(draft), check_first=check_first)
+            signature = await asyncio.to_thread(self._sign, draft)
+            flow = feeding.submission_flow(self.context, draft, signature, check_first=check_first)
             return await self._drive(flow, identity, precheck, None)
 
         try:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from importlib.metadata import entry_points
 
 import typer
+from rich.markup import escape
 
 from dmpclient.cli import config as config_cli
 from dmpclient.cli import consult as consult_cli
@@ -21,7 +22,7 @@ from dmpclient.cli import patients as patients_cli
 from dmpclient.cli import pki as pki_cli
 from dmpclient.cli import psc as psc_cli
 from dmpclient.cli import vihf as vihf_cli
-from dmpclient.extras import missing_extra_message
+from dmpclient.extras import PLUGIN_EXTRA, missing_extra_message
 
 __all__ = ["app", "main"]
 
@@ -51,10 +52,10 @@ def _register_plugins() -> None:
         try:
             plugin = entry.load()
         except ModuleNotFoundError as exc:  # an optional extra is not installed: say which
-            message = missing_extra_message(exc, f"dmp {entry.name}")
+            message = missing_extra_message(exc, f"dmp {entry.name}", PLUGIN_EXTRA.get(entry.name))
             app.command(
                 entry.name,
-                help=f"(unavailable: {message})",
+                help=escape(f"(unavailable: {message})"),  # typer renders help as rich markup: keep [mock]
                 context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
             )(_unavailable(message))
             continue

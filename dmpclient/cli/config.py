@@ -9,6 +9,7 @@ from typing import Annotated, Final
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from dmpclient.config import DmpConfig
@@ -51,8 +52,8 @@ def _check_credential(label: str, credential: Credential, config: DmpConfig, rep
     certificate = credential.certificate
     days = credential.days_left(now)
     table = Table(title=label, show_header=False, title_justify="left")
-    table.add_row("subject", credential.subject)
-    table.add_row("issuer", certificate.issuer.rfc4514_string())
+    table.add_row("subject", escape(credential.subject))
+    table.add_row("issuer", escape(certificate.issuer.rfc4514_string()))
     table.add_row("valid from", certificate.not_valid_before_utc.isoformat())
     table.add_row("valid until", f"{certificate.not_valid_after_utc.isoformat()} ({days:.0f} days left)")
     if days < 0:
@@ -78,12 +79,14 @@ def _check_credential(label: str, credential: Credential, config: DmpConfig, rep
 def _summary(config: DmpConfig) -> Table:
     table = Table(title="configuration", show_header=False, title_justify="left")
     table.add_row("environment", "custom (base_url)" if config.base_url else config.environment)
-    table.add_row("base URL", config.endpoint)
-    table.add_row("CA bundle", f"{config.ca_bundle} ({len(load_certificates(config.ca_bundle))} certificates)")
+    table.add_row("base URL", escape(config.endpoint))  # an IPv6 literal host is bracketed
+    table.add_row("CA bundle", escape(f"{config.ca_bundle} ({len(load_certificates(config.ca_bundle))} certificates)"))
     lps = config.lps
-    table.add_row("LPS", f"{lps.nom} {lps.version} (id {lps.id or '-'}, homologation {lps.id_homologation_dmp})")
+    table.add_row(
+        "LPS", escape(f"{lps.nom} {lps.version} (id {lps.id or '-'}, homologation {lps.id_homologation_dmp})")
+    )
     structure = config.structure
-    table.add_row("structure", f"{structure.id} {structure.secteur_activite} {structure.name}".rstrip())
+    table.add_row("structure", escape(f"{structure.id} {structure.secteur_activite} {structure.name}".rstrip()))
     table.add_row("retries", f"{config.retry.max_attempts} attempt(s) for idempotent calls")
     return table
 
@@ -108,7 +111,7 @@ def check(
     try:
         config = DmpConfig.load(config_file)
     except DmpConfigError as exc:
-        _console.print(f"[red]error:[/red] {exc.message}")
+        _console.print(f"[red]error:[/red] {escape(exc.message)}")  # names TOML sections: [credentials.tls]…
         raise typer.Exit(EXIT_ERRORS) from None
     _console.print(_summary(config))
     subjects = []
@@ -123,9 +126,9 @@ def check(
     if len(set(subjects)) > 1:
         report.warnings.append("the TLS and signing certificates have different subjects (the DMP expects the same DN)")
     for warning in report.warnings:
-        _console.print(f"[yellow]warning:[/yellow] {warning}")
+        _console.print(f"[yellow]warning:[/yellow] {escape(warning)}")
     for error in report.errors:
-        _console.print(f"[red]error:[/red] {error}")
+        _console.print(f"[red]error:[/red] {escape(error)}")
     if report.exit_code == EXIT_OK:
         _console.print("[green]configuration OK[/green]")
     raise typer.Exit(report.exit_code)

@@ -17,6 +17,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from dmpclient import CallerIdentity, DmpClient, DmpError, InsOid
@@ -52,7 +53,7 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of 
 
 
 def _fail(message: str) -> typer.Exit:
-    _console.print(f"[red]error:[/red] {message}", highlight=False)
+    _console.print(f"[red]error:[/red] {escape(message)}", highlight=False)
     return typer.Exit(2)
 
 
@@ -107,7 +108,8 @@ def _documents_table(result: QueryResult, title: str) -> Table:
         status = str(entry.status or "").rsplit(":", 1)[-1]
         kind = entry.type_code.display or entry.type_code.code if entry.type_code else ""
         size = str(entry.size) if entry.size is not None else ""
-        table.add_row(created, entry.title or "", kind, status, _flags(entry), size, entry.unique_id)
+        cells = (created, entry.title or "", kind, status, _flags(entry), size, entry.unique_id)
+        table.add_row(*map(escape, cells))  # titles and codes come from the DMP: text, not markup
     return table
 
 
@@ -115,12 +117,12 @@ def _print_query(result: QueryResult, title: str) -> None:
     if result.references:
         table = Table("entryUUID", title=title)
         for reference in result.references:
-            table.add_row(reference.id)
+            table.add_row(escape(reference.id))
         _console.print(table)
     else:
         _console.print(_documents_table(result, title))
     for error in result.errors:
-        _console.print(f"[yellow]{error.error_code}[/yellow] {error.code_context}", highlight=False)
+        _console.print(f"[yellow]{escape(error.error_code)}[/yellow] {escape(error.code_context)}", highlight=False)
 
 
 @with_identity
@@ -196,8 +198,8 @@ def get(
         return
     checked = " (size and SHA-1 checked)" if check else ""
     _console.print(
-        f"[green]{document.document_unique_id}[/green] {document.mime_type}, {document.size} bytes, SHA-1 "
-        f"{document.hash}{checked} → {document.path}",
+        f"[green]{escape(document.document_unique_id)}[/green] "
+        + escape(f"{document.mime_type}, {document.size} bytes, SHA-1 {document.hash}{checked} → {document.path}"),
         highlight=False,
     )
 
@@ -221,7 +223,7 @@ def _versions_table(report: NewVersionsReport) -> Table:
     )
     for check in report.checks:
         current = check.current.unique_id if check.current else ""
-        table.add_row(check.known.unique_id, check.state.value, current, str(len(check.newer)))
+        table.add_row(escape(check.known.unique_id), check.state.value, escape(current), str(len(check.newer)))
     return table
 
 

@@ -18,6 +18,7 @@ from typing import IO, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -61,7 +62,7 @@ ModeOption = Annotated[AuthMode, typer.Option("--mode", help="VIHF mode of the c
 
 
 def _fail(message: str) -> typer.Exit:
-    _console.print(f"[red]error:[/red] {message}", highlight=False)
+    _console.print(f"[red]error:[/red] {escape(message)}", highlight=False)
     return typer.Exit(2)
 
 
@@ -161,9 +162,8 @@ def _summary(report: FeedReport, problems: list[FeedOutcome]) -> None:
     if problems:
         details = Table("source", "outcome", "code", "message", title="documents not in the DMP")
         for outcome in problems:
-            details.add_row(
-                outcome.source, outcome.status.value, outcome.error_code or "", (outcome.message or "")[:80]
-            )
+            cells = (outcome.source, outcome.status.value, outcome.error_code or "", (outcome.message or "")[:80])
+            details.add_row(*map(escape, cells))  # file names and DMP messages: text, not markup
         _console.print(details)
 
 
@@ -277,8 +277,11 @@ def replace(
         return
     (document,) = result.documents
     _console.print(
-        f"[green]{document.unique_id}[/green] (version {document.version_number}) replaces {previous_unique_id}; "
-        f"submission {result.submission_set_unique_id}",
+        f"[green]{escape(document.unique_id)}[/green] "
+        + escape(
+            f"(version {document.version_number}) replaces {previous_unique_id}; "
+            f"submission {result.submission_set_unique_id}"
+        ),
         highlight=False,
     )
 
@@ -319,7 +322,7 @@ def _lifecycle(action: LifecycleAction, help_text: str) -> Callable[..., None]:
             if result.status
             else ", ".join(c.code for c in result.confidentiality_codes)
         )
-        _console.print(f"[green]{action.value}[/green] {unique_id}: {state}", highlight=False)
+        _console.print(f"[green]{action.value}[/green] {escape(unique_id)}: {escape(state)}", highlight=False)
 
     command.__doc__ = help_text
     command.__name__ = action.value

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Final
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from dmpclient.errors import DmpError
 from dmpclient.inspection import Inspection, inspect_file
@@ -45,7 +46,7 @@ def _lines(value: Any, indent: int = 1) -> list[str]:
     lines: list[str] = []
     items = value.items() if isinstance(value, dict) else enumerate(value)
     for key, item in items:
-        label = f"[{key}]" if isinstance(key, int) else str(key)
+        label = escape(f"[{key}]" if isinstance(key, int) else str(key))
         if _empty(item):
             continue
         nested = isinstance(item, dict) and _coded(item) is None
@@ -59,7 +60,7 @@ def _lines(value: Any, indent: int = 1) -> list[str]:
                 if isinstance(item, list)
                 else item
             )
-            lines.append(f"{pad}[cyan]{label}:[/cyan] {_masked(str(text))}")
+            lines.append(f"{pad}[cyan]{label}:[/cyan] {escape(_masked(str(text)))}")  # the message's text
     return lines
 
 
@@ -77,9 +78,10 @@ def _summary(found: Inspection) -> None:
     others = [td for td in found.candidates if td != transaction.get("td")]
     if others:
         what += f" (or {', '.join(others)})"
-    _console.print(f"[bold]{found.kind}[/bold] {what} — {found.framing}, body {found.body_element}", highlight=False)
+    details = escape(f"{what} — {found.framing}, body {found.body_element}")
+    _console.print(f"[bold]{escape(found.kind)}[/bold] {details}", highlight=False)
     for warning in found.warnings:
-        _console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
+        _console.print(f"[yellow]warning:[/yellow] {escape(warning)}", highlight=False)
 
 
 def inspect(
@@ -90,10 +92,10 @@ def inspect(
     try:
         found = inspect_file(file)
     except OSError as exc:
-        _console.print(f"[red]error:[/red] cannot read {file}: {exc.strerror}", highlight=False)
+        _console.print(f"[red]error:[/red] {escape(f'cannot read {file}: {exc.strerror}')}", highlight=False)
         raise typer.Exit(2) from None
     except DmpError as exc:
-        _console.print(f"[red]error:[/red] {file}: {exc.message}", highlight=False)
+        _console.print(f"[red]error:[/red] {escape(f'{file}: {exc.message}')}", highlight=False)
         raise typer.Exit(2) from None
     if as_json:
         typer.echo(json.dumps(found.model_dump(mode="json"), ensure_ascii=False, indent=2))

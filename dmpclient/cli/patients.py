@@ -22,6 +22,7 @@ from typing import Annotated
 import typer
 from pydantic import BaseModel
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from dmpclient import (
@@ -94,13 +95,13 @@ def _errors() -> Iterator[None]:
     try:
         yield
     except DmpUsageError as exc:
-        _console.print(f"[red]error:[/red] {mask_ins(str(exc))}", highlight=False)
+        _console.print(f"[red]error:[/red] {escape(mask_ins(str(exc)))}", highlight=False)
         raise typer.Exit(2) from None
     except DmpTransportError as exc:
-        _console.print(f"[red]not completed:[/red] {mask_ins(str(exc))}", highlight=False)
+        _console.print(f"[red]not completed:[/red] {escape(mask_ins(str(exc)))}", highlight=False)
         raise typer.Exit(3) from None
     except DmpError as exc:
-        _console.print(f"[red]refused:[/red] {type(exc).__name__}: {mask_ins(str(exc))}", highlight=False)
+        _console.print(f"[red]refused:[/red] {type(exc).__name__}: {escape(mask_ins(str(exc)))}", highlight=False)
         raise typer.Exit(1) from None
 
 
@@ -119,7 +120,7 @@ def _print_json(result: BaseModel) -> None:
 def _pairs(title: str, rows: list[tuple[str, str]]) -> None:
     table = Table(title=title, show_header=False, title_justify="left")
     for label, value in rows:
-        table.add_row(label, value)
+        table.add_row(label, escape(value))  # values come from the DMP: text, not markup
     _console.print(table)
 
 
@@ -203,7 +204,8 @@ def patients(
         last = patient.last_add.strftime("%Y-%m-%d") if patient.last_add else ""
         born = str(patient.birth_date or "")
         mt = "oui" if patient.treating_physician else ""
-        table.add_row(patient.ins or "", patient.last_name or "", patient.first_name or "", born, mt, last)
+        cells = (patient.ins or "", patient.last_name or "", patient.first_name or "", born, mt, last)
+        table.add_row(*map(escape, cells))
     _console.print(table)
 
 
@@ -296,9 +298,8 @@ def authorizations(
         person = f"{party.first_name or ''} {party.last_name or ''}".strip()
         specialty_label = ", ".join(party.specialty_labels or party.specialty_codes)
         rights = ", ".join(party.specific_rights)
-        table.add_row(
-            party.national_id or "", party.kind.value, person, specialty_label, party.mode or "", rights, since
-        )
+        cells = (party.national_id or "", party.kind.value, person, specialty_label, party.mode or "", rights, since)
+        table.add_row(*map(escape, cells))
     _console.print(table)
 
 

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from dmpclient.errors import DmpConfigError
 from dmpclient.security.pki import init_test_pki
@@ -27,9 +28,9 @@ def init(
     try:
         pki = init_test_pki(out, structure_id=structure_id, overwrite=force)
     except DmpConfigError as exc:
-        _console.print(f"[red]error:[/red] {exc}")
+        _console.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from None
-    _console.print(f"[green]test PKI written to[/green] {pki.directory}")
+    _console.print(f"[green]test PKI written to[/green] {escape(str(pki.directory))}")
     for label, files in (
         ("ORG AUTH_CLI (mTLS)", pki.org_auth),
         ("ORG SIGN (VIHF)", pki.org_sign),
@@ -38,7 +39,7 @@ def init(
         ("mock server", pki.server),
     ):
         if files is not None:
-            _console.print(f"  {label:30} {files.cert.name:18} {files.subject}")
-    _console.print(f"  CA bundle to trust              {pki.ca_bundle.name}")
-    _console.print(f"  PKCS#12 password in             {pki.p12_password_file.name} (mode 600)")
+            _console.print(f"  {label:30} {files.cert.name:18} {files.subject}", markup=False)
+    _console.print(f"  CA bundle to trust              {pki.ca_bundle.name}", markup=False)
+    _console.print(f"  PKCS#12 password in             {pki.p12_password_file.name} (mode 600)", markup=False)
     _console.print("  manifest                        manifest.json")

@@ -13,10 +13,11 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from dmpclient.config import DmpConfig
@@ -30,9 +31,8 @@ __all__ = ["app"]
 app = typer.Typer(help="Pro Santé Connect: sign in (browser or CIBA), whoami, logout.", no_args_is_help=True)
 _console = Console(highlight=False)
 
-ConfigOption = Annotated[
-    Path | None, typer.Option("--config", "-c", help="TOML configuration with a [psc] section (default: $DMP_CONFIG).")
-]
+_CONFIG_HELP = escape("TOML configuration with a [psc] section (default: $DMP_CONFIG).")  # rich markup: keep [psc]
+ConfigOption = Annotated[Path | None, typer.Option("--config", "-c", help=_CONFIG_HELP)]
 SessionOption = Annotated[
     Path | None, typer.Option("--session", help="Where the session is kept (default: user cache directory).")
 ]
@@ -43,8 +43,13 @@ def _errors() -> Iterator[None]:
     try:
         yield
     except DmpError as exc:
-        _console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
+        _fail(str(exc))
+
+
+def _fail(message: str) -> NoReturn:
+    """Print an error (its text is not markup: ``[psc]`` stays) and exit with status 2."""
+    _console.print(f"[red]error:[/red] {escape(message)}")
+    raise typer.Exit(2)
 
 
 def _client(config_path: Path | None) -> PscClient:
@@ -54,12 +59,10 @@ def _client(config_path: Path | None) -> PscClient:
 def _psc_client(config: DmpConfig) -> PscClient:
     try:
         from dmpclient.psc import PscClient  # noqa: PLC0415
-    except ImportError as exc:
-        _console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
+    except ImportError as exc:  # the psc extra is missing: the message says "pip install 'dmpclient[psc]'"
+        _fail(str(exc))
     if config.psc is None:
-        _console.print("[red]error:[/red] the configuration has no [psc] section (see docs/psc.md)")
-        raise typer.Exit(2)
+        _fail("the configuration has no [psc] section (see docs/psc.md)")
     return PscClient.from_dmp_config(config, config.psc)
 
 
@@ -115,7 +118,8 @@ def login(
             else:
                 session = client.sign_in_with_browser(open_browser=_open_browser, timeout=timeout)
             _store(session_file).save(session.save())
-    _console.print(f"[green]signed in[/green]: {session.identity.display_name} ({session.identity.national_id})")
+    identity = session.identity
+    _console.print(f"[green]signed in[/green]: {escape(identity.display_name)} ({escape(identity.national_id)})")
 
 
 def _channel(value: str) -> Literal["MOBILE", "CARD"]:
@@ -125,7 +129,7 @@ def _channel(value: str) -> Literal["MOBILE", "CARD"]:
 def _show_binding_message(started: CibaStarted) -> None:
     _console.print(
         "Approve the request on your e-CPS app or card reader: check that it shows "
-        f"[bold]{started.binding_message}[/bold] (valid {started.expires_in} s)…"
+        f"[bold]{escape(started.binding_message)}[/bold] (valid {started.expires_in} s)…"
     )
 
 
@@ -133,7 +137,7 @@ def _open_browser(url: str) -> None:
     import webbrowser  # noqa: PLC0415
 
     _console.print("Opening the browser for Pro Santé Connect; if it does not open, visit:")
-    _console.print(url, soft_wrap=True)
+    _console.print(url, soft_wrap=True, markup=False)
     webbrowser.open(url)
 
 
@@ -161,11 +165,11 @@ def whoami(
         document = {"national_id": identity.national_id, "name": identity.display_name, "work_situations": situations}
         typer.echo(json.dumps(document, ensure_ascii=False, indent=2))
         return
-    _console.print(f"{identity.display_name} — national id {identity.national_id}")
+    _console.print(f"{identity.display_name} — national id {identity.national_id}", markup=False)
     table = Table("work situation", "VIHF roles", "places")
     for item in situations:
         roles = ", ".join(f"{r['code']} ({r['label']})" for r in item["vihf_roles"])
-        table.add_row(item["work_situation"], roles, ", ".join(item["places"]))
+        table.add_row(escape(item["work_situation"]), escape(roles), escape(", ".join(item["places"])))
     _console.print(table)
 
 

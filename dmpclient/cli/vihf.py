@@ -17,6 +17,7 @@ import typer
 from cryptography import x509
 from lxml import etree
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from dmpclient import parse_untrusted
@@ -57,7 +58,7 @@ _console = Console()
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
-    _console.print(f"[red]error:[/red] {message}", highlight=False)
+    _console.print(f"[red]error:[/red] {escape(message)}", highlight=False)
     return typer.Exit(code)
 
 
@@ -164,8 +165,8 @@ def build(
     except (DmpConfigError, DmpValidationError, OSError, ValueError) as exc:
         raise _fail(str(exc)) from None
     out.write_bytes(data)
-    _console.print(f"[green]{vihf.mode.value}[/green] VIHF {vihf.assertion_id} written to {out}", highlight=False)
-    _console.print(f"  issuer {vihf.issuer}", highlight=False)
+    _console.print(f"[green]{vihf.mode.value}[/green] " + escape(f"VIHF {vihf.assertion_id} written to {out}"))
+    _console.print(f"  issuer {vihf.issuer}", highlight=False, markup=False)
 
 
 def _mask(cx: str) -> str:
@@ -175,7 +176,7 @@ def _mask(cx: str) -> str:
 
 def _labelled(code: str, system: str, display: str | None) -> str:
     label = display or display_name(system, code) or ""
-    return f"{code} {label}".strip() + f"  [dim]({system})[/dim]"
+    return escape(f"{code} {label}".strip()) + f"  [dim]({escape(system)})[/dim]"
 
 
 def _read(file: Path) -> etree._Element:
@@ -190,15 +191,17 @@ def _read(file: Path) -> etree._Element:
 
 
 def _rows(raw: RawAssertion) -> list[tuple[str, str]]:
+    """Label and rich markup of each field (the file's values escaped: they are text, not markup)."""
     a = VihfAttribute
+    e = escape
     secteur = raw.first(a.SECTEUR_ACTIVITE) or ""
     code, _, system = secteur.partition("^")
     rows = [
-        ("mode", raw.first(a.AUTHENTIFICATION_MODE) or "[red]missing[/red]"),
-        ("issuer", raw.issuer or ""),
-        ("subject (NameID)", raw.name_id or ""),
-        ("subject-id", raw.first(a.SUBJECT_ID) or "—"),
-        ("structure", raw.first(a.IDENTIFIANT_STRUCTURE) or ""),
+        ("mode", e(raw.first(a.AUTHENTIFICATION_MODE) or "") or "[red]missing[/red]"),
+        ("issuer", e(raw.issuer or "")),
+        ("subject (NameID)", e(raw.name_id or "")),
+        ("subject-id", e(raw.first(a.SUBJECT_ID) or "—")),
+        ("structure", e(raw.first(a.IDENTIFIANT_STRUCTURE) or "")),
         ("secteur d'activité", _labelled(code, system or "1.2.250.1.71.4.2.4", None) if code else "—"),
     ]
     rows += [
@@ -206,16 +209,18 @@ def _rows(raw: RawAssertion) -> list[tuple[str, str]]:
     ]
     rows += [("purpose of use", _labelled(p.code, p.code_system, p.display_name)) for p in raw.coded(a.PURPOSE_OF_USE)]
     rows += [
-        ("patient", _mask(raw.first(a.RESOURCE_ID) or "") or "—"),
-        ("issue instant", raw.issue_instant or ""),
-        ("authn instant", raw.authn_instant or ""),
-        ("authn context", raw.authn_context_class or ""),
-        ("primary authentication", raw.authn_context_decl or "—"),
-        ("VIHF version", raw.first(a.VIHF_VERSION) or ""),
+        ("patient", e(_mask(raw.first(a.RESOURCE_ID) or "") or "—")),
+        ("issue instant", e(raw.issue_instant or "")),
+        ("authn instant", e(raw.authn_instant or "")),
+        ("authn context", e(raw.authn_context_class or "")),
+        ("primary authentication", e(raw.authn_context_decl or "—")),
+        ("VIHF version", e(raw.first(a.VIHF_VERSION) or "")),
         (
             "LPS",
-            " ".join(
-                filter(None, [raw.first(a.LPS_NOM), raw.first(a.LPS_VERSION), raw.first(a.LPS_ID_HOMOLOGATION_DMP)])
+            e(
+                " ".join(
+                    filter(None, [raw.first(a.LPS_NOM), raw.first(a.LPS_VERSION), raw.first(a.LPS_ID_HOMOLOGATION_DMP)])
+                )
             ),
         ),
     ]
@@ -251,14 +256,16 @@ def show(
     if as_json:
         _show_json(assertion)
         return
-    table = Table(title=f"VIHF {assertion.get('ID', '')}", show_header=False)
+    table = Table(title=escape(f"VIHF {assertion.get('ID', '')}"), show_header=False)
     for label, value in _rows(read_assertion(assertion)):
         table.add_row(label, value)
     info = signature_info(assertion)
-    table.add_row("signature", info.signature_algorithm or "?" if info else "[yellow]unsigned[/yellow]")
+    table.add_row("signature", escape(info.signature_algorithm or "?") if info else "[yellow]unsigned[/yellow]")
     if info is not None:
-        table.add_row("digest", info.digest_algorithm or "?")
-        table.add_row("certificate", certificate_dn(info.certificate) if info.certificate else "[red]none[/red]")
+        table.add_row("digest", escape(info.digest_algorithm or "?"))
+        table.add_row(
+            "certificate", escape(certificate_dn(info.certificate)) if info.certificate else "[red]none[/red]"
+        )
     _console.print(table)
 
 
@@ -284,7 +291,8 @@ def verify(
         raise _fail(str(exc)) from None
     except DmpSecurityError as exc:
         _console.print(
-            f"[red]invalid[/red] rule [bold]{exc.rule}[/bold] ({exc.dmp_code}): {exc.message}", highlight=False
+            f"[red]invalid[/red] rule [bold]{escape(exc.rule)}[/bold] " + escape(f"({exc.dmp_code}): {exc.message}"),
+            highlight=False,
         )
         raise typer.Exit(1) from None
     _print_valid(result.vihf, result.certificate, result.signature_algorithm)
@@ -293,7 +301,10 @@ def verify(
 def _print_valid(vihf: Vihf, certificate: x509.Certificate | None, algorithm: SignatureAlgorithm | None) -> None:
     signer = certificate_dn(certificate) if certificate else "unsigned"
     _console.print(
-        f"[green]valid[/green] {vihf.mode.value} VIHF {vihf.assertion_id}, issued {vihf.issue_instant.isoformat()}, "
-        f"purpose {vihf.purpose.value}, signed by {signer}" + (f" ({algorithm.value})" if algorithm else ""),
+        "[green]valid[/green] "
+        + escape(
+            f"{vihf.mode.value} VIHF {vihf.assertion_id}, issued {vihf.issue_instant.isoformat()}, "
+            f"purpose {vihf.purpose.value}, signed by {signer}" + (f" ({algorithm.value})" if algorithm else "")
+        ),
         highlight=False,
     )

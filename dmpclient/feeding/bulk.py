@@ -323,7 +323,8 @@ async def afeed_many(
     async def one(index: int, item: FeedDocument | Path) -> None:
         try:
             current = _Item(item, index, journal, origin)
-            outcome = current.before(submitter, clock())
+            # reading, parsing and signing, and the journal's writes, off the event loop
+            outcome = await asyncio.to_thread(current.before, submitter, clock())
             if outcome is None and current.draft is not None:
                 try:
                     result: SubmissionResult | DmpError = await submitter.send(
@@ -331,7 +332,7 @@ async def afeed_many(
                     )
                 except DmpError as error:
                     result = error
-                outcome = current.after(result, clock())
+                outcome = await asyncio.to_thread(current.after, result, clock())
             outcome = outcome or current.outcome(FeedStatus.INVALID)
             counts[outcome.status] += 1
             if on_outcome is not None:

@@ -28,6 +28,7 @@ from dmpclient.psc.errors import (
     PscProviderError,
     PscRequestExpired,
     PscSignInRequired,
+    PscStorageError,
     PscTokenError,
 )
 from dmpclient.psc.profile import PscDmpProfile, TokenExchangeSettings
@@ -63,6 +64,7 @@ __all__ = [
     "PscRequestExpired",
     "PscSession",
     "PscSignInRequired",
+    "PscStorageError",
     "PscTokenError",
     "SavedSession",
     "SessionFile",

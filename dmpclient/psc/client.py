@@ -20,7 +20,9 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 import httpx
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from joserfc.jwk import RSAKey
 
 from dmpclient.config import DmpConfig
@@ -63,10 +65,30 @@ def _credentials(
 
 
 def _jwt_key(path: Path | None) -> RSAKey:
+    """The ``private_key_jwt`` signing key: an unencrypted PEM RSA key (authlib signs RS256).
+
+    Raises:
+        DmpConfigError: the file is missing, unreadable, encrypted, not PEM or not RSA (the message names
+            the file, never its content).
+    """
     if path is None or not path.is_file():
         raise DmpConfigError("psc.jwt_key: the private_key_jwt key file does not exist", field="psc.jwt_key")
-    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-    return RSAKey.import_key(key)  # type: ignore[arg-type]
+    try:
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    except OSError as exc:
+        raise DmpConfigError(f"psc.jwt_key: cannot read {path}: {exc.strerror}", field="psc.jwt_key") from None
+    except TypeError:  # cryptography: "Password was not given but private key is encrypted"
+        raise DmpConfigError(
+            f"psc.jwt_key: {path} is encrypted; give an unencrypted PEM key (kept mode 0600)", field="psc.jwt_key"
+        ) from None
+    except (ValueError, UnsupportedAlgorithm):
+        raise DmpConfigError(f"psc.jwt_key: {path} is not a PEM private key", field="psc.jwt_key") from None
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise DmpConfigError(
+            f"psc.jwt_key: {path} holds a {type(key).__name__}; private_key_jwt needs an RSA key (RS256)",
+            field="psc.jwt_key",
+        )
+    return RSAKey.import_key(key)
 
 
 def _needs_tls(config: PscConfig) -> bool:
@@ -272,9 +294,13 @@ class PscClient(_Base):
 
     # --- tokens ----------------------------------------------------------------------------------
 
-    def refresh(self, refresh_token: str) -> TokenSet:
-        """New tokens from a refresh token (:class:`PscSignInRequired` once it has expired)."""
-        return self.run(self.provider.refresh(refresh_token))
+    def refresh(self, refresh_token: str, *, subject: str | None = None) -> TokenSet:
+        """New tokens from a refresh token (:class:`PscSignInRequired` once it has expired).
+
+        A new ID token in the answer is validated (:class:`PscTokenError` otherwise) and, with ``subject``
+        (the signed-in ``sub``), must name it.
+        """
+        return self.run(self.provider.refresh(refresh_token, subject))
 
     def userinfo(self, access_token: str) -> dict[str, Any]:
         """The UserInfo claims (JSON or a signed JWT, validated)."""
@@ -393,8 +419,8 @@ class AsyncPscClient(_Base):
             on_started(started)
         return await self.wait_ciba(started)
 
-    async def refresh(self, refresh_token: str) -> TokenSet:
-        return await self.run(self.provider.refresh(refresh_token))
+    async def refresh(self, refresh_token: str, *, subject: str | None = None) -> TokenSet:
+        return await self.run(self.provider.refresh(refresh_token, subject))
 
     async def userinfo(self, access_token: str) -> dict[str, Any]:
         return await self.run(self.provider.userinfo(access_token))

@@ -8,7 +8,8 @@
     │   │   ├── PscAccessDenied       the professional refused, or the provider refused the client
     │   │   └── PscRequestExpired     a CIBA request expired before the professional approved it
     │   ├── PscCallbackError          the redirect back from the provider is not ours (state, code, error)
-    │   └── PscSignInRequired         the session is over (refresh token expired or revoked): sign in again
+    │   ├── PscSignInRequired         the session is over (refresh token expired or revoked): sign in again
+    │   └── PscStorageError           the saved-session file or its directory is not safe (owner, mode, link)
     └── DmpSecurityError
         └── PscTokenError             a token failed validation (signature, issuer, audience, expiry, nonce, acr)
 
@@ -29,6 +30,7 @@ __all__ = [
     "PscProviderError",
     "PscRequestExpired",
     "PscSignInRequired",
+    "PscStorageError",
     "PscTokenError",
     "provider_text",
 ]
@@ -76,6 +78,10 @@ class PscCallbackError(PscError):
 
 class PscSignInRequired(PscError):
     """The Pro Santé Connect session is over (refresh token expired or revoked): the user must sign in again."""
+
+
+class PscStorageError(PscError):
+    """The saved-session file or its directory is open to other users (owner, mode, link): the message says why."""
 
 
 class PscTokenError(DmpSecurityError):

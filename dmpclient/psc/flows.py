@@ -15,7 +15,7 @@ import dmpclient.psc._require  # noqa: F401  (first: a clear error without the p
 
 import secrets
 from collections.abc import Callable, Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
@@ -68,10 +68,10 @@ _SLOW_DOWN_STEP = 5
 
 @dataclass(frozen=True, slots=True, repr=False)
 class SignedIn:
-    """The outcome of a sign-in: tokens, the validated ID token, the professional, and when it happened."""
+    """The outcome of a sign-in: tokens, whom the validated ID token names (``sub``), the professional, when."""
 
     tokens: TokenSet
-    id_token: Verified
+    subject: str
     identity: PscIdentity
     obtained_at: float
 
@@ -126,23 +126,42 @@ class Provider:
         """Validate the ID token, fetch UserInfo, check both name the same ``sub`` (OIDC Core §5.3.4)."""
         if tokens.id_token is None:
             raise PscError("the provider returned no ID token: is 'openid' in psc.scope?")
-        id_token = tokens.id_token
-        verified = yield from self.with_keys(
-            lambda keys: validate_id_token(
-                id_token,
-                keys,
-                issuer=self.config.issuer_url,
-                client_id=self.config.client_id,
-                nonce=nonce,
-                now=self.now(),
-                leeway=self.config.leeway,
-                acr=self.config.acr_values,
+        verified = yield from self._id_token(tokens.id_token, nonce=nonce, acr=self.config.acr_values)
+        return (yield from self._identified(tokens, str(verified.claims["sub"])))
+
+    def resumed(self, refresh_token: str, subject: str, id_token_hint: str) -> Flow[SignedIn]:
+        """A saved session again: refresh (a new ID token is checked as in :meth:`refresh`), read UserInfo.
+
+        The identity was validated when the session was saved, so the saved ID token (often expired by
+        now) is not validated again: it stays the logout hint when the refresh answer carries no new one.
+        """
+        tokens = yield from self.refresh(refresh_token, subject)
+        if tokens.id_token is None:
+            tokens = replace(tokens, id_token=id_token_hint or None)
+        return (yield from self._identified(tokens, subject))
+
+    def _identified(self, tokens: TokenSet, subject: str) -> Flow[SignedIn]:
+        """UserInfo of the access token, which must describe ``subject`` (OIDC Core §5.3.4)."""
+        claims = yield from self.userinfo(tokens.access_token)
+        if claims.get("sub") != subject:
+            raise PscTokenError("UserInfo describes another subject than the ID token", rule="subject")
+        return SignedIn(tokens, subject, PscIdentity(claims), self.clock())
+
+    def _id_token(self, id_token: str, *, nonce: str | None, acr: str | None) -> Flow[Verified]:
+        return (
+            yield from self.with_keys(
+                lambda keys: validate_id_token(
+                    id_token,
+                    keys,
+                    issuer=self.config.issuer_url,
+                    client_id=self.config.client_id,
+                    nonce=nonce,
+                    now=self.now(),
+                    leeway=self.config.leeway,
+                    acr=acr,
+                )
             )
         )
-        claims = yield from self.userinfo(tokens.access_token)
-        if claims.get("sub") != verified.claims.get("sub"):
-            raise PscTokenError("UserInfo describes another subject than the ID token", rule="subject")
-        return SignedIn(tokens, verified, PscIdentity(claims), self.clock())
 
     # --- flows ----------------------------------------------------------------------------------
 
@@ -186,9 +205,21 @@ class Provider:
                 raise
             return (yield from self.signed_in(tokens, None))
 
-    def refresh(self, refresh_token: str) -> Flow[TokenSet]:
+    def refresh(self, refresh_token: str, subject: str | None = None) -> Flow[TokenSet]:
+        """New tokens; an ID token in the answer is validated before anyone uses it (OIDC Core §12.2).
+
+        It must be signed by the provider for this client (``iss``, ``aud``, ``azp``, ``exp``, ``iat``) and,
+        when ``subject`` is given, name that ``sub``. No nonce (none is sent on refresh) and no ``acr``
+        check: the authentication level is the original sign-in's, checked then.
+        """
         metadata = yield from self.metadata()
-        return (yield from self.token(refresh_request(metadata, self.credentials, refresh_token), refreshing=True))
+        request = refresh_request(metadata, self.credentials, refresh_token)
+        tokens = yield from self.token(request, refreshing=True)
+        if tokens.id_token is not None:
+            verified = yield from self._id_token(tokens.id_token, nonce=None, acr=None)
+            if subject is not None and verified.claims.get("sub") != subject:
+                raise PscTokenError("the refreshed ID token names another subject than the session", rule="subject")
+        return tokens
 
     def userinfo(self, access_token: str) -> Flow[dict[str, Any]]:
         """UserInfo as JSON, or as a signed JWT (validated: issuer, audience, signature)."""

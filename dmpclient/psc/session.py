@@ -1,11 +1,12 @@
 """A Pro Santé Connect session: tokens in memory, refreshed before they expire, shared safely.
 
 PSC access tokens live 2 minutes, refresh tokens 30 minutes (reference §11.4); the SDK never relies on
-those numbers but on each answer's ``expires_in`` / ``refresh_expires_in``, and refreshes when fewer
-than ``psc.refresh_margin`` seconds remain. When the refresh token has expired (or the provider
-refuses it), :class:`~dmpclient.psc.errors.PscSignInRequired` tells the application to sign the user in
-again. One lock serialises refreshes: :class:`PscSession` (threads) and :class:`AsyncPscSession`
-(asyncio tasks of one loop). Tokens never appear in a ``repr``, a log or an error message.
+those numbers but on each answer's ``expires_in`` / ``refresh_expires_in`` (:data:`DEFAULT_REFRESH_LIFETIME`
+when the latter is missing), and refreshes when fewer than ``psc.refresh_margin`` seconds remain. When
+the refresh token has expired (or the provider refuses it), :class:`~dmpclient.psc.errors.PscSignInRequired`
+tells the application to sign the user in again. One lock serialises refreshes: :class:`PscSession`
+(threads) and :class:`AsyncPscSession` (asyncio tasks of one loop). Tokens never appear in a ``repr``,
+a log or an error message.
 
 For DMP calls the session gives the :class:`~dmpclient.security.issuer.CallerIdentity` (VIHF) of the
 chosen work situation and, when ``psc.dmp.token_exchange`` is configured, the
@@ -26,8 +27,8 @@ from typing import TYPE_CHECKING, Any, Final, Protocol, runtime_checkable
 
 import httpx
 
-from dmpclient.psc.errors import PscError, PscSignInRequired
-from dmpclient.psc.flows import SignedIn
+from dmpclient.psc.errors import PscError, PscSignInRequired, PscTokenError
+from dmpclient.psc.flows import Flow, SignedIn
 from dmpclient.psc.identity import PscIdentity, WorkSituationChoice
 from dmpclient.psc.protocol import TokenSet
 from dmpclient.security.issuer import CallerIdentity
@@ -36,10 +37,18 @@ from dmpclient.security.vihf_model import PurposeOfUse
 if TYPE_CHECKING:
     from dmpclient.psc.client import AsyncPscClient, PscClient
 
-__all__ = ["AsyncHeaderProvider", "AsyncPscSession", "HeaderProvider", "PscSession", "SavedSession"]
+__all__ = [
+    "DEFAULT_REFRESH_LIFETIME",
+    "AsyncHeaderProvider",
+    "AsyncPscSession",
+    "HeaderProvider",
+    "PscSession",
+    "SavedSession",
+]
 
-#: Without ``refresh_expires_in`` the refresh token is tried until the provider refuses it.
-_UNKNOWN: Final = float("inf")
+#: The refresh token's life when the provider does not say (no or zero ``refresh_expires_in``): PSC's 30
+#: minutes (reference §11.4). A bound, so that a saved session always expires (and is stored as a number).
+DEFAULT_REFRESH_LIFETIME: Final = 1800
 
 
 @runtime_checkable
@@ -58,7 +67,8 @@ class AsyncHeaderProvider(Protocol):
 
 @dataclass(frozen=True, slots=True, repr=False)
 class SavedSession:
-    """What must survive between two runs of a command-line program: a refresh token and the ID token hint.
+    """What must survive between two runs of a command-line program: a refresh token, whom it signs in
+    (``subject``: the ``sub`` of the ID token validated at sign-in) and the ID token (logout hint).
 
     Serialise it only to owner-only storage (see :mod:`dmpclient.psc.storage`); it is a credential
     for the rest of the refresh token's life (30 minutes at PSC).
@@ -69,6 +79,7 @@ class SavedSession:
     refresh_token: str
     refresh_expires_at: float
     id_token: str
+    subject: str
 
     def __repr__(self) -> str:
         return f"SavedSession(issuer={self.issuer!r}, client_id={self.client_id!r})"
@@ -80,6 +91,7 @@ class _State:
     def __init__(self, signed_in: SignedIn, margin: int) -> None:
         self.margin = margin
         self.identity: PscIdentity = signed_in.identity
+        self.subject = signed_in.subject
         self.id_token = signed_in.tokens.id_token or ""
         self.ended = False
         self.refresh_token: str | None = None
@@ -92,8 +104,7 @@ class _State:
         self.access_expires_at = now + tokens.expires_in
         if tokens.refresh_token:  # kept as is when a refresh answer carries none
             self.refresh_token = tokens.refresh_token
-            lifetime = tokens.refresh_expires_in
-            self.refresh_expires_at = _UNKNOWN if not lifetime else now + lifetime
+            self.refresh_expires_at = now + (tokens.refresh_expires_in or DEFAULT_REFRESH_LIFETIME)
         if tokens.id_token:
             self.id_token = tokens.id_token
 
@@ -127,7 +138,7 @@ class _State:
 
     def saved(self, issuer: str, client_id: str, now: float) -> SavedSession:
         refresh = self.usable_refresh(now)
-        return SavedSession(issuer, client_id, refresh, self.refresh_expires_at, self.id_token)
+        return SavedSession(issuer, client_id, refresh, self.refresh_expires_at, self.id_token, self.subject)
 
     def describe(self, now: float) -> str:
         state = "ended" if self.ended else f"access token valid {max(0, int(self.access_expires_at - now))} s"
@@ -180,10 +191,13 @@ class PscSession(_Common):
 
     @classmethod
     def restore(cls, client: PscClient, saved: SavedSession) -> PscSession:
-        """Resume a saved session: refresh now (new ID token validated, UserInfo read again)."""
+        """Resume a saved session: refresh now (a new ID token is validated), read UserInfo again.
+
+        The saved ID token is not validated again (it has usually expired): the identity was checked
+        at sign-in, and the refresh answer and UserInfo must name the same ``sub``.
+        """
         _check_saved(client.config.issuer_url, client.config.client_id, saved, client.provider.clock())
-        tokens = client.refresh(saved.refresh_token)
-        return cls(client, client.run(_resume(client.provider, tokens, saved)))
+        return cls(client, client.run(_resumed(client, saved)))
 
     def access_token(self) -> str:
         """A PSC access token valid for at least ``refresh_margin`` seconds (refreshing it if needed)."""
@@ -193,8 +207,8 @@ class PscSession(_Common):
                 return token
             refresh = self._state.usable_refresh(self._clock())
             try:
-                tokens = self._client.refresh(refresh)
-            except PscSignInRequired:
+                tokens = self._client.refresh(refresh, subject=self._state.subject)
+            except (PscSignInRequired, PscTokenError):
                 self._state.end()
                 raise
             self._state.update(tokens, self._clock())
@@ -250,22 +264,25 @@ class AsyncPscSession(_Common):
     @classmethod
     async def restore(cls, client: AsyncPscClient, saved: SavedSession) -> AsyncPscSession:
         _check_saved(client.config.issuer_url, client.config.client_id, saved, client.provider.clock())
-        tokens = await client.refresh(saved.refresh_token)
-        return cls(client, await client.run(_resume(client.provider, tokens, saved)))
+        return cls(client, await client.run(_resumed(client, saved)))
 
     async def access_token(self) -> str:
         async with self._lock:
-            token = self._state.fresh_access(self._clock())
-            if token is not None:
-                return token
-            refresh = self._state.usable_refresh(self._clock())
-            try:
-                tokens = await self._client.refresh(refresh)
-            except PscSignInRequired:
-                self._state.end()
-                raise
-            self._state.update(tokens, self._clock())
-            return self._state.access_token
+            return await self._access_token_locked()
+
+    async def _access_token_locked(self) -> str:
+        """:meth:`access_token` for a caller holding the lock (``asyncio.Lock`` is not re-entrant)."""
+        token = self._state.fresh_access(self._clock())
+        if token is not None:
+            return token
+        refresh = self._state.usable_refresh(self._clock())
+        try:
+            tokens = await self._client.refresh(refresh, subject=self._state.subject)
+        except (PscSignInRequired, PscTokenError):
+            self._state.end()
+            raise
+        self._state.update(tokens, self._clock())
+        return self._state.access_token
 
     async def userinfo(self) -> dict[str, Any]:
         return await self._client.userinfo(await self.access_token())
@@ -274,10 +291,11 @@ class AsyncPscSession(_Common):
         settings = self._client.config.dmp.token_exchange
         if settings is None:
             return {}
-        token = self._state.exchanged(self._clock(), settings.refresh_margin)
-        if token is None:
-            exchanged = await self._client.exchange_token(await self.access_token())
-            token = self._state.set_exchanged(exchanged, self._clock())
+        async with self._lock:  # as in the sync session: concurrent tasks share one exchange
+            token = self._state.exchanged(self._clock(), settings.refresh_margin)
+            if token is None:
+                exchanged = await self._client.exchange_token(await self._access_token_locked())
+                token = self._state.set_exchanged(exchanged, self._clock())
         return {"Authorization": f"Bearer {token}"}
 
     def httpx_auth(self) -> httpx.Auth:
@@ -298,13 +316,8 @@ def _check_saved(issuer: str, client_id: str, saved: SavedSession, now: float) -
         raise PscSignInRequired("the saved Pro Santé Connect session has expired: sign in again")
 
 
-def _resume(provider: Any, tokens: TokenSet, saved: SavedSession) -> Generator[Any, Any, SignedIn]:
-    if tokens.id_token is None:
-        tokens = TokenSet(
-            tokens.access_token, tokens.expires_in, tokens.refresh_token, tokens.refresh_expires_in, saved.id_token
-        )
-    signed_in: SignedIn = yield from provider.signed_in(tokens, None)
-    return signed_in
+def _resumed(client: PscClient | AsyncPscClient, saved: SavedSession) -> Flow[SignedIn]:
+    return client.provider.resumed(saved.refresh_token, saved.subject, saved.id_token)
 
 
 class _HeaderAuth(httpx.Auth):

@@ -34,6 +34,7 @@ from dmpclient.security.vihf_checks import (
     check_codes,
     check_key_usage,
     check_signer,
+    check_structure,
     check_value_sizes,
 )
 from dmpclient.security.vihf_dn import same_dn
@@ -407,7 +408,9 @@ def _verify(
         _check_identity(raw, signed, policy, tls_client_subject)
     mode = _mode(raw, policy)
     if signed is not None and policy.check_signer_kind:
-        check_signer(raw, signed.certificate, mode, check_structure_ou=policy.check_structure_ou)
+        check_signer(raw, signed.certificate, mode)
+    if signed is not None and policy.check_structure_ou:
+        check_structure(raw, signed.certificate, mode)
     _check_times(raw, mode, policy, now)
     _check_profile(raw, mode, policy)
     try:

@@ -45,6 +45,7 @@ __all__ = [
     "check_codes",
     "check_key_usage",
     "check_signer",
+    "check_structure",
     "check_value_sizes",
     "signer_kind",
 ]
@@ -130,16 +131,32 @@ def check_key_usage(certificate: x509.Certificate) -> None:
         raise rule_error(VihfRule.CERTIFICATE_KEY_USAGE, "the signing certificate's key usage does not allow signing")
 
 
-def check_signer(
-    raw: RawAssertion, certificate: x509.Certificate, mode: AuthMode | None, *, check_structure_ou: bool
-) -> None:
+def check_signer(raw: RawAssertion, certificate: x509.Certificate, mode: AuthMode | None) -> None:
     """The mode agrees with the signing certificate (DIRECTE: the card holder's signature certificate;
-    INDIRECTE/AIR: the certificate of the structure named in ``Identifiant_Structure``)."""
+    INDIRECTE/AIR: an organisation certificate)."""
     kind = signer_kind(certificate)
     if mode is AuthMode.DIRECTE:
         _check_card_holder(raw, certificate, kind)
-    elif mode is not None:
-        _check_organisation(raw, certificate, kind, check_structure_ou=check_structure_ou)
+    elif mode is not None and kind is not SignerKind.ORGANISATION:
+        raise rule_error(
+            VihfRule.SIGNER_NOT_ORGANISATION,
+            "INDIRECTE and INDIRECTE_RENFORCEE are signed with the structure's organisation certificate "
+            "(ORG SIGN, OU = Identifiant_Structure); a personal card signs DIRECTE VIHFs",
+        )
+
+
+def check_structure(raw: RawAssertion, certificate: x509.Certificate, mode: AuthMode | None) -> None:
+    """In INDIRECTE/AIR, ``Identifiant_Structure`` is the OU of the signing certificate: a structure cannot
+    speak for another (every official example, §1.4/§2.7)."""
+    if mode is None or mode is AuthMode.DIRECTE:
+        return
+    claimed = raw.first(VihfAttribute.IDENTIFIANT_STRUCTURE)
+    if claimed is None:
+        raise rule_error(
+            VihfRule.MISSING_ATTRIBUTE, f"mandatory attribute {VihfAttribute.IDENTIFIANT_STRUCTURE} is missing"
+        )
+    if claimed.strip() not in _values(certificate.subject, NameOID.ORGANIZATIONAL_UNIT_NAME):
+        raise rule_error(VihfRule.STRUCTURE_MISMATCH, "Identifiant_Structure is not the OU of the signing certificate")
 
 
 def _check_card_holder(raw: RawAssertion, certificate: x509.Certificate, kind: SignerKind) -> None:
@@ -160,24 +177,6 @@ def _check_card_holder(raw: RawAssertion, certificate: x509.Certificate, kind: S
             VihfRule.NAME_ID_NOT_CARD_HOLDER,
             "in DIRECTE the NameID is the national id of the card holder (the CN of the signing certificate)",
         )
-
-
-def _check_organisation(
-    raw: RawAssertion, certificate: x509.Certificate, kind: SignerKind, *, check_structure_ou: bool
-) -> None:
-    if kind is not SignerKind.ORGANISATION:
-        raise rule_error(
-            VihfRule.SIGNER_NOT_ORGANISATION,
-            "INDIRECTE and INDIRECTE_RENFORCEE are signed with the structure's organisation certificate "
-            "(ORG SIGN, OU = Identifiant_Structure); a personal card signs DIRECTE VIHFs",
-        )
-    claimed = raw.first(VihfAttribute.IDENTIFIANT_STRUCTURE)
-    if claimed is None:
-        raise rule_error(
-            VihfRule.MISSING_ATTRIBUTE, f"mandatory attribute {VihfAttribute.IDENTIFIANT_STRUCTURE} is missing"
-        )
-    if check_structure_ou and claimed.strip() not in _values(certificate.subject, NameOID.ORGANIZATIONAL_UNIT_NAME):
-        raise rule_error(VihfRule.STRUCTURE_MISMATCH, "Identifiant_Structure is not the OU of the signing certificate")
 
 
 # --- sizes --------------------------------------------------------------------------------------

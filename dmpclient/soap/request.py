@@ -45,8 +45,8 @@ class PreparedRequest:
     td: str
     action: str
     message_id: str
-    envelope: bytes
-    headers: Mapping[str, str]
+    envelope: bytes = field(repr=False)  # the signed VIHF and the patient's INS: never in a traceback
+    headers: Mapping[str, str] = field(repr=False)  # may carry a PSC Bearer token
     idempotent: bool
     mtom: mtom.MtomMessage | None = field(default=None, repr=False)
 

@@ -32,6 +32,7 @@ __all__ = [
     "LaunchRequest",
     "WebPsPage",
     "air_launch",
+    "check_page",
     "webps_url",
 ]
 
@@ -57,7 +58,12 @@ class WebPsPage(StrEnum):
 PATIENT_PAGES: Final = frozenset(WebPsPage) - {WebPsPage.TABLEAU_DE_BORD, WebPsPage.PARAMETRAGES}
 
 
-def _path(entry: str, page: WebPsPage | str, ins: str | None) -> str:
+def check_page(page: WebPsPage | str, ins: str | None) -> str:
+    """The ``{Page}[/{INS}]`` part of a web PS address, checked: a known page, an INS exactly where one is due.
+
+    Raises:
+        DmpValidationError: an unknown page, a patient page without INS, or an INS that is not valid.
+    """
     try:
         page = WebPsPage(page)
     except ValueError:
@@ -68,7 +74,11 @@ def _path(entry: str, page: WebPsPage | str, ins: str | None) -> str:
     if ins is not None and page is WebPsPage.PARAMETRAGES:
         raise DmpValidationError("page Parametrages takes no INS (it is the professional's settings)", field="ins")
     suffix = f"/{validate_ins(ins)}" if ins is not None else ""
-    return f"/{entry}/{page.value}{suffix}"
+    return f"{page.value}{suffix}"
+
+
+def _path(entry: str, page: WebPsPage | str, ins: str | None) -> str:
+    return f"/{entry}/{check_page(page, ins)}"
 
 
 def webps_url(base: str, page: WebPsPage | str, ins: str | None = None) -> str:

@@ -6,10 +6,11 @@ import json
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from dmpclient.security.tls import web_client_context
@@ -27,11 +28,15 @@ _DATA = Path(".dmp-mock")
 _URL = "https://127.0.0.1:8444"
 
 
+def _fail(message: str) -> NoReturn:
+    _console.print(f"[red]error:[/red] {escape(message)}")  # an HTTP body or a path: text, not markup
+    raise typer.Exit(2)
+
+
 def _call(data: Path, pki: Path | None, url: str, path: str, method: str) -> Any:
     token_file = data / ADMIN_TOKEN_FILE
     if not token_file.is_file():
-        _console.print(f"[red]error:[/red] no {ADMIN_TOKEN_FILE} in {data}: is `dmp mock serve --data {data}` running?")
-        raise typer.Exit(2)
+        _fail(f"no {ADMIN_TOKEN_FILE} in {data}: is `dmp mock serve --data {data}` running?")
     request = urllib.request.Request(  # noqa: S310 - an https URL of the local mock
         url.rstrip("/") + path, method=method, headers={ADMIN_HEADER: token_file.read_text().strip()}
     )
@@ -40,11 +45,9 @@ def _call(data: Path, pki: Path | None, url: str, path: str, method: str) -> Any
         with urllib.request.urlopen(request, context=context, timeout=10) as answer:  # noqa: S310
             return json.loads(answer.read())
     except urllib.error.HTTPError as exc:
-        _console.print(f"[red]error:[/red] HTTP {exc.code}: {exc.read().decode(errors='replace')[:200]}")
-        raise typer.Exit(2) from None
+        _fail(f"HTTP {exc.code}: {exc.read().decode(errors='replace')[:200]}")
     except urllib.error.URLError as exc:
-        _console.print(f"[red]error:[/red] cannot reach the mock provider at {url}: {exc.reason}")
-        raise typer.Exit(2) from None
+        _fail(f"cannot reach the mock provider at {url}: {exc.reason}")
 
 
 @app.command()
@@ -52,7 +55,7 @@ def pending(data: DataOption = _DATA, url: UrlOption = _URL, pki: PkiOption = No
     """List the CIBA requests waiting for the professional's approval."""
     table = Table("auth_req_id", "professional", "channel", "binding message")
     for item in _call(data, pki, url, "/mock/psc/ciba", "GET"):
-        table.add_row(item["auth_req_id"], item["ps_id"], item["channel"], item["binding_message"])
+        table.add_row(*(escape(str(item[key])) for key in ("auth_req_id", "ps_id", "channel", "binding_message")))
     _console.print(table)
 
 
@@ -66,4 +69,4 @@ def approve(
 ) -> None:
     """Approve (or refuse) a CIBA request, as the professional would on his e-CPS app or card reader."""
     result = _call(data, pki, url, f"/mock/psc/ciba/{auth_req_id}/{'deny' if deny else 'approve'}", "POST")
-    _console.print(f"{result['status']} for {result['ps_id']}")
+    _console.print(f"{result['status']} for {result['ps_id']}", markup=False)

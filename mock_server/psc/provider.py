@@ -76,6 +76,10 @@ class ProviderSettings:
     dmp_audience: str = "urn:dmpclient:mock-dmp"
     #: Approve CIBA requests by themselves after this many seconds (``None``: wait for :meth:`approve`).
     ciba_auto_approve_after: float | None = None
+    #: Keycloak answers ``refresh_expires_in`` (not in RFC 6749) and a new ID token on refresh (OpenID
+    #: Connect Core §12.2: "MAY"); other providers omit either: switch them off to act like one.
+    send_refresh_expires_in: bool = True
+    id_token_on_refresh: bool = True
 
 
 class StarletteOAuth2Request(OAuth2Request):  # type: ignore[misc]
@@ -152,7 +156,7 @@ class _AccessTokens(JWTBearerTokenGenerator):  # type: ignore[misc]
 
     def __call__(self, grant_type: str, client: MockClient, user: Any = None, scope: Any = None, **kw: Any) -> Any:
         token = super().__call__(grant_type=grant_type, client=client, user=user, scope=scope, **kw)
-        if "refresh_token" in token:
+        if "refresh_token" in token and self.provider.settings.send_refresh_expires_in:
             token["refresh_expires_in"] = self.provider.settings.refresh_lifetime
         return token
 
@@ -185,6 +189,11 @@ class _OpenIDToken(_OpenID, OpenIDToken):  # type: ignore[misc]
 
     def __call__(self, grant: Any) -> None:
         grant.register_hook("after_create_token_response", self.process_token)
+
+    def process_token(self, grant: Any, response: Any) -> Any:
+        if isinstance(grant, _RefreshGrant) and not self.provider.settings.id_token_on_refresh:
+            return response[1]
+        return super().process_token(grant, response)
 
 
 class _S256Challenge(CodeChallenge):  # type: ignore[misc]

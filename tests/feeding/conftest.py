@@ -9,16 +9,21 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import threading
 from collections.abc import Iterator
 
 import pytest
+from cryptography import x509
 
 from dmpclient import DmpClient
+from dmpclient._prepare import issuer_from_config
 from dmpclient.config import DmpConfig
 from dmpclient.hl7v3.patient_query import DmpStatus
 from dmpclient.security.issuer import CallerIdentity
 from dmpclient.security.pki import TestPki
 from dmpclient.security.vihf import Actor, AuthMode
+from dmpclient.security.xades import SubmissionSigner
+from dmpclient.security.xmldsig import SignatureAlgorithm, Signer
 from mock_server.runtime import MockRuntime, prepare
 from mock_server.seed.cda import CdaPatient
 from mock_server.server import RunningServer, start_in_thread
@@ -78,3 +83,24 @@ def other_patient(feed_runtime: MockRuntime) -> CdaPatient:
                 patient.birth_date,
             )
     raise AssertionError("the seed has no other open DMP")
+
+
+class ThreadRecordingSigner:
+    """A signer that notes which thread signs (a card prompt, or a slow key, must not stall the event loop)."""
+
+    def __init__(self, inner: Signer) -> None:
+        self.inner = inner
+        self.threads: set[int] = set()
+
+    @property
+    def certificate(self) -> x509.Certificate:
+        return self.inner.certificate
+
+    def sign(self, data: bytes, algorithm: SignatureAlgorithm) -> bytes:
+        self.threads.add(threading.get_ident())
+        return self.inner.sign(data, algorithm)
+
+
+def recording_submission_signer(config: DmpConfig) -> tuple[SubmissionSigner, ThreadRecordingSigner]:
+    recording = ThreadRecordingSigner(issuer_from_config(config).signer)
+    return SubmissionSigner(recording), recording

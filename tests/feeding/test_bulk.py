@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from dmpclient.transport import Deadline, HttpTransport
 from mock_server.runtime import MockRuntime, write_client_config
 from mock_server.server import RunningServer
 from tests.feed_samples import OPTIONS, PATB_QUATRE, TEST_OID, cda, document_id
-from tests.feeding.conftest import AUTOMATE, ESTABLISHMENT, fresh
+from tests.feeding.conftest import AUTOMATE, ESTABLISHMENT, fresh, recording_submission_signer
 
 
 def _files(directory: Path, count: int) -> list[Path]:
@@ -141,12 +142,15 @@ async def test_the_async_client_feeds_many(feed_config: DmpConfig, feed_runtime:
         for path in files:
             yield path
 
-    async with AsyncDmpClient(feed_config) as client:
+    signer, recording = recording_submission_signer(feed_config)
+    async with AsyncDmpClient(feed_config, submission_signer=signer) as client:
         report = await client.feed_many(
             documents(), ESTABLISHMENT, options=OPTIONS, concurrency=3, journal=tmp_path / "j.sqlite3"
         )
     assert report.counts == {FeedStatus.SENT: 6}
     assert set(_registered(feed_runtime, files).values()) == {1}
+    assert recording.threads  # documents were drafted and signed off the event loop's thread
+    assert threading.get_ident() not in recording.threads
 
 
 # --- the command line ----------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import threading
 from typing import Any
 
 import pytest
@@ -32,7 +33,7 @@ from mock_server.injection import FaultInjection
 from mock_server.runtime import MockRuntime
 from mock_server.seed.cda import CdaPatient
 from tests.feed_samples import OPTIONS, PATB_QUATRE, TEST_OID, cda, document_id
-from tests.feeding.conftest import AIR_DOCTOR, AUTOMATE, ESTABLISHMENT, fresh
+from tests.feeding.conftest import AIR_DOCTOR, AUTOMATE, ESTABLISHMENT, fresh, recording_submission_signer
 
 RIM = "urn:oasis:names:tc:ebxml-regrep:xsd:rim:3.0"
 
@@ -309,9 +310,12 @@ def _copies_in(client: DmpClient, unique_id: str) -> int:
 
 async def test_the_async_client_feeds_too(feed_config: DmpConfig, feed_runtime: MockRuntime) -> None:
     number = fresh()
-    async with AsyncDmpClient(feed_config) as client:
+    signer, recording = recording_submission_signer(feed_config)
+    async with AsyncDmpClient(feed_config, submission_signer=signer) as client:
         result = await client.feed([cda(number)], ESTABLISHMENT, options=OPTIONS)
         archived = await client.archive(PATB_QUATRE, document_id(number), AIR_DOCTOR, ins_oid=TEST_OID)
     assert result.documents[0].unique_id == document_id(number)
     assert archived.status is AvailabilityStatus.ARCHIVED
     assert _copies(feed_runtime, document_id(number)) == 1
+    assert recording.threads  # the submission was signed, and not on the event loop's thread
+    assert threading.get_ident() not in recording.threads

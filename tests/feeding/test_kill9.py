@@ -16,6 +16,8 @@ import json
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from dmpclient import DmpClient
 from dmpclient.feeding import FeedJournal, FeedOutcome, FeedStatus
 from dmpclient.security.pki import TestPki
@@ -23,7 +25,9 @@ from mock_server.seed import seed
 from mock_server.store import Store, database_path
 from tests.feed_samples import OPTIONS, cda, document_id
 from tests.feeding.conftest import ESTABLISHMENT
-from tests.mock_server.test_mock_operations import _Served
+from tests.served import ServedMock
+
+pytestmark = pytest.mark.slow
 
 DOCUMENTS = 240
 KILL_AFTER = 60
@@ -42,7 +46,7 @@ def test_a_bulk_feed_survives_kill_9_of_the_dmp_and_resumes_without_duplicates(t
         files[-1].write_bytes(cda(number))
     journal = tmp_path / "journal.sqlite3"
 
-    first = _Served(data, pki, tmp_path)
+    first = ServedMock(data, pki, tmp_path)
     seen: list[FeedOutcome] = []
 
     def kill_midway(outcome: FeedOutcome) -> None:
@@ -52,7 +56,6 @@ def test_a_bulk_feed_survives_kill_9_of_the_dmp_and_resumes_without_duplicates(t
 
     try:
         with DmpClient(first.config) as client:
-            first.wait_ready(client)
             interrupted = client.feed_many(
                 files, ESTABLISHMENT, options=OPTIONS, journal=journal, concurrency=8, on_outcome=kill_midway
             )
@@ -62,20 +65,17 @@ def test_a_bulk_feed_survives_kill_9_of_the_dmp_and_resumes_without_duplicates(t
     assert interrupted.total == DOCUMENTS
     assert KILL_AFTER <= interrupted.counts.get(FeedStatus.SENT, 0) < DOCUMENTS
     assert not interrupted.ok
-    print("interrupted", interrupted.counts)
     assert set(interrupted.counts) <= {FeedStatus.SENT, FeedStatus.UNKNOWN, FeedStatus.NOT_SENT}
 
     with contextlib.closing(sqlite3.connect(database_path(data))) as connection:
         assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    second = _Served(data, pki, tmp_path)
+    second = ServedMock(data, pki, tmp_path)
     try:
         with DmpClient(second.config) as client:
-            second.wait_ready(client)
             resumed = client.feed_many(files, ESTABLISHMENT, options=OPTIONS, journal=journal, concurrency=8)
     finally:
         second.stop()
     assert resumed.ok
-    print("resumed", resumed.counts)
     assert resumed.counts[FeedStatus.ALREADY_SENT] == interrupted.counts[FeedStatus.SENT]
     assert resumed.total == DOCUMENTS
     with FeedJournal(journal) as opened:

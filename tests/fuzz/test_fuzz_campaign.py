@@ -15,8 +15,10 @@ from dmpclient.security.pki import TestPki
 from dmpclient.transactions import catalog
 from fuzz.corpus import Corpus
 from fuzz.network import run_network
-from fuzz.runner import run_case, run_cases
+from fuzz.runner import make_case, run_case, run_cases
 from fuzz.targets import default_targets, response_decoder_target
+
+pytestmark = pytest.mark.slow
 
 SEED = 20261203
 
@@ -38,7 +40,9 @@ def test_every_decoder_refuses_hostile_input_with_a_typed_error_only(corpus: Cor
     assert unexpected == [], _describe(unexpected)
     assert set(report.by_target) == {target.name for target in targets}
     always_accepted = [t.name for t in targets if report.accepted[t.name] == report.by_target[t.name]]
-    assert always_accepted == ["log.redact"]  # hostile enough: every decoder refused something
+    # hostile enough: every decoder refused something (the most tolerant, mtom.content_type, accepts about 70 % of
+    # its cases in `make fuzz`: all 25 accepted by chance is about 1 in 7,000 runs)
+    assert always_accepted == ["log.redact"]
 
 
 def test_seeds_are_accepted_so_that_mutations_start_from_valid_messages(corpus: Corpus) -> None:
@@ -50,8 +54,15 @@ def test_seeds_are_accepted_so_that_mutations_start_from_valid_messages(corpus: 
 def test_a_case_is_reproducible_from_its_index(corpus: Corpus) -> None:
     targets = default_targets(corpus)
     seeds = [seed for target in targets for seed in target.seeds]
-    first, again = run_case(targets, SEED, 7, seeds), run_case(targets, SEED, 7, seeds)
-    assert (first.target, first.family, first.accepted) == (again.target, again.family, again.accepted)
+    for index in (7, 8, 9):
+        (_, first), (_, again) = make_case(targets, SEED, index, seeds), make_case(targets, SEED, index, seeds)
+        assert first == again  # the same bytes: a finding's index is its reproducer
+    first_run, again_run = run_case(targets, SEED, 7, seeds), run_case(targets, SEED, 7, seeds)
+    assert (first_run.target, first_run.family, first_run.accepted) == (
+        again_run.target,
+        again_run.family,
+        again_run.accepted,
+    )
 
 
 def test_a_response_decoder_is_one_line_to_add(corpus: Corpus) -> None:

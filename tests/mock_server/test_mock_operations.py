@@ -13,7 +13,6 @@ import json
 import logging
 import re
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -40,7 +39,6 @@ from dmpclient.errors import (
     DmpProtocolError,
     DmpSoapFault,
     DmpTimeoutError,
-    DmpTransportError,
 )
 from dmpclient.hl7v3.patient_query import DmpStatus, ExistenceAnswer
 from dmpclient.security.credentials import load_pem
@@ -64,6 +62,7 @@ from mock_server.store import Store, database_path
 from mock_server.store.records import Outcome, StatusConflictError
 from tests.conftest import REPO
 from tests.mock_server.conftest import DOCTOR, PATB_QUATRE, TEST_OID, identity, serve, td02
+from tests.served import ServedMock
 
 T = TypeVar("T")
 SOAP_CONTENT_TYPE: Final = "application/soap+xml; charset=UTF-8"
@@ -440,7 +439,7 @@ def test_cli_serve_switches_and_banner(tmp_path: Path, pki: TestPki, monkeypatch
 
     monkeypatch.setattr(cli_module, "prepare", fake_prepare)
     monkeypatch.setattr(cli_module, "serve_forever", lambda *_a, **kw: served.append(kw["port"]))
-    data = ("--data", str(tmp_path), "--pki", str(pki.directory), "--no-seed", "--port", "9444")
+    data: tuple[str, ...] = ("--data", str(tmp_path), "--pki", str(pki.directory), "--no-seed", "--port", "9444")
     data += ("--webps-port", "0", "--psc-port", "0")  # the side servers are not under test here
     output = _cli("serve", *data, "--no-check-ins-key")
     assert prepared["check_ins_key"] is False
@@ -485,45 +484,6 @@ def test_client_config_quotes_paths_safely(tmp_path: Path, pki: TestPki) -> None
 # --- kill -9 and restart ------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class _Served:
-    """``python -m mock_server serve`` in a subprocess on a free loopback port."""
-
-    def __init__(self, data: Path, pki: TestPki, logs: Path) -> None:
-        self.port = _free_port()
-        self.config = DmpConfig.for_test_pki(
-            pki,
-            base_url=f"https://127.0.0.1:{self.port}{SERVICES_PATH}",
-            timeouts={"connect": 2, "read": 10, "write": 10, "pool": 5},
-        )
-        self._log = (logs / f"serve-{self.port}.log").open("wb")
-        command = [sys.executable, "-m", "mock_server", "serve", "--data", str(data), "--pki", str(pki.directory)]
-        command += ["--port", str(self.port), "--no-seed", "--webps-port", "0", "--psc-port", "0"]
-        self.process = subprocess.Popen(command, cwd=REPO, stdout=self._log, stderr=subprocess.STDOUT)
-
-    def wait_ready(self, client: DmpClient, deadline_s: float = 60) -> None:
-        def probe() -> bool | None:
-            assert self.process.poll() is None, "the mock server exited"
-            try:
-                client.test_existence(PATB_QUATRE, identity(), ins_oid=TEST_OID)
-            except DmpTransportError:
-                return None
-            return True
-
-        _until(deadline_s, probe, every=0.2)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-        self.process.wait(timeout=10)
-        self._log.close()
-
-
 def _traced_call(client: DmpClient, issuer: VihfIssuer) -> str:
     """One TD0.2 with a known MessageID; returns it once the mock has answered."""
     op = td02()
@@ -546,12 +506,11 @@ def test_traced_calls_survive_kill_9_and_restart(tmp_path: Path, pki: TestPki) -
     data = tmp_path / "data"
     with Store.open(database_path(data)) as store:
         seed(store, now=dt.datetime.now(dt.UTC))
-    first = _Served(data, pki, tmp_path)
+    first = ServedMock(data, pki, tmp_path)
     acknowledged: list[str] = []
     try:
         issuer = issuer_from_config(first.config)
         with DmpClient(first.config) as client:
-            first.wait_ready(client)
             acknowledged += [_traced_call(client, issuer) for _ in range(5)]
             burst = threading.Thread(target=_burst, args=(first.config, issuer, acknowledged), daemon=True)
             burst.start()
@@ -564,10 +523,9 @@ def test_traced_calls_survive_kill_9_and_restart(tmp_path: Path, pki: TestPki) -
     assert first.process.returncode == -9
     with contextlib.closing(sqlite3.connect(database_path(data))) as connection:
         assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    second = _Served(data, pki, tmp_path)
+    second = ServedMock(data, pki, tmp_path)
     try:
         with DmpClient(second.config) as client:
-            second.wait_ready(client)
             after = _traced_call(client, issuer_from_config(second.config))
         with Store.open(database_path(data)) as store:
             traced = {e.message_id: e for e in store.access_trace(limit=1_000_000)}

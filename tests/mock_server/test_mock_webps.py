@@ -12,14 +12,17 @@ import datetime as dt
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import unquote
 
 import httpx
 import pytest
 
 from dmpclient._client import AsyncDmpClient, DmpClient
+from dmpclient._prepare import issuer_from_config
 from dmpclient.config import DmpConfig
 from dmpclient.errors import DmpConfigError, DmpRightsPrecheckError, DmpValidationError
+from dmpclient.security.issuer import VihfIssuer
 from dmpclient.security.pki import TestPki
 from dmpclient.security.tls import client_context
 from dmpclient.security.vihf import Actor, AuthMode, NonPsRole, PurposeOfUse
@@ -204,6 +207,29 @@ def test_td010_is_air_only_and_checked_against_606_first(site: Site) -> None:
     assert refused.status_code == 403
     assert "DMPAccessDeniedByRightsService" in refused.text
     assert "606 v1.3" in refused.text
+
+
+class _CountingIssuer(VihfIssuer):
+    """Counts signatures: with a card signer each one may ask the professional for his PIN."""
+
+    issued = 0
+
+    def issue(self, *args: Any, **kwargs: Any) -> bytes:
+        self.issued += 1
+        return super().issue(*args, **kwargs)
+
+
+def test_td010_checks_the_page_and_ins_before_signing(site: Site) -> None:
+    org = issuer_from_config(site.config)
+    issuer = _CountingIssuer(org.signer, structure=org.structure, lps=org.lps)
+    with DmpClient(site.config, vihf_issuer=issuer) as dmp:
+        with pytest.raises(DmpValidationError, match="give his INS"):
+            dmp.webps_launch(WebPsPage.DOSSIER_PATIENT, identity())
+        with pytest.raises(DmpValidationError, match="not a web PS page"):
+            dmp.webps_launch("Nowhere", identity(), ins=PATB_QUATRE, ins_oid=TEST_OID)
+        assert issuer.issued == 0
+        dmp.webps_launch(WebPsPage.DOSSIER_PATIENT, identity(), ins=PATB_QUATRE, ins_oid=TEST_OID)
+        assert issuer.issued == 1
 
 
 def test_pages_escape_what_they_show(site: Site) -> None:

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
 from dmpclient.config import DmpConfig
 from dmpclient.errors import DmpConfigError
-from dmpclient.psc import PscConfig
+from dmpclient.psc import PscClient, PscConfig
 from dmpclient.security.pki import TestPki
 from dmpclient.security.vihf import AuthMode
 from mock_server.psc import prepare_psc
@@ -89,3 +92,42 @@ async def test_mount_psc_routes_the_provider_paths(pki: TestPki, tmp_path: Path)
         assert discovery.json()["issuer"] == "https://mock.example/auth/realms/esante-wallet"
         assert (await http.get("/si-dmp-server/v2/services/patients")).text == "dmp"
         assert (await http.get("/mock/psc/ciba")).status_code == 403  # admin token required
+
+
+def _rsa_pem(encryption: serialization.KeySerializationEncryption) -> bytes:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
+
+
+@pytest.mark.parametrize(
+    ("pem", "message"),
+    [
+        (lambda: _rsa_pem(serialization.BestAvailableEncryption(b"pin")), "is encrypted"),
+        (lambda: b"-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n", "not a PEM private key"),
+        (lambda: b"just text", "not a PEM private key"),
+        (
+            lambda: ec.generate_private_key(ec.SECP256R1()).private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            ),
+            "needs an RSA key",
+        ),
+    ],
+    ids=["encrypted", "not-der", "not-pem", "ec-key"],
+)
+def test_an_unusable_private_key_jwt_key_is_a_config_error(pem: Any, message: str, tmp_path: Path) -> None:
+    path = tmp_path / "lps.key.pem"
+    content = pem()
+    path.write_bytes(content)
+    config = PscConfig(
+        issuer="https://auth.example/auth/realms/esante-wallet",
+        client_id="lps",
+        auth_method="private_key_jwt",
+        jwt_key=path,
+    )
+    with pytest.raises(DmpConfigError, match=message) as caught:
+        PscClient(config)
+    assert caught.value.field == "psc.jwt_key"
+    assert str(path) in str(caught.value)
+    body = [line for line in content.decode().splitlines() if line and not line.startswith("-----")]
+    assert not any(line in str(caught.value) for line in body if len(line) > 8)
+    assert caught.value.__cause__ is None

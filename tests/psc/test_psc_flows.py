@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import json
 import threading
 from pathlib import Path
 
+import httpx
 import pytest
 from joserfc.jwk import RSAKey
 
@@ -17,11 +20,15 @@ from dmpclient.psc import (
     PscRequestExpired,
     PscSession,
     PscSignInRequired,
+    PscTokenError,
     SessionFile,
 )
+from dmpclient.psc.profile import TOKEN_EXCHANGE_GRANT
 from dmpclient.psc.protocol import CibaStarted
+from dmpclient.psc.session import DEFAULT_REFRESH_LIFETIME
 from dmpclient.security.credentials import Credential, load_pem
 from dmpclient.security.pki import TestPki
+from dmpclient.security.tls import web_client_context
 from mock_server.psc import MockPsc, mock_client, prepare_psc
 from mock_server.psc.bearer import check_bearer
 from mock_server.psc.provider import ProviderSettings
@@ -277,3 +284,80 @@ async def test_async_client_ciba_and_refresh(mock_psc: Served, pki: TestPki) -> 
         web = await client.finish_sign_in(callback, pending)
         assert (await web.userinfo())["SubjectNameID"] == TEST_PS
         await web.logout()
+
+
+def test_without_refresh_expires_in_the_session_still_expires(mock_psc: Served, pki: TestPki, tmp_path: Path) -> None:
+    psc = mock_psc[0]
+    psc.provider.settings = dataclasses.replace(psc.provider.settings, send_refresh_expires_in=False)
+    clock = Clock()
+    with PscClient(psc_config(psc, pki), env=SECRET_ENV, sleep=lambda _s: None, clock=clock) as client:
+        session = client.sign_in_ciba(TEST_PS, on_started=_approve(psc))
+        store = SessionFile(tmp_path / "cache" / "psc-session.json")
+        store.save(session.save())
+        document = json.loads(store.path.read_text(), parse_constant=lambda name: pytest.fail(f"{name} in the file"))
+        assert document["refresh_expires_at"] == pytest.approx(clock() + DEFAULT_REFRESH_LIFETIME, abs=5)
+        assert store.load(clock() + DEFAULT_REFRESH_LIFETIME + 1) is None
+        clock.offset += DEFAULT_REFRESH_LIFETIME + 1
+        with pytest.raises(PscSignInRequired):
+            session.access_token()
+
+
+def test_a_saved_session_resumes_when_the_refresh_brings_no_id_token(mock_psc: Served, pki: TestPki) -> None:
+    """Some providers send no new ID token on refresh; the saved one has expired by then: no matter."""
+    psc = mock_psc[0]
+    psc.provider.settings = dataclasses.replace(psc.provider.settings, id_token_on_refresh=False)
+    clock = Clock()
+    with PscClient(psc_config(psc, pki), env=SECRET_ENV, sleep=lambda _s: None, clock=clock) as client:
+        saved = client.sign_in_ciba(TEST_PS, on_started=_approve(psc)).save()
+        clock.offset += 600  # the ID token (2 minutes) has expired, the refresh token (30) has not
+        restored = PscSession.restore(client, saved)
+        assert restored.identity.national_id == TEST_PS
+        again = restored.save()
+        assert again.id_token == saved.id_token  # still the logout hint
+        assert again.refresh_token != saved.refresh_token
+
+
+def test_a_refreshed_id_token_for_another_professional_ends_the_session(mock_psc: Served, pki: TestPki) -> None:
+    """A confused provider answering a refresh with another subject's ID token is not believed."""
+    psc = mock_psc[0]
+    clock = Clock()
+    with PscClient(psc_config(psc, pki), env=SECRET_ENV, sleep=lambda _s: None, clock=clock) as client:
+        session = client.sign_in_ciba(TEST_PS, on_started=_approve(psc))
+        saved = session.save()
+        other = next(user for user in psc.provider.users.values() if user.ps_id != TEST_PS)
+        psc.provider.store.refresh[saved.refresh_token].user = other  # the provider mixes its records up
+        clock.offset += 100
+        with pytest.raises(PscTokenError) as caught:
+            session.access_token()
+        assert caught.value.rule == "subject"
+        assert session.ended
+        with pytest.raises(PscSignInRequired):
+            session.save()
+
+
+async def test_concurrent_tasks_share_one_token_exchange(mock_psc: Served, pki: TestPki) -> None:
+    psc = mock_psc[0]
+    exchange = {
+        "token_endpoint": psc.provider.token_endpoint,
+        "audience": psc.provider.settings.dmp_audience,
+        "auth_method": "client_secret_basic",
+    }
+    clock = Clock()
+    sent: list[str] = []
+
+    async def record(request: httpx.Request) -> None:
+        form = dict(httpx.QueryParams(request.content.decode()))
+        sent.append(form.get("grant_type", request.url.path))
+
+    async def no_wait(_seconds: float) -> None:
+        await asyncio.sleep(0)
+
+    http = httpx.AsyncClient(verify=web_client_context(None, pki.ca_bundle), event_hooks={"request": [record]})
+    config = psc_config(psc, pki, dmp={"token_exchange": exchange})
+    async with http, AsyncPscClient(config, env=SECRET_ENV, sleep=no_wait, clock=clock, http_client=http) as client:
+        session = await client.sign_in_ciba(TEST_PS, on_started=_approve(psc))
+        clock.offset += 100  # the access token needs a refresh first
+        del sent[:]
+        headers = await asyncio.gather(*(session.dmp_authorization_header() for _ in range(6)))
+    assert len({h["Authorization"] for h in headers}) == 1
+    assert sent == ["refresh_token", TOKEN_EXCHANGE_GRANT]  # one refresh, then one exchange, for all six

@@ -18,8 +18,16 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet, RSAKey
 
-from dmpclient.psc import PscCallbackError, PscClient, PscTokenError
-from dmpclient.psc.protocol import PendingAuthorization, callback_code
+from dmpclient.psc import PscCallbackError, PscClient, PscConfig, PscTokenError
+from dmpclient.psc.flows import Provider
+from dmpclient.psc.protocol import (
+    ClientCredentials,
+    HttpAnswer,
+    HttpRequest,
+    PendingAuthorization,
+    TokenSet,
+    callback_code,
+)
 from dmpclient.psc.tokens import ProviderKeys, validate_access_token, validate_id_token
 from dmpclient.security.pki import TestPki
 from mock_server.psc import MockPsc
@@ -174,3 +182,65 @@ def test_key_rotation_refetches_the_jwks_once(client: PscClient, mock_psc: tuple
     assert session.identity.national_id == "899900063480"
     assert client.run(client.provider.keys()).kids != before.kids
     assert KeySet  # joserfc key sets are what the provider publishes
+
+
+# --- a refresh answer's ID token (OpenID Connect Core §12.2), the flow driven with hand-made answers ---------
+
+REFRESH_CONFIG = PscConfig(issuer=ISSUER, client_id=CLIENT, client_secret_env="PSC_SECRET")
+SUBJECT = "f:1:899900063480"
+
+
+def _json(document: dict[str, Any]) -> HttpAnswer:
+    return HttpAnswer(200, "application/json", json.dumps(document).encode())
+
+
+def refreshed(id_token: str | None, subject: str | None = SUBJECT) -> TokenSet:
+    """Drive ``Provider.refresh`` against a provider whose answers are written here."""
+    base = f"{ISSUER}/protocol/openid-connect"
+    discovery = {
+        "issuer": ISSUER,
+        "authorization_endpoint": f"{base}/auth",
+        "token_endpoint": f"{base}/token",
+        "jwks_uri": f"{base}/certs",
+    }
+    token = {"access_token": "at", "token_type": "Bearer", "expires_in": 120, "refresh_token": "rt2"}
+    answers = {
+        REFRESH_CONFIG.discovery_url: _json(discovery),
+        f"{base}/certs": _json({"keys": [PROVIDER.as_dict(private=False)]}),
+        f"{base}/token": _json(token if id_token is None else {**token, "id_token": id_token}),
+    }
+    provider = Provider(REFRESH_CONFIG, ClientCredentials(CLIENT, "client_secret_basic", secret="s"), time.time)
+    flow, answer = provider.refresh("rt1", subject), None
+    try:
+        while True:
+            step = flow.send(answer)
+            assert isinstance(step, HttpRequest)
+            answer = answers[step.url]
+    except StopIteration as stop:
+        return stop.value  # type: ignore[no-any-return]
+
+
+def test_a_refreshed_id_token_without_nonce_for_the_same_subject_is_kept() -> None:
+    token = signed(claims(nonce=None, acr=None))
+    assert refreshed(token).id_token == token
+    assert refreshed(None).id_token is None  # providers may send none (§12.2: "MAY")
+
+
+@pytest.mark.parametrize(
+    ("token", "rule"),
+    [
+        (signed(claims(nonce=None, sub="f:2:899900000000")), "subject"),
+        (
+            signed(claims(nonce=None), key=RSAKey.generate_key(2048), header={"alg": "RS256", "kid": "psc-1"}),
+            "signature",
+        ),
+        (signed(claims(nonce=None, aud="another-client")), "audience"),
+        (signed(claims(nonce=None, iss="https://evil.example/auth/realms/esante-wallet")), "issuer"),
+        (signed(claims(nonce=None, exp=int(time.time()) - 3600)), "expired"),
+        (f"{b64({'alg': 'none'})}.{b64(claims(nonce=None))}.", "algorithm"),
+    ],
+)
+def test_a_refreshed_id_token_is_validated_like_the_first(token: str, rule: str) -> None:
+    with pytest.raises(PscTokenError) as caught:
+        refreshed(token)
+    assert caught.value.rule == rule

@@ -27,6 +27,7 @@ from dmpclient.soap.envelope import (
     parse_envelope,
     read_soap,
 )
+from dmpclient.soap.request import prepare_request
 from tests.conftest import FIXTURES
 from tests.xsd import assert_valid
 
@@ -519,3 +520,25 @@ def test_wstrust_envelope_without_header() -> None:
     lifted = msg.body.find(f".//{{{SAML}}}Assertion")
     assert lifted is not None
     assert lifted.get("ID") == "Id-1E0B3B40-0E6A-11EB-BC87-001C42B2D956"
+
+
+def test_a_prepared_request_shows_no_assertion_no_patient_and_no_token() -> None:
+    """Its repr lands in tracebacks and test reports: the signed VIHF, the INS and a PSC Bearer stay out."""
+    body = etree.Element("{urn:hl7-org:v3}PRPA_IN201307UV02")
+    etree.SubElement(body, "{urn:hl7-org:v3}id", extension="207058575627097")
+    prepared = prepare_request(
+        url="https://dmp.example/si-dmp-server/v2/services/patients",
+        service="patients",
+        td="TD0.2",
+        action="urn:hl7-org:v3:PRPA_IN201307UV02",
+        body=body,
+        message_id="urn:uuid:00000000-0000-4000-8000-000000000001",
+        assertion=b"<a:Assertion xmlns:a='urn:oasis:names:tc:SAML:2.0:assertion' ID='_a'>SIGNED</a:Assertion>",
+        idempotent=True,
+        extra_headers={"Authorization": "Bearer eyJ.secret.token"},
+    )
+    assert b"SIGNED" in prepared.envelope  # the assertion is there, only not shown
+    shown = repr(prepared)
+    assert "TD0.2" in shown
+    for secret in ("SIGNED", "207058575627097", "eyJ.secret.token"):
+        assert secret not in shown

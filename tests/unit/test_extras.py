@@ -25,7 +25,11 @@ def test_import_dmpclient_loads_no_cli_no_server_no_http_stack() -> None:
 
 @pytest.mark.parametrize(
     ("missing", "argv", "extra"),
-    [("typer", ["dmp", "--help"], "cli"), ("uvicorn", ["dmp", "mock", "serve"], "mock")],
+    [
+        ("typer", ["dmp", "--help"], "cli"),
+        ("uvicorn", ["dmp", "mock", "serve"], "mock"),
+        ("authlib", ["dmp", "mock", "serve"], "mock"),  # the plugin's extra, not the module's usual one (psc)
+    ],
 )
 def test_the_dmp_command_names_the_missing_extra(missing: str, argv: list[str], extra: str) -> None:
     """Run ``dmp`` in a fresh interpreter where ``missing`` cannot be imported."""

@@ -182,6 +182,15 @@ def test_a_success_keeps_its_warnings() -> None:
     assert [(w.error_code, w.location) for w in answer.warnings] == [
         ("XDSExtraMetadataNotSaved", "1.2.250.1.999.777.1^DOC-42")
     ]
+    result = feeding.SubmissionResult(
+        submission_set_unique_id="1.2.250.1.999.777.9",
+        signature_unique_id="1.2.250.1.999.777.10",
+        submission_time=dt.datetime(2026, 1, 15, tzinfo=dt.UTC),
+        documents=(),
+        warnings=answer.warnings,
+    )
+    assert result.warnings_for("1.2.250.1.999.777.1^DOC-42") == answer.warnings
+    assert result.warnings_for("1.2.250.1.999.777.1^DOC-43") == ()
 
 
 def test_the_ehealth_suisse_iti41_request_decodes() -> None:

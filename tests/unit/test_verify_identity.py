@@ -110,6 +110,17 @@ def test_structure_speaking_for_another_structure(policy: VerificationPolicy, or
     rejected(data, policy, VihfRule.STRUCTURE_MISMATCH)
 
 
+def test_the_signer_kind_and_structure_checks_are_independent(
+    pki: TestPki, org_signer: SoftwareSigner, card_signer: SoftwareSigner
+) -> None:
+    """Relaxing one check (odd certificates of a test platform) must not silently relax the other."""
+    other_structure = Structure.of("10B0167011", "SA01")
+    data = sign_vihf(build(AuthMode.AIR, org_signer, now(), structure=other_structure), org_signer)
+    rejected(data, policy_for(pki, check_signer_kind=False), VihfRule.STRUCTURE_MISMATCH)
+    card_signed = sign_vihf(build(AuthMode.INDIRECTE, card_signer, now()), card_signer)
+    rejected(card_signed, policy_for(pki, check_structure_ou=False), VihfRule.SIGNER_NOT_ORGANISATION)
+
+
 def test_signer_kinds_of_the_test_pki(pki: TestPki) -> None:
     assert pki.ps_auth is not None
     kinds = {name: signer_kind(signer_of(getattr(pki, name)).certificate) for name in ("org_sign", "org_auth")}

@@ -78,3 +78,9 @@ def test_association_types_and_statuses() -> None:
     with pytest.raises(DmpValidationError, match="APND"):
         association_type("urn:ihe:iti:2007:AssociationType:APND")
     assert AvailabilityStatus("urn:asip:ci-sis:2010:StatusType:Deleted") is AvailabilityStatus.DELETED
+
+
+def test_a_misspelt_code_field_is_an_error_not_a_lost_label() -> None:
+    assert Code("11488-4", "2.16.840.1.113883.6.1", "Compte rendu").display == "Compte rendu"
+    with pytest.raises(TypeError):
+        Code(code="11488-4", system="2.16.840.1.113883.6.1", dispaly="Compte rendu")  # type: ignore[call-arg]

@@ -182,10 +182,20 @@ def test_read_soap_refuses_processing_instructions() -> None:
     ],
     ids=["utf-32", "utf-32-no-bom", "ebcdic-declared", "unknown"],
 )
-def test_strict_parsing_refuses_encodings_soap_peers_do_not_use(document: bytes) -> None:
+@pytest.mark.parametrize("strict", [True, False])
+def test_parsing_refuses_encodings_soap_peers_do_not_use(document: bytes, strict: bool) -> None:
     """Found by the fuzz campaign's xmlsec1 differential: a UTF-32 assertion verified for us, not for xmlsec1."""
     with pytest.raises(DmpUnsafeXmlError, match="encoding"):
-        parse_untrusted(document, strict=True)
+        parse_untrusted(document, strict=strict)
+
+
+def test_the_element_budget_holds_whatever_the_encoding() -> None:
+    """In UTF-7, ``<`` is ``+ADw-``: a byte count of markup would see no element at all (found in review)."""
+    children = b"+ADw-a/+AD4-" * 2000
+    document = b'<?xml version="1.0" encoding="UTF-7"?>+ADw-r+AD4-' + children + b"+ADw-/r+AD4-"
+    for strict in (True, False):
+        with pytest.raises(DmpUnsafeXmlError, match="encoding"):
+            parse_untrusted(document, budget=XmlBudget(max_nodes=100), strict=strict)
 
 
 @pytest.mark.parametrize(
