@@ -29,7 +29,7 @@ from dmpclient.soap.request import PreparedRequest, prepare_request
 from dmpclient.transactions import webps
 from dmpclient.transactions.context import CallContext
 from dmpclient.transactions.operation import Operation
-from dmpclient.transactions.rights import CallerProfile, Decision, RightsAction, decide_for
+from dmpclient.transactions.rights import CallerProfile, Decision, RightsAction, caller_column, decide_for
 from dmpclient.transactions.spec import TransactionSpec
 from dmpclient.transactions.webps import LaunchRequest, WebPsPage
 
@@ -97,14 +97,21 @@ def caller_profile(spec: TransactionSpec[Any], identity: CallerIdentity, *, trea
 
 
 def _decisions(row: RightsAction, identity: CallerIdentity, mode: AuthMode) -> list[Decision]:
-    """The verdicts as non-MT and as MT (the client cannot know the DMP's MT record)."""
+    """The verdicts on one row as non-MT and as MT (the client cannot know the DMP's MT record)."""
     return [decide_for(row, _profile(identity, mode, treating=mt)) for mt in (False, True)]
 
 
 def precheck_decisions(op: Operation[Any], identity: CallerIdentity) -> list[Decision]:
-    """The matrix verdicts for this call, as non-MT and as MT."""
-    row = op.spec.rights_row(op.body)
-    return [] if row is None else _decisions(row, identity, effective_mode(op.spec, identity))
+    """The matrix verdicts for this call, as non-MT and as MT (the client cannot know the DMP's MT record),
+    each on the row the mock gate would check for that column (``TransactionSpec.rights_row``)."""
+    mode = effective_mode(op.spec, identity)
+    decisions = []
+    for treating in (False, True):
+        profile = _profile(identity, mode, treating=treating)
+        row = op.spec.rights_row(op.body, caller_column(profile)[0])
+        if row is not None:
+            decisions.append(decide_for(row, profile))
+    return decisions
 
 
 def _require_allowed(decisions: list[Decision], td: str) -> None:

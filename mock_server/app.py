@@ -283,7 +283,9 @@ class MockDmp:
             return forced
         now = self.clock()
         caller = seen.caller = self.gate.authenticate(message, certificate, now, authorization)
-        context = RequestContext(route.spec, message, caller, self.store, now, self.new_id, decoded)
+        context = RequestContext(
+            route.spec, message, caller, self.store, now, self.new_id, decoded, trust=self.gate.policy
+        )
         context.decision = self.gate.authorize(caller, route.spec, context.body, now)
         with self._write_lock, self.store.transaction():
             reply = route.handler(context)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from lxml import etree
 
+from dmpclient.security.verify import VerificationPolicy
 from dmpclient.soap.envelope import SoapMessage
 from dmpclient.soap.mtom import MtomDecoded, OutgoingPart
 from dmpclient.transactions.operation import PatientRef
@@ -72,6 +73,8 @@ class RequestContext:
     new_id: Callable[[], str]
     attachments: MtomDecoded | None = None
     decision: Decision | None = None
+    #: the gate's verification policy: the CAs trusted for signatures inside bodies too (TD2.1 XAdES, §5.4)
+    trust: VerificationPolicy | None = None
 
     @property
     def body(self) -> etree._Element:
@@ -93,5 +96,4 @@ class Reply:
     body: etree._Element
     attachments: tuple[OutgoingPart, ...] = ()
     detail: str = ""
-    extra: dict[str, str] = field(default_factory=dict)
     outcome: Outcome = Outcome.ALLOWED

@@ -138,7 +138,7 @@ class Gate:
             transaction has no matrix row.
         """
         self._match_patient(caller, spec, body)
-        row = spec.rights_row(body)
+        row = spec.rights_row(body, caller.actor)  # the client's pre-check picks the same row
         decision = self.decide(caller, row) if row is not None else None
         if caller.patient is None:
             return decision

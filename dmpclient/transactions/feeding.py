@@ -51,7 +51,7 @@ from dmpclient.soap.response import Response
 from dmpclient.transactions.context import CallContext
 from dmpclient.transactions.operation import Operation, PatientRef
 from dmpclient.transactions.registry import STORED_QUERY, stored_query
-from dmpclient.transactions.rights import RightsAction
+from dmpclient.transactions.rights import MatrixActor, RightsAction
 from dmpclient.transactions.spec import FEEDING_MODE, Service, TransactionSpec
 from dmpclient.xds.cda import CdaHeader
 from dmpclient.xds.cda_metadata import CdaDocument, MetadataOverrides, Visibility, document_entry, read_cda
@@ -232,7 +232,10 @@ PROVIDE_AND_REGISTER: Final = TransactionSpec(
     request_action=_ACTION,
     response_action=f"{_ACTION}Response",
     decode=registry_answer,
-    rights=(RightsAction.TD2_1_ALIMENTATION,),
+    rights=(RightsAction.TD2_1_ALIMENTATION, RightsAction.TD2_2_ALIMENTATION_CPE),
+    # TD2.2 "Alimentation par CPE" is the same message sent with a CPE card (§3.14): 526 refuses TD2.1 to the
+    # CPE column and allows it TD2.2 (oui(4)), so a CPE is checked against the TD2.2 row (§5.7.9).
+    actor_rights=((MatrixActor.CPE, RightsAction.TD2_2_ALIMENTATION_CPE),),
     idempotent=False,
     forced_mode=FEEDING_MODE,
     body_patient=submission_patient,

@@ -19,7 +19,7 @@ from lxml import etree
 from dmpclient.errors import DmpProtocolError
 from dmpclient.soap.mtom import OutgoingPart
 from dmpclient.transactions.operation import Operation, PatientRef
-from dmpclient.transactions.rights import RightsAction
+from dmpclient.transactions.rights import MatrixActor, RightsAction
 
 if TYPE_CHECKING:
     from dmpclient.soap.response import Response
@@ -73,6 +73,9 @@ class TransactionSpec(Generic[T]):
         patient: how the request names its patient.
         body_patient: reads the patient named by a request body (INS, OID) when ``patient`` is BODY.
         select_rights: the row for a given request body when it depends on the body (TD0.3 add/remove).
+        actor_rights: the row for callers of a given matrix column when it is not the body's row: TD2.2 for a
+            CPE feeding (same message as TD2.1, reference §3.14, §5.7.9). Read by :meth:`rights_row`, so the
+            client pre-check and the mock gate pick the same row.
         reports_block: a patient's block of the caller is reported in the answer instead of refused (TD0.2).
         alternate_actions: other request actions a server accepts for the same body (WSDL ``soapAction``).
         mtom_request: the request carries MTOM attachments (TD2.1).
@@ -94,6 +97,7 @@ class TransactionSpec(Generic[T]):
     patient: PatientBlock = PatientBlock.BODY
     body_patient: Callable[[etree._Element], PatientRef | None] | None = None
     select_rights: Callable[[etree._Element], RightsAction] | None = None
+    actor_rights: tuple[tuple[MatrixActor, RightsAction], ...] = ()
     reports_block: bool = False
     alternate_actions: tuple[str, ...] = ()
     mtom_request: bool = False
@@ -110,8 +114,12 @@ class TransactionSpec(Generic[T]):
         """Request ``wsa:Action`` values that name this transaction (reference §3.0)."""
         return frozenset((self.request_action, *self.alternate_actions))
 
-    def rights_row(self, body: etree._Element) -> RightsAction | None:
-        """The matrix row a request body falls under (``None`` when the TD has no row)."""
+    def rights_row(self, body: etree._Element, actor: MatrixActor | None = None) -> RightsAction | None:
+        """The matrix row a request body falls under for a caller of this matrix column (``None`` when the TD
+        has no row); without ``actor``, the body's row."""
+        for column, row in self.actor_rights:
+            if column is actor:
+                return row
         if self.select_rights is not None:
             return self.select_rights(body)
         return self.rights[0] if self.rights else None

@@ -2,12 +2,14 @@
 
 The reverse of :mod:`mock_server.domain.metadata`. The registry assigns the entryUUIDs; it keeps the
 author as a person (``D``), a patient (``NH``) or a device (``U``/``RI``), with the structure of his first
-``authorInstitution``; the slots the record has no field for (legalAuthenticator, sourcePatientId,
+``authorInstitution`` — or the feeding structure, when the rights matrices impute the authorship to it (note 4,
+:func:`impute_to_structure`); the slots the record has no field for (legalAuthenticator, sourcePatientId,
 sourcePatientInfo, referenceIdList…) are kept as received.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TypeVar
 
 from dmpclient.ids import InsOid
@@ -18,7 +20,7 @@ from dmpclient.xds.models import DocumentEntry
 from dmpclient.xds.models import SubmissionSet as XdsSubmissionSet
 from mock_server.store.records import Association, Author, AuthorKind, DocumentMetadata, SubmissionSet
 
-__all__ = ["association_record", "author_record", "metadata_record", "submission_set_record"]
+__all__ = ["association_record", "author_record", "impute_to_structure", "metadata_record", "submission_set_record"]
 
 T = TypeVar("T")
 _PATIENT_AUTHORITIES = frozenset(oid.value for oid in InsOid)
@@ -43,6 +45,19 @@ def author_record(author: XdsAuthor | None) -> Author:
         specialty=author.specialties[0] if author and author.specialties else None,
         role=author.roles[0].code if author and author.roles else None,
     )
+
+
+def impute_to_structure(author: Author, structure_id: str) -> Author:
+    """526/606 note 4 (TD2.1 in indirect mode, TD2.2 by a CPE): "authorship imputed to the structure".
+
+    The author stays the person (or device) of ``authorPerson`` — never a structure (DMP-CONF 12, enforced by
+    the checks) — and his structure becomes the feeding one, the caller's ``Identifiant_Structure`` (which the
+    gate tied to its certificate): the structure answers for the document, and note 9 ("documents of the
+    structure") finds it. A patient author keeps no structure.
+    """
+    if author.kind is AuthorKind.PATIENT or author.structure_id == structure_id:
+        return author
+    return dataclasses.replace(author, structure_id=structure_id, structure_name=None)
 
 
 def _checked(value: T | None) -> T:

@@ -4,7 +4,8 @@ Project design (the DMP's matching is not public; DMPCONNECT offers exact and ap
 cities are compared without case, accents, hyphens or apostrophes; the family name matches the used or the
 birth name, exactly (100) or by its beginning (80); a given name must start one of the patient's given names
 (−10 when it is only a beginning); gender, birth date, postal code and city must be equal when given.
-Patients without a DMP are never returned.
+Patients without a DMP are never returned. A family name of fewer than 2 characters once normalised, or a given
+name of none, is refused (:func:`search_problem`): it would match everyone.
 """
 
 from __future__ import annotations
@@ -14,7 +15,10 @@ import unicodedata
 from dmpclient.hl7v3.pdq import PatientSearch
 from mock_server.store.records import DmpStatus, Patient
 
-__all__ = ["match_score", "normalise"]
+__all__ = ["MIN_FAMILY", "match_score", "normalise", "search_problem"]
+
+#: Characters of the family name left once normalised (DMPCONNECT: a name of at least 2 characters).
+MIN_FAMILY = 2
 
 
 def normalise(text: str | None) -> str:
@@ -49,6 +53,19 @@ def _address_matches(search: PatientSearch, patient: Patient) -> bool:
         and (not search.city or normalise(address.city) == normalise(search.city))
         for address in patient.addresses
     )
+
+
+def search_problem(search: PatientSearch) -> str | None:
+    """Why a search cannot be run, or ``None``: names that normalise to (almost) nothing would match every
+    patient (``--``, ``'``, a script the comparison drops), so they are refused rather than answered."""
+    if len(normalise(search.family)) < MIN_FAMILY:
+        return (
+            f"le nom de famille doit compter au moins {MIN_FAMILY} lettres ou chiffres "
+            "(tirets, apostrophes et espaces ne comptent pas)"
+        )
+    if search.given is not None and not normalise(search.given):
+        return "le prénom doit compter au moins une lettre ou un chiffre"
+    return None
 
 
 def match_score(search: PatientSearch, patient: Patient) -> int | None:

@@ -3,7 +3,8 @@
 In order: MTOM and Document ↔ ExtrinsicObject (``XDSMissingDocument`` / ``XDSMissingDocumentMetadata``);
 one SubmissionSet with its required metadata; the same patient everywhere (``XDSPatientIdDoesNotMatch``)
 and a DMP for him (``XDSUnknownPatientId``); one signature entry, with HasMember and ``signs``, whose
-XAdES document verifies and whose manifest names every document with its digest; uniqueIds unique in
+XAdES document verifies, whose signer chains to a trusted CA and whose manifest names every document
+(``urn:oid:{uniqueId}``) with its digest; uniqueIds unique in
 the message; every code in its DMP value set (``XDSRegistryMetadataError``, one error per document);
 ``hash`` / ``size`` when given (``XDSNonIdenticalHash`` / ``Size``); RPLC targets that exist, are Approved
 and of the same patient (``XDSRegistryDeprecatedDocumentError``…). The registry's own state (duplicates,
@@ -12,12 +13,17 @@ identical re-submission) is the handler's. A refusal is a :class:`Refusal` carry
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
+from cryptography import x509
+from cryptography.x509 import verification
+
 from dmpclient.errors import DmpError, DmpValidationError, RegistryErrorItem
+from dmpclient.security.verify import VerificationPolicy
 from dmpclient.security.xades import read_submission_signature, verify_submission_signature
 from dmpclient.soap.mtom import MtomDecoded
 from dmpclient.xds.checks import check_document_entry, check_submission_set
@@ -30,6 +36,8 @@ from mock_server.store.records import DocumentRow
 __all__ = ["CheckedSubmission", "Refusal", "check_submission"]
 
 Error = SubmissionErrorCode
+_OID_URI: Final = "urn:oid:"
+_UUID_URI: Final = "urn:uuid:"
 _ALLOWED_LINKS: Final = frozenset({AssociationType.HAS_MEMBER, AssociationType.SIGNS, AssociationType.RPLC})
 
 
@@ -146,10 +154,48 @@ def _hash_and_size(entries: Sequence[DocumentEntry], contents: dict[str, bytes])
             raise Refusal.one(Error.NON_IDENTICAL_HASH, "hash différent du document reçu", entry.unique_id)
 
 
+def _trusted_signer(
+    certificate: x509.Certificate | None, trust: VerificationPolicy | None, now: dt.datetime, location: str
+) -> None:
+    """The XAdES signer is an end-entity certificate chaining to a trusted CA (IGC-Santé; the test PKI's CA).
+
+    §5.4: the batch is signed with the VIHF's key (ORG SIGN, or the card's signature certificate), so the
+    mock trusts for it exactly what it trusts for the VIHF (the gate's policy). Without trust anchors it
+    refuses (fail closed).
+    """
+    verifier = trust.chain_verifier(now) if trust is not None else None
+    untrusted = Refusal.one(
+        Error.METADATA,
+        "Signature du lot : le certificat du signataire n'est pas un certificat de signature émis par une "
+        "autorité de confiance (IGC-Santé)",
+        location,
+    )
+    if certificate is None or verifier is None or trust is None or _is_ca(certificate):
+        raise untrusted
+    try:
+        verifier.verify(certificate, list(trust.intermediates))
+    except verification.VerificationError:
+        raise untrusted from None
+
+
+def _is_ca(certificate: x509.Certificate) -> bool:
+    try:
+        return certificate.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    except x509.ExtensionNotFound:
+        return False
+
+
 def _signature(
-    request: ProvideAndRegister, entries: Sequence[DocumentEntry], contents: dict[str, bytes], *, verify: bool
+    request: ProvideAndRegister,
+    entries: Sequence[DocumentEntry],
+    contents: dict[str, bytes],
+    *,
+    verify: bool,
+    trust: VerificationPolicy | None,
+    now: dt.datetime,
 ) -> DocumentEntry:
-    """The one signature entry: HasMember and ``signs``, a XAdES manifest covering every document (§5.3, §5.4)."""
+    """The one signature entry: HasMember and ``signs``, a XAdES manifest naming every document by its
+    ``urn:oid:`` uniqueId, signed by a trusted signer (§5.3, §5.4)."""
     signatures = [entry for entry in entries if entry.is_signature]
     if len(signatures) != 1:
         raise Refusal.one(Error.METADATA, f"Une soumission DMP contient une entrée de signature ({len(signatures)})")
@@ -167,14 +213,19 @@ def _signature(
         read = verify_submission_signature(data) if verify else read_submission_signature(data)
     except DmpError as exc:
         raise Refusal.one(Error.METADATA, f"Signature du lot invalide : {exc.message}", signature.unique_id) from None
-    named = read.manifest_unique_ids()
-    by_uri = {entry.uri: entry for entry in read.manifest}
+    if verify:
+        _trusted_signer(read.certificate, trust, now, signature.unique_id)
+    if any(not reference.uri.startswith(_OID_URI) for reference in read.manifest):
+        raise Refusal.one(
+            Error.METADATA, "Chaque référence du manifeste désigne un uniqueId en urn:oid: (§5.4)", signature.unique_id
+        )
+    by_uri = {reference.uri: reference for reference in read.manifest}
     for entry in entries:
         if entry.is_signature:
             continue
-        if entry.unique_id not in named:
+        reference = by_uri.get(f"{_OID_URI}{entry.unique_id}")
+        if reference is None:
             raise Refusal.one(Error.METADATA, "Document absent du manifeste de la signature du lot", entry.unique_id)
-        reference = by_uri[f"urn:oid:{entry.unique_id}"]
         if verify and not _digest_matches(reference.hash_name, reference.digest, contents[entry.entry_uuid], entry):
             raise Refusal.one(Error.METADATA, "Empreinte du document différente de celle du manifeste", entry.unique_id)
     return signature
@@ -208,11 +259,15 @@ def _associations(request: ProvideAndRegister, submission_set: str, new_ids: set
 def check_replacements(
     associations: Sequence[Association], patient: Cx, find: Callable[[str], DocumentRow | None]
 ) -> None:
-    """RPLC targets exist, are Approved and belong to the submission's patient (§5.6)."""
+    """RPLC targets are entryUUIDs of existing documents, Approved, of the submission's patient (§5.6).
+
+    A uniqueId given as target is unresolved (``UnresolvedReferenceException``), as the IHE registry answers:
+    it would otherwise be stored as a dangling association end.
+    """
     for link in associations:
         if link.association_type != AssociationType.RPLC:
             continue
-        target = find(link.target)
+        target = find(link.target) if link.target.startswith(_UUID_URI) else None  # an entryUUID (§5.6)
         if target is None:
             raise Refusal.one(Error.UNRESOLVED_REFERENCE, f"Document remplacé inconnu : {link.target}")
         if target.patient_ins != patient.id:
@@ -228,13 +283,21 @@ def check_replacements(
 
 
 def check_submission(
-    request: ProvideAndRegister, attachments: MtomDecoded | None, *, verify_signature: bool = True
+    request: ProvideAndRegister,
+    attachments: MtomDecoded | None,
+    *,
+    now: dt.datetime,
+    trust: VerificationPolicy | None,
+    verify_signature: bool = True,
 ) -> CheckedSubmission:
     """Every check of §5.7 that needs only the message.
 
     Args:
-        verify_signature: verify the XAdES signature and the manifest digests (off: only its structure and
-            that the manifest names every document; the DMP's own depth is unknown, §5.4).
+        now: the time the signer's certificate chain is checked at.
+        trust: the trusted CAs for the signer (the gate's VIHF policy; ``None`` refuses every signature when
+            ``verify_signature`` is on).
+        verify_signature: verify the XAdES signature, its signer's chain and the manifest digests (off: only
+            its structure and that the manifest names every document; the DMP's own depth is unknown, §5.4).
 
     Raises:
         Refusal: with the RegistryErrors of the Failure answer.
@@ -249,6 +312,6 @@ def check_submission(
     _unique_in_message(entries, submission_set)
     checked = _checked_entries(entries)
     _hash_and_size(checked, contents)
-    signature = _signature(request, checked, contents, verify=verify_signature)
+    signature = _signature(request, checked, contents, verify=verify_signature, trust=trust, now=now)
     links = _associations(request, submission_set.entry_uuid, {entry.entry_uuid for entry in checked})
     return CheckedSubmission(submission_set, tuple(checked), signature, contents, links, submission_set.patient_id)

@@ -22,7 +22,8 @@ from typing import Final
 
 from dmpclient.transactions.rights import AccessMode, MatrixActor, NoteCondition, RightsAction, decide
 from dmpclient.xds.codes import AvailabilityStatus
-from mock_server.store.records import AuthorKind, DocumentRow
+from mock_server.domain.authorship import is_own
+from mock_server.store.records import DocumentRow
 
 __all__ = ["Verdict", "Viewer", "document_rows", "may_read", "may_reference", "visible"]
 
@@ -67,11 +68,6 @@ def document_rows(row: DocumentRow) -> tuple[RightsAction, ...]:
     return tuple(rows)
 
 
-def _own(viewer: Viewer, row: DocumentRow) -> bool:
-    author = row.metadata.author
-    return author.kind is AuthorKind.PROFESSIONAL and author.id == viewer.ps_id
-
-
 def may_read(viewer: Viewer, row: DocumentRow) -> Verdict:
     """Whether the viewer may read (TD3.2) this document: every row allows him, every note is met."""
     for action in document_rows(row):
@@ -79,7 +75,7 @@ def may_read(viewer: Viewer, row: DocumentRow) -> Verdict:
         if not decision.allowed:
             return Verdict(False, action, f"Accès refusé : {decision.reason_fr}")
         conditions = decision.conditions
-        if NoteCondition.OWN_DOCUMENTS in conditions and not _own(viewer, row):
+        if NoteCondition.OWN_DOCUMENTS in conditions and not is_own(row.metadata.author, viewer.ps_id):
             return Verdict(False, action, f"Accès refusé : {decision.reason_fr} (document d'un autre auteur)")
         if (
             NoteCondition.PATIENT_ALLOWED_MASKED_IN_EMERGENCY in conditions

@@ -5,6 +5,7 @@ from __future__ import annotations
 from mock_server.handlers import (
     feeding,
     habilitations,
+    legacy,
     lifecycle,
     patients,
     patients_pdq,
@@ -32,4 +33,5 @@ def default_router(*, max_query_results: int = registry.DEFAULT_MAX_RESULTS) -> 
     router.extend(repository.ROUTES)
     router.extend(feeding.ROUTES)
     router.extend(lifecycle.ROUTES)
+    router.extend(legacy.ROUTES)  # recognised only to be refused (TD1.1, TD1.2)
     return router

@@ -6,27 +6,36 @@ already registered with the same documents (same uniqueIds, same bytes) is an **
 — a client that lost the answer sent it again — and is answered Success without writing anything; any
 other reuse of a uniqueId is ``XDSDuplicateUniqueIdInRegistry``. Everything is written in the request's
 one SQLite transaction (:meth:`~mock_server.store.registry.RegistryStore.add_submission`): all of it or
-nothing, also when the process is killed mid-way. New documents are visible to TD3.1/TD3.2 at once.
+nothing, also when the process is killed mid-way. New documents are visible to TD3.1/TD3.2 at once. Fed under a
+matrix cell with note 4 (indirect TD2.1, TD2.2 by a CPE), the authors' structure is the feeding one.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+from collections.abc import Callable
 from typing import Final
 
 from dmpclient.errors import DmpProtocolError, RegistryErrorItem
-from dmpclient.hl7v3.patient_query import DmpStatus
 from dmpclient.transactions import feeding
+from dmpclient.transactions.rights import NoteCondition
 from dmpclient.xds.codes import AvailabilityStatus
 from dmpclient.xds.models import ResponseStatus
 from dmpclient.xds.submission import SubmissionErrorCode, build_registry_response, read_provide_and_register
 from mock_server.context import Reply, RequestContext
-from mock_server.domain.intake import association_record, metadata_record, submission_set_record
+from mock_server.domain.intake import (
+    association_record,
+    impute_to_structure,
+    metadata_record,
+    submission_set_record,
+)
+from mock_server.domain.refusals import dmp_refusal
 from mock_server.domain.submission import CheckedSubmission, Refusal, check_replacements, check_submission
 from mock_server.routing import Route
-from mock_server.store.records import NewDocument, Outcome, StoreError
+from mock_server.store.records import Author, NewDocument, Outcome, StoreError
 
-__all__ = ["ROUTES", "routes"]
+__all__ = ["ROUTES", "failure", "open_dmp", "routes"]
 
 Error = SubmissionErrorCode
 _ALL_STATUSES: Final = tuple(AvailabilityStatus)
@@ -39,11 +48,18 @@ def failure(errors: list[RegistryErrorItem], *, refused: bool = False) -> Reply:
     return Reply(build_registry_response(ResponseStatus.FAILURE, errors), detail=detail[:500], outcome=outcome)
 
 
-def _patient(ctx: RequestContext, submission: CheckedSubmission) -> str:
-    patient = ctx.store.get_patient(submission.patient.id)
-    if patient is None or patient.dmp_status is not DmpStatus.ACTIVE:
-        raise Refusal.one(Error.UNKNOWN_PATIENT, "Aucun DMP ouvert pour ce patient")
+def open_dmp(ctx: RequestContext, ins: str) -> str:
+    """The INS of a patient whose DMP is open, or an ``XDSUnknownPatientId`` refusal saying why not (no DMP,
+    closed DMP: :func:`~mock_server.domain.refusals.dmp_refusal`, the TD0.3/TD1.6 helper); TD2.1 and TD3.3."""
+    patient = ctx.store.get_patient(ins)
+    refusal = dmp_refusal(patient)
+    if refusal is not None or patient is None:
+        raise Refusal.one(Error.UNKNOWN_PATIENT, refusal[1] if refusal else "Aucun DMP pour ce patient")
     return patient.ins
+
+
+def _patient(ctx: RequestContext, submission: CheckedSubmission) -> str:
+    return open_dmp(ctx, submission.patient.id)
 
 
 def _identical(ctx: RequestContext, submission: CheckedSubmission, ins: str) -> bool:
@@ -86,15 +102,26 @@ def _not_registered(ctx: RequestContext, submission: CheckedSubmission) -> None:
         )
 
 
+def _author(ctx: RequestContext) -> Callable[[Author], Author]:
+    """How the registry records the authors of this submission: as sent, or imputed to the feeding structure
+    when the matrix cell says so (note 4: indirect TD2.1, TD2.2 by a CPE; §5.7.9)."""
+    conditions = ctx.decision.conditions if ctx.decision else frozenset()
+    if NoteCondition.AUTHORSHIP_TO_STRUCTURE in conditions:
+        return lambda author: impute_to_structure(author, ctx.caller.structure_id)
+    return lambda author: author
+
+
 def _register(ctx: RequestContext, submission: CheckedSubmission, ins: str) -> None:
     ids = {submission.submission_set.entry_uuid: f"urn:uuid:{ctx.new_id()}"}
     ids |= {entry.entry_uuid: f"urn:uuid:{ctx.new_id()}" for entry in submission.entries}
-    documents = [
-        NewDocument(
-            ids[entry.entry_uuid], entry.unique_id, ins, metadata_record(entry), submission.contents[entry.entry_uuid]
+    author = _author(ctx)
+    documents = []
+    for entry in submission.entries:
+        metadata = metadata_record(entry)
+        metadata = dataclasses.replace(metadata, author=author(metadata.author))
+        documents.append(
+            NewDocument(ids[entry.entry_uuid], entry.unique_id, ins, metadata, submission.contents[entry.entry_uuid])
         )
-        for entry in submission.entries
-    ]
     links = [
         association_record(
             link,
@@ -107,6 +134,7 @@ def _register(ctx: RequestContext, submission: CheckedSubmission, ins: str) -> N
     record = submission_set_record(
         submission.submission_set, entry_uuid=ids[submission.submission_set.entry_uuid], patient_ins=ins
     )
+    record = dataclasses.replace(record, author=author(record.author))
     try:
         ctx.store.add_submission(record, documents, links, now=ctx.now)
     except StoreError as exc:  # the checks above make this a race or a bug; nothing was written
@@ -116,7 +144,9 @@ def _register(ctx: RequestContext, submission: CheckedSubmission, ins: str) -> N
 def _provide_and_register(ctx: RequestContext, *, verify_signature: bool) -> Reply:
     try:
         request = read_provide_and_register(ctx.body)
-        submission = check_submission(request, ctx.attachments, verify_signature=verify_signature)
+        submission = check_submission(
+            request, ctx.attachments, now=ctx.now, trust=ctx.trust, verify_signature=verify_signature
+        )
         ins = _patient(ctx, submission)
         if _identical(ctx, submission, ins):
             return Reply(build_registry_response(), detail="re-soumission identique : rien d'écrit")

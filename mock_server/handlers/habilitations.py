@@ -37,9 +37,10 @@ from mock_server.domain.refusals import authorisation_refusal, dmp_refusal
 from mock_server.errors import MockFault
 from mock_server.gate import RIGHTS_SUBCODE
 from mock_server.routing import Route
+from mock_server.store import Store
 from mock_server.store.records import Authorisation, AuthorisationStatus, SubjectKind
 
-__all__ = ["ROUTES", "authorized_party"]
+__all__ = ["ROUTES", "listed_parties"]
 
 ALREADY_PRESENT: Final = "Autorisation déjà présente aucune action effectuée"
 _TREATING: Final = "MEDECIN_TRAITANT"
@@ -152,6 +153,15 @@ def authorized_party(authorisation: Authorisation, now: dt.datetime) -> Authoriz
     )
 
 
+def listed_parties(
+    store: Store, ins: str, now: dt.datetime, mode: AuthorizationListMode | None = None
+) -> list[AuthorizedParty]:
+    """The authorisations TD1.6 lists (``mode``: ACTIVE, INTERDITE, or both), as the web PS management page shows
+    them too: valid and blocked ones, never expired ones (read at ``now``)."""
+    wanted = _wanted(mode)
+    return [authorized_party(a, now) for a in store.list_authorisations(ins) if a.status_at(now) in wanted]
+
+
 def _wanted(mode: AuthorizationListMode | None) -> frozenset[AuthorisationStatus]:
     if mode is AuthorizationListMode.ACTIVE:
         return frozenset({AuthorisationStatus.VALIDE})
@@ -169,10 +179,7 @@ def _list_authorizations(ctx: RequestContext) -> Reply:
     if refusal is not None:
         body = build_list_authorizations_response((), status=refusal[0], context=refusal[1])
         return Reply(body, detail=refusal[0])
-    wanted = _wanted(mode)
-    parties = [
-        authorized_party(a, ctx.now) for a in ctx.store.list_authorisations(ins) if a.status_at(ctx.now) in wanted
-    ]
+    parties = listed_parties(ctx.store, ins, ctx.now, mode)
     body = build_list_authorizations_response(parties, context=f"{len(parties)} autorisation(s)")
     return Reply(body, detail=f"mode={mode.value if mode else 'TOUTE'} n={len(parties)}")
 

@@ -30,9 +30,10 @@ from dmpclient.xds.models import Association, DocumentEntry, SubmissionSet
 from dmpclient.xds.submission import SubmissionErrorCode, build_registry_response
 from dmpclient.xds.update import StatusChange, UpdateRequest, read_update_request
 from mock_server.context import Caller, Reply, RequestContext
+from mock_server.domain.authorship import is_own
 from mock_server.domain.intake import association_record, submission_set_record
 from mock_server.domain.submission import Refusal
-from mock_server.handlers.feeding import failure
+from mock_server.handlers.feeding import failure, open_dmp
 from mock_server.routing import Route
 from mock_server.store.records import AuthorKind, DocumentRow, StoreError
 
@@ -71,8 +72,7 @@ def _allowed(caller: Caller, action: RightsAction, document: DocumentRow) -> Non
         raise _policy(
             f"Accès refusé : {decision.reason_fr} (document du patient : médecin traitant seulement)", document
         )
-    own = author.kind in (AuthorKind.PROFESSIONAL, AuthorKind.DEVICE) and author.id == caller.ps_id
-    if NoteCondition.OWN_DOCUMENTS in conditions and not own:
+    if NoteCondition.OWN_DOCUMENTS in conditions and not is_own(author, caller.ps_id):
         raise _policy(f"Accès refusé : {decision.reason_fr} (document d'un autre auteur)", document)
     if NoteCondition.STRUCTURE_DOCUMENTS in conditions and author.structure_id != caller.structure_id:
         raise _policy(f"Accès refusé : {decision.reason_fr} (document d'une autre structure)", document)
@@ -175,6 +175,7 @@ def _apply(ctx: RequestContext, request: UpdateRequest) -> str:
     patient = ctx.caller.patient
     if patient is None or submission_set.patient_id is None:  # pragma: no cover - the gate matched the patient
         raise Refusal.one(Error.PATIENT_MISMATCH, "Patient absent")
+    open_dmp(ctx, patient.ins)  # nothing changes in a closed or absent DMP (as TD2.1)
     set_uuid = f"urn:uuid:{ctx.new_id()}"
     record = submission_set_record(submission_set, entry_uuid=set_uuid, patient_ins=patient.ins)
     if request.is_status_change and len(request.status_changes) == 1:

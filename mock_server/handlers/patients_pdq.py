@@ -2,6 +2,8 @@
 
 The gate already refused every access mode but régulation (526/606). Candidates are scored by
 :mod:`mock_server.domain.patient_search`, best first, at most ``initialQuantity`` (20 by default) returned.
+A search whose names normalise to (almost) nothing is a Sender fault (it would match everyone; the DMP's own
+answer is not public).
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from dmpclient.hl7v3.pdq import PatientCandidate, build_search_response, parse_s
 from dmpclient.hl7v3.person import Address
 from dmpclient.transactions import patients
 from mock_server.context import Reply, RequestContext
-from mock_server.domain.patient_search import match_score
+from mock_server.domain.patient_search import match_score, search_problem
+from mock_server.errors import MockFault
 from mock_server.handlers.patients import administrative_record
 from mock_server.routing import Route
 from mock_server.store.records import Patient
@@ -40,6 +43,9 @@ def _candidate(patient: Patient, score: int) -> PatientCandidate:
 
 def _search(ctx: RequestContext) -> Reply:
     query = parse_search(ctx.body)
+    problem = search_problem(query.search)
+    if problem is not None:
+        raise MockFault(None, f"Recherche TD0.5 invalide : {problem}")
     scored = [
         (score, patient)
         for patient in ctx.store.list_patients()

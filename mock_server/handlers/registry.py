@@ -5,6 +5,11 @@ caller may see (:mod:`mock_server.domain.visibility`) and his submission sets �
 parameters, returns another patient's objects or a document the rights matrices hide. Bad requests get
 the registry's error codes (unknown query id, missing / repeated / malformed parameter); a result larger
 than the configured limit is refused with ``XDSTooManyResults`` (the DMP's limit is unknown, §4.8).
+
+A patient without a DMP, or whose DMP is closed, is ``XDSUnknownPatientId`` (§9.4) for TD3.1 and TD3.2 alike.
+**Decision** (the reference does not say whether a closed DMP stays readable through the services): no. §3.3
+gives a closed DMP only the existence test's ``terminated`` status, and §10.1 shows an error for a closed DMP on
+every web PS page but the dashboard; the mock keeps the services consistent with that.
 """
 
 from __future__ import annotations
@@ -43,12 +48,13 @@ from dmpclient.xds.results import build_query_response
 from dmpclient.xds.rim import REFERENCE_ID_LIST
 from mock_server.context import Reply, RequestContext
 from mock_server.domain.metadata import association_model, author_model, document_model, submission_set_model
+from mock_server.domain.refusals import dmp_refusal
 from mock_server.domain.search import DocumentFilter
 from mock_server.domain.visibility import Viewer, visible
 from mock_server.routing import Route
-from mock_server.store.records import Association, DocumentRow, Outcome, SubmissionSet
+from mock_server.store.records import Association, DocumentRow, Outcome, Patient, SubmissionSet
 
-__all__ = ["DEFAULT_MAX_RESULTS", "ROUTES", "Scope", "like", "routes", "viewer_of"]
+__all__ = ["DEFAULT_MAX_RESULTS", "ROUTES", "Scope", "consulted_patient", "like", "routes", "viewer_of"]
 
 #: Objects one answer may hold before the mock refuses with XDSTooManyResults (project design).
 DEFAULT_MAX_RESULTS: Final = 1000
@@ -301,11 +307,19 @@ def _failure(code: str, context: str, *, location: str | None = None) -> Reply:
     return Reply(body, detail=f"Failure {code}", outcome=Outcome.ERROR)
 
 
-def _scope(ctx: RequestContext, references: bool) -> Scope | None:
-    """The caller's view of the VIHF patient, or ``None`` when the patient has no DMP."""
+def consulted_patient(ctx: RequestContext) -> Patient | RegistryErrorItem:
+    """The VIHF patient whose DMP is consulted (TD3.1, TD3.2), or the ``XDSUnknownPatientId`` error when he has
+    no DMP or a closed one (see the module notes)."""
     patient = ctx.store.get_patient(ctx.caller.patient.ins) if ctx.caller.patient else None
-    if patient is None:
-        return None
+    refusal = dmp_refusal(patient)
+    if refusal is not None or patient is None:
+        context = refusal[1] if refusal else "Aucun DMP pour ce patient"
+        return RegistryErrorItem(error_code=ErrorCode.UNKNOWN_PATIENT, code_context=context)
+    return patient
+
+
+def _scope(ctx: RequestContext, patient: Patient, references: bool) -> Scope:
+    """The caller's view of the patient's DMP."""
     viewer = viewer_of(ctx, allows_masked_in_emergency=patient.masked_visible_in_emergency)
     rows = ctx.store.find_documents(patient.ins, statuses=_ALL_STATUSES)
     documents = visible(viewer, rows, references=references)
@@ -327,9 +341,10 @@ def _stored_query(ctx: RequestContext, max_results: int) -> Reply:
     except StoredQueryError as exc:
         return _failure(exc.error_code, exc.message, location=exc.parameter)
     references = request.return_type is ReturnType.OBJECT_REF
-    scope = _scope(ctx, references)
-    if scope is None:
-        return _failure(ErrorCode.UNKNOWN_PATIENT, "Aucun DMP pour ce patient")
+    patient = consulted_patient(ctx)
+    if isinstance(patient, RegistryErrorItem):
+        return _failure(patient.error_code, patient.code_context)
+    scope = _scope(ctx, patient, references)
     found = _RUNNERS[type(request.query)](scope, request.query)
     if len(found) > max_results:
         return _failure(

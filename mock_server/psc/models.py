@@ -10,7 +10,7 @@ import hmac
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Final, Literal
 from urllib.parse import urlsplit
 
 from authlib.oauth2.rfc6749 import ClientMixin
@@ -20,7 +20,8 @@ from mock_server.psc.directory import PscUser
 
 __all__ = ["AuthCode", "CibaRequest", "MockClient", "ProviderStore", "RefreshRecord"]
 
-_LOOPBACK = ("127.0.0.1", "localhost", "[::1]")
+#: Loopback literals a native client may listen on (RFC 8252 §7.3: IP literals, not ``localhost``).
+_LOOPBACK_HOSTS: Final = ("127.0.0.1", "::1")
 
 
 @dataclass(slots=True)
@@ -60,18 +61,19 @@ class MockClient(ClientMixin):  # type: ignore[misc]
         return scope
 
     def check_redirect_uri(self, redirect_uri: str) -> bool:
+        """Exact match; for a registered loopback URI (``http://127.0.0.1/…``, ``http://[::1]/…``) any port, and
+        only the port (RFC 8252 §7.3): scheme, host, path, query and fragment are compared as registered."""
         if redirect_uri in self.redirect_uris:
             return True
-        asked = urlsplit(redirect_uri)
-        if asked.scheme != "http" or asked.hostname is None or f"{asked.hostname}" not in ("127.0.0.1", "::1"):
+        try:
+            asked = urlsplit(redirect_uri)
+            port = asked.port
+        except ValueError:
             return False
-        return any(
-            urlsplit(uri).scheme == "http"
-            and urlsplit(uri).hostname == asked.hostname
-            and urlsplit(uri).path == asked.path
-            and urlsplit(uri).port is None
-            for uri in self.redirect_uris
-        )
+        if asked.scheme != "http" or asked.hostname not in _LOOPBACK_HOSTS or port is None:
+            return False
+        portless = asked._replace(netloc=asked.netloc.rsplit(":", 1)[0]).geturl()
+        return portless in self.redirect_uris
 
     def check_client_secret(self, client_secret: str) -> bool:
         return self.secret is not None and hmac.compare_digest(self.secret.encode(), client_secret.encode())
@@ -151,7 +153,8 @@ class CibaRequest:
 
 
 class ProviderStore:
-    """Every record of the provider, behind one lock (the ASGI app serves requests from worker threads)."""
+    """Every record of the provider, behind one lock: the app's handlers run on the server's event-loop thread
+    while tests and embedding code call the provider (``decide_ciba``…) from their own threads."""
 
     def __init__(self, clock: Callable[[], float]) -> None:
         self.clock = clock
@@ -160,8 +163,18 @@ class ProviderStore:
         self.codes: dict[str, AuthCode] = {}
         self.refresh: dict[str, RefreshRecord] = {}
         self.ciba: dict[str, CibaRequest] = {}
-        self.ended_sids: set[str] = set()
-        self.revoked_jtis: set[str] = set()
+
+    def purge_expired(self, now: float) -> None:
+        """Forget the codes, CIBA requests and refresh tokens past their expiry (and redeemed CIBA requests), so
+        that the records do not grow with every sign-in. Called on each write, under the lock."""
+        with self.lock:
+            for table, expired in (
+                (self.codes, [k for k, c in self.codes.items() if c.expires_at <= now]),
+                (self.ciba, [k for k, r in self.ciba.items() if r.expires_at <= now or r.status == "used"]),
+                (self.refresh, [k for k, r in self.refresh.items() if r.expires_at <= now]),
+            ):
+                for key in expired:
+                    del table[key]
 
     def end_sessions_of(self, sub: str, client_id: str | None) -> None:
         """RP-initiated logout: revoke the user's refresh tokens (of one client, or all)."""
@@ -169,4 +182,3 @@ class ProviderStore:
             for record in self.refresh.values():
                 if record.user.sub == sub and (client_id is None or record.client_id == client_id):
                     record.revoked = True
-                    self.ended_sids.add(record.sid)

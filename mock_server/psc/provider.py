@@ -12,6 +12,7 @@ token-exchange grant, ``tls_client_auth`` (RFC 8705) and the Starlette binding o
 from __future__ import annotations
 
 import secrets
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -41,9 +42,20 @@ from mock_server.psc.directory import PscUser
 from mock_server.psc.keys import ProviderKey
 from mock_server.psc.models import AuthCode, CibaRequest, MockClient, ProviderStore, RefreshRecord
 
-__all__ = ["ACCESS_TOKEN_TYPE", "SERVER_METHODS", "MockPscProvider", "ProviderSettings", "StarletteOAuth2Request"]
+__all__ = [
+    "ACCESS_TOKEN_TYPE",
+    "MAX_ASSERTION_LIFETIME",
+    "SERVER_METHODS",
+    "MockPscProvider",
+    "ProviderSettings",
+    "StarletteOAuth2Request",
+]
 
 ACCESS_TOKEN_TYPE: Final = "urn:ietf:params:oauth:token-type:access_token"  # noqa: S105 - a URN
+#: Longest life accepted for a ``private_key_jwt`` client assertion (seconds, project design: authlib's client,
+#: the SDK's, signs assertions valid for one hour).
+MAX_ASSERTION_LIFETIME: Final = 3600
+_LEEWAY: Final = 30
 _SCOPES: Final = ["openid", "scope_all", "rpps", "identity", "profile", "email", "roles", "eidas1", "offline_access"]
 _AUTH_METHODS: Final = ["client_secret_basic", "client_secret_post", "private_key_jwt", "tls_client_auth"]
 _JWT_METHOD: Final = JWTBearerClientAssertion.CLIENT_AUTH_METHOD
@@ -184,6 +196,22 @@ class _OpenIDToken(_OpenID, OpenIDToken):  # type: ignore[misc]
         return super().process_token(grant, response)
 
 
+class _S256Challenge(CodeChallenge):  # type: ignore[misc]
+    """PKCE for every client, confidential ones included, and S256 only (the metadata says so, reference §11.2):
+    an authorization request without ``code_challenge``, or with ``plain``, is refused."""
+
+    DEFAULT_CODE_CHALLENGE_METHOD: Final = "S256"
+    SUPPORTED_CODE_CHALLENGE_METHOD: Final = ["S256"]
+
+    def validate_code_challenge(self, grant: Any, redirect_uri: str) -> None:
+        data = grant.request.payload.data
+        if not data.get("code_challenge"):
+            raise InvalidRequestError("code_challenge is required (PKCE S256, for every client)")
+        if data.get("code_challenge_method") != "S256":
+            raise InvalidRequestError("code_challenge_method must be S256")
+        super().validate_code_challenge(grant, redirect_uri)
+
+
 class _CodeGrant(oauth_grants.AuthorizationCodeGrant):  # type: ignore[misc]
     TOKEN_ENDPOINT_AUTH_METHODS: Final = SERVER_METHODS
 
@@ -203,6 +231,7 @@ class _CodeGrant(oauth_grants.AuthorizationCodeGrant):  # type: ignore[misc]
             expires_at=provider.clock() + provider.settings.code_lifetime,
         )
         with provider.store.lock:
+            provider.store.purge_expired(provider.clock())
             provider.store.codes[code] = record
 
     def query_authorization_code(self, code: str, client: MockClient) -> AuthCode | None:
@@ -325,18 +354,31 @@ def _tls_client_auth(query_client: Callable[[str], MockClient | None], request: 
 
 
 class _ClientAssertion(JWTBearerClientAssertion):  # type: ignore[misc]
+    """``private_key_jwt`` (RFC 7523): each assertion once. A ``jti`` is remembered until its assertion expires
+    (authlib refuses expired ones), and an assertion may live at most :data:`MAX_ASSERTION_LIFETIME`, so the
+    memory stays bounded by what clients send in that window."""
+
     def __init__(self, provider: MockPscProvider) -> None:
-        super().__init__(leeway=30)
+        super().__init__(leeway=_LEEWAY)
         self.provider = provider
-        self._seen: set[str] = set()
+        self._seen: dict[tuple[str, str], float] = {}
+        self._lock = threading.Lock()
 
     def get_audiences(self) -> list[str]:
         return [self.provider.token_endpoint, self.provider.issuer]
 
     def validate_jti(self, claims: Mapping[str, Any], jti: str) -> bool:
-        if jti in self._seen:
-            return False
-        self._seen.add(jti)
+        now = time.time()  # the clock authlib checked ``exp`` with
+        expires = float(claims["exp"])
+        if expires - now > MAX_ASSERTION_LIFETIME + _LEEWAY:
+            raise InvalidClientError(description=f"client assertion: exp more than {MAX_ASSERTION_LIFETIME} s ahead")
+        key = (str(claims.get("sub")), jti)
+        with self._lock:
+            for old in [k for k, until in self._seen.items() if until + _LEEWAY < now]:
+                del self._seen[old]
+            if key in self._seen:
+                return False
+            self._seen[key] = expires
         return True
 
     def resolve_client_public_key(self, client: MockClient) -> Any:
@@ -408,7 +450,7 @@ class MockPscProvider:
         self.server.register_token_generator("default", _AccessTokens(self))
         self.server.register_client_auth_method(_JWT_METHOD, _ClientAssertion(self))
         self.server.register_client_auth_method("tls_client_auth", _tls_client_auth)
-        self.server.register_grant(_CodeGrant, [CodeChallenge(required=True), _OpenID(self)])
+        self.server.register_grant(_CodeGrant, [_S256Challenge(required=True), _OpenID(self)])
         self.server.register_grant(_RefreshGrant, [_OpenIDToken(self)])
         self.server.register_grant(_CibaGrant, [_OpenIDToken(self)])
         self.server.register_grant(_ExchangeGrant)
@@ -470,13 +512,29 @@ class MockPscProvider:
             getattr(request, "sid", None) or secrets.token_urlsafe(12),
         )
         with self.store.lock:
+            self.store.purge_expired(self.clock())
             self.store.refresh[refresh] = record
 
     def validate_psc_access_token(self, token: str) -> Mapping[str, Any]:
+        """A PSC access token as this provider issues it (subject token of an exchange, UserInfo Bearer): signed,
+        of this issuer, unexpired, **an access token** (header ``typ`` ``at+jwt``, RFC 9068, and claim ``typ``
+        ``Bearer``, as Keycloak writes it) — not an ID token — and not a token already exchanged for the DMP
+        (its audience), which would otherwise renew itself forever.
+
+        Raises:
+            PscTokenError: rule ``token_type`` or ``audience``, or a rule of the signature and claims checks.
+        """
         verified = validate_access_token(
             token, self.public_keys, issuer=self.issuer, audience=None, now=int(time.time())
         )
-        return verified.claims
+        claims = verified.claims
+        if str(verified.header.get("typ", "")).lower() != "at+jwt" or claims.get("typ") != "Bearer":
+            raise PscTokenError("not a PSC access token (an ID token, or another kind of JWT)", rule="token_type")
+        audience = claims.get("aud")
+        audiences = audience if isinstance(audience, list) else [audience]
+        if self.settings.dmp_audience in audiences:
+            raise PscTokenError("a token issued for the DMP is not a PSC access token", rule="audience")
+        return claims
 
     def exchanged_token(self, claims: Mapping[str, Any], client: MockClient) -> dict[str, Any]:
         now = int(time.time())
@@ -541,6 +599,7 @@ class MockPscProvider:
         )
         record.last_poll = self.clock() - self.settings.ciba_interval
         with self.store.lock:
+            self.store.purge_expired(self.clock())
             self.store.ciba[auth_req_id] = record
         return {"auth_req_id": auth_req_id, "expires_in": self.settings.ciba_lifetime, "interval": record.interval}
 

@@ -104,7 +104,8 @@ def seed(
 
 
 def seed_directory(data_dir: Path, *, now: datetime, **options: int) -> SeedSummary:
-    """Open (or create) the store of a data directory and seed it: the body of ``dmp mock seed``."""
+    """Open (or create) the store of a data directory and seed it (a library shortcut; ``dmp mock seed`` opens
+    the store itself, to ``--reset`` it first)."""
     with Store.open(database_path(data_dir)) as store:
         return seed(store, now=now, **options)
 

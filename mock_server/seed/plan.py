@@ -53,10 +53,6 @@ SOURCE_ID: Final = "1.2.250.1.999.1.1.7898"
 _WEIGHTS: Final = {"treated_by_test_ps": 4, "structure_authorised": 2, "emergency": 3, "minor_secret": 2}
 _DAY: Final = 86_400
 _AIR: Final = "INDIRECTE_RENFORCEE"
-_BDG: Final = "bris de glace : patient inconscient admis aux urgences"
-_BLOCKED: Final = "PS bloqué par le patient (INTERDIT)"
-_AIR_FEED: Final = "TD2.1 refusée en AIR (matrice 606 v1.3)"
-_UNKNOWN_DOC: Final = "XDSDocumentUniqueIdError : document inconnu"
 
 
 @dataclass(slots=True)

@@ -64,12 +64,11 @@ class SubjectKind(StrEnum):
 
 
 class AuthorKind(StrEnum):
-    """Who authored a document: a PS, the patient (526 ``*`` rows), a structure (indirect, note 4), or a device
-    (an authorPerson may be a medical device, SEED / DMP-CONF 12)."""
+    """Who authored a document: a PS, the patient (526 ``*`` rows), or a device (an authorPerson may be a medical
+    device, SEED / DMP-CONF 12; never a structure: a structure is the author's ``structure_id``, note 4)."""
 
     PROFESSIONAL = "professional"
     PATIENT = "patient"
-    STRUCTURE = "structure"
     DEVICE = "device"
 
 

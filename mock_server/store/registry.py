@@ -299,14 +299,6 @@ class RegistryStore(PatientStore):
         )
         return [_rows.submission_set(row) for row in rows]
 
-    def submission_set_documents(self, entry_uuid: str) -> list[DocumentRow]:
-        """The document entries a submission set registered (GetSubmissionSetAndContents), oldest first."""
-        rows = self._query(
-            f"{_DOCUMENT_SELECT} WHERE d.submission_set_id = ? ORDER BY d.created_at, d.entry_uuid",
-            (entry_uuid,),
-        )
-        return [_rows.document(row) for row in rows]
-
 
 _DEPRECATED: Final = AvailabilityStatus.DEPRECATED.value
 _FINAL: Final = frozenset({AvailabilityStatus.DEPRECATED, AvailabilityStatus.DELETED})

@@ -176,8 +176,9 @@ def history_page(who: str, ins: str, entries: Iterable[TraceEntry], *, everyone:
     return _layout("Historique des accès", f"<p>{e(scope)}</p>{table}", who=who, ins=ins)
 
 
-def management_page(who: str, record: AdministrativeRecord, parties: Sequence[AuthorizedParty]) -> str:
-    """GestionDMPPatient: administrative data (≈ TD1.3a) and who is authorised or blocked (≈ TD1.6)."""
+def management_page(who: str, record: AdministrativeRecord, parties: Sequence[AuthorizedParty] | None) -> str:
+    """GestionDMPPatient: administrative data (≈ TD1.3a) and who is authorised or blocked (≈ TD1.6; ``None``: the
+    TD1.6 row does not allow this caller, the section says so)."""
     details = [
         ("Nom", e(_name(record))),
         ("Adresse", "<br>".join(_address(a) for a in record.addresses)),
@@ -188,16 +189,28 @@ def management_page(who: str, record: AdministrativeRecord, parties: Sequence[Au
         (e(r.relationship), e(f"{' '.join(r.given_names)} {r.family or ''}"), _telecoms(r.telecoms))
         for r in record.legal_representatives
     ]
-    authorisations = [
-        (e(p.national_id), e(f"{p.first_name or ''} {p.last_name or ''}"), e(p.mode), e(", ".join(p.specific_rights)))
-        for p in parties
-    ]
+    if parties is None:
+        authorisations = (
+            "<p id='authorisations-refused'>La liste des professionnels autorisés (TD1.6) n'est accessible qu'en "
+            "accès normal, aux professionnels de santé (matrices 526/606).</p>"
+        )
+    else:
+        rows = [
+            (
+                e(p.national_id),
+                e(f"{p.first_name or ''} {p.last_name or ''}"),
+                e(p.mode),
+                e(", ".join(p.specific_rights)),
+            )
+            for p in parties
+        ]
+        authorisations = _table(("Identifiant", "Nom", "Mode", "Droits"), rows, table_id="authorisations")
     body = (
         _table(("Donnée", "Valeur"), details, table_id="admin")
         + "<h2>Représentants légaux</h2>"
         + _table(("Lien", "Nom", "Contacts"), representatives, table_id="representatives")
         + "<h2>Autorisations</h2>"
-        + _table(("Identifiant", "Nom", "Mode", "Droits"), authorisations, table_id="authorisations")
+        + authorisations
     )
     return _layout("Gestion du DMP", body, who=who, ins=record.ins)
 

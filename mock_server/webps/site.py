@@ -8,9 +8,12 @@ oppositions and blocks (the gate's rules), traces it as TD0.10, opens a short se
 
 Page rules (527, §10.1, and project design where it is silent): a closed, missing or blocked DMP shows an error
 with a link back to the dashboard; a patient page needs a valid authorisation (of the professional or his
-structure), the médecin traitant right, or an emergency access mode; documents follow the TD3.2 rows of the
-matrices (masked documents: own ones, the MT's, or in emergency when the patient allowed it; PE see none);
-the access history shows everything to the médecin traitant, his own accesses to anyone else.
+structure), the médecin traitant right, or an emergency access mode — which holds only for the patient the
+entry's VIHF named (a TD0.10 token names one patient); documents follow the TD3.2 rows of the matrices
+(masked documents: own ones, the MT's, or in emergency when the patient allowed it; PE see none); the
+management page lists authorisations as TD1.6 does (valid and blocked, not expired) and only to callers its
+row allows (normal mode, not PE); the access history shows everything to the médecin traitant, his own
+accesses to anyone else. Every patient page shown is traced (TD0.10, ``web PS {page}``), as reads are.
 """
 
 from __future__ import annotations
@@ -41,9 +44,10 @@ from dmpclient.transactions.rights import AccessMode, MatrixActor, NoteCondition
 from dmpclient.transactions.webps import AIR_ENTRY, DIRECT_ENTRY, PATIENT_PAGES, WebPsPage
 from dmpclient.xds.codes import AvailabilityStatus
 from mock_server.context import Caller
+from mock_server.domain.authorship import is_own
 from mock_server.errors import MockFault
 from mock_server.gate import Gate
-from mock_server.handlers.habilitations import authorized_party
+from mock_server.handlers.habilitations import listed_parties
 from mock_server.handlers.patients import administrative_record
 from mock_server.store import Store
 from mock_server.store.records import AuthorisationStatus, DocumentRow, Outcome, Patient
@@ -213,13 +217,18 @@ class WebPs:
     # --- pages ----------------------------------------------------------------------------------
 
     def show(self, token: str | None, page_name: str, ins: str | None) -> _Page:
-        """A page of an open session."""
+        """A page of an open session; a patient page is traced in the access history (as a TD3.1 read is)."""
+        now = self.clock()
         try:
             session = self._session(token)
             page, ins = _page(page_name, ins)
-            return self._render(session.caller, page, ins, self.clock())
+            shown = self._render(session.caller, page, ins, now)
         except _Refused as refusal:
             return _Page(refusal.status, pages.error_page(refusal.title, refusal.message, refusal.code))
+        if ins is not None:
+            outcome = Outcome.ALLOWED if shown.status == 200 else Outcome.REFUSED
+            self._trace(session.caller, ins, now, outcome, f"web PS {page.value}")
+        return shown
 
     def _session(self, token: str | None) -> Session:
         session = self.sessions.get(token, self.clock())
@@ -269,10 +278,17 @@ class WebPs:
             self.gate.check_patient_refusals(caller, ins, now)
         except MockFault as fault:
             raise _Refused(403, "Accès refusé", fault.reason, fault.refusal or fault.subcode or "") from None
+        emergency = caller.access_mode in _EMERGENCY
+        if emergency and (caller.patient is None or caller.patient.ins != ins):
+            raise _Refused(
+                403,
+                "Accès refusé",
+                "Un accès en urgence (bris de glace, centre 15) ne vaut que pour le patient du VIHF reçu : "
+                "rouvrez ce DMP depuis votre logiciel",
+                "DMPAccessDeniedByRightsService",
+            )
         status = self.store.authorisation_status(ins, caller.ps_id, caller.structure_id, now)
-        allowed = (
-            status is AuthorisationStatus.VALIDE or self._treating(caller, ins, now) or caller.access_mode in _EMERGENCY
-        )
+        allowed = status is AuthorisationStatus.VALIDE or self._treating(caller, ins, now) or emergency
         if not allowed:
             expired = status is AuthorisationStatus.EXPIRE
             raise _Refused(
@@ -301,9 +317,9 @@ class WebPs:
             trace = self.store.access_trace(patient=ins, limit=100)
             entries = [t for t in trace if everyone or t.ps_id == caller.ps_id]
             return pages.history_page(who, ins, entries, everyone=everyone)
-        if page is WebPsPage.GESTION_DMP_PATIENT:
-            parties = [authorized_party(a, now) for a in self.store.list_authorisations(ins)]
-            return pages.management_page(who, record, parties)
+        if page is WebPsPage.GESTION_DMP_PATIENT:  # the authorisations are TD1.6's: its row decides
+            lists = self._may(caller, patient, RightsAction.TD1_6_LISTE_PS_AUTORISES, now)
+            return pages.management_page(who, record, listed_parties(self.store, ins, now) if lists else None)
         return pages.wishes_page(
             who,
             record,
@@ -345,7 +361,7 @@ class WebPs:
         allowed, conditions = self._rights(caller, patient, RightsAction.TD3_2_DOCS_MASQUES, now)
         if not allowed:
             return False
-        if NoteCondition.OWN_DOCUMENTS in conditions and row.metadata.author.id != caller.ps_id:
+        if NoteCondition.OWN_DOCUMENTS in conditions and not is_own(row.metadata.author, caller.ps_id):
             return False
         return (
             NoteCondition.PATIENT_ALLOWED_MASKED_IN_EMERGENCY not in conditions or patient.masked_visible_in_emergency

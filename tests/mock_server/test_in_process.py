@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import pytest
 
 from dmpclient import AsyncDmpClient, DmpClient, DmpConfig
@@ -32,3 +35,20 @@ async def test_async_client_against_the_mock_in_process(mock_runtime: MockRuntim
     async with AsyncDmpClient(DmpConfig.for_test_pki(pki), transport=transport) as dmp:
         answer = await dmp.administrative_data(PATB_QUATRE, AIR_DOCTOR, ins_oid=TEST_OID)
         assert answer.status is DmpStatus.ACTIVE
+
+
+def test_a_malformed_mtom_body_leaves_no_spooled_part(
+    mock_runtime: MockRuntime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A body that fails mid-way after a large part was spooled to disk: a Sender fault, no temporary file left
+    (the decoder deletes its files when ``feed`` raises)."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    body = (
+        b"--B\r\nContent-Type: application/xop+xml\r\nContent-ID: <root>\r\n\r\n<x/>\r\n"
+        b"--B\r\nContent-ID: <a>\r\n\r\n" + b"A" * (3 << 20) + b"\r\n--B\r\nnot a header\r\n\r\nx\r\n--B--\r\n"
+    )
+    content_type = 'multipart/related; boundary="B"; type="application/xop+xml"; start="<root>"'
+    status, _, chunks = mock_runtime.app.process_bytes("repository", content_type, body, None)
+    assert status == 500
+    assert b"MIME" in b"".join(chunks)
+    assert list(tmp_path.iterdir()) == []

@@ -126,21 +126,22 @@ def test_become_treating_physician(both: Both, fresh_mock: FreshMock) -> None:
         )
 
 
-def test_the_treating_physician_steps_down_with_his_card(fresh_mock: FreshMock, pki: TestPki) -> None:
-    """526 "Se supprimer MT" (MT_N only; no such row in 606): DIRECTE — the card's authentication certificate
-    opens the TLS channel, its signature certificate signs the VIHF."""
+def _card_client(config: DmpConfig, pki: TestPki) -> tuple[DmpClient, CallerIdentity]:
+    """DIRECTE: the card's authentication certificate opens the TLS channel, its signature certificate signs
+    the VIHF; the holder is the test doctor."""
     card = load_pem(pki.ps_sign.cert, pki.ps_sign.key)
     assert pki.ps_auth is not None
-    config = fresh_mock.config.model_copy(
-        update={
-            "credentials": fresh_mock.config.credentials.model_copy(
-                update={"tls": TlsCredentialSource(cert=pki.ps_auth.cert, key=pki.ps_auth.key)}
-            )
-        }
-    )
+    tls = TlsCredentialSource(cert=pki.ps_auth.cert, key=pki.ps_auth.key)
+    config = config.model_copy(update={"credentials": config.credentials.model_copy(update={"tls": tls})})
     issuer = VihfIssuer(SoftwareSigner.from_credential(card), structure=Structure.of(pki.structure_id, "SA01"), lps=LPS)
     holder = CallerIdentity(DOCTOR.model_copy(update={"national_id": pki.ps_id}), mode=AuthMode.DIRECTE)
-    with DmpClient(config, vihf_issuer=issuer) as dmp:
+    return DmpClient(config, vihf_issuer=issuer), holder
+
+
+def test_the_treating_physician_steps_down_with_his_card(fresh_mock: FreshMock, pki: TestPki) -> None:
+    """526 "Se supprimer MT" (MT_N only; no such row in 606)."""
+    dmp, holder = _card_client(fresh_mock.config, pki)
+    with dmp:
         assert dmp.test_existence(PATB_QUATRE, holder, ins_oid=TEST_OID).treating_physician is True
         update = dmp.set_authorization(
             PATB_QUATRE, holder, ins_oid=TEST_OID, action=AuthorizationAction.REMOVE, treating_physician=True
@@ -148,6 +149,18 @@ def test_the_treating_physician_steps_down_with_his_card(fresh_mock: FreshMock, 
         assert update.context == "Droit de médecin traitant supprimé"
         answer = dmp.test_existence(PATB_QUATRE, holder, ins_oid=TEST_OID)
     assert (answer.authorization, answer.treating_physician) == (AuthorizationStatus.VALIDE, False)
+
+
+def test_a_physician_who_is_not_the_mt_cannot_remove_the_mt_right(mock_config: DmpConfig, pki: TestPki) -> None:
+    """526 "Se supprimer MT": MT_N oui, MED_N non. The client cannot know who is MT (it lets the call go); the
+    mock decides on its own record: the test doctor is authorised on this DMP but not its MT."""
+    dmp, holder = _card_client(mock_config, pki)
+    with dmp, pytest.raises(DmpRightsError) as caught:
+        dmp.set_authorization(
+            AUTHORISED, holder, ins_oid=TEST_OID, action=AuthorizationAction.REMOVE, treating_physician=True
+        )
+    assert caught.value.subcode == "DMPAccessDeniedByRightsService"
+    assert "MED_N" in caught.value.reason
 
 
 def test_an_expired_authorisation_is_renewed(both: Both, fresh_mock: FreshMock) -> None:

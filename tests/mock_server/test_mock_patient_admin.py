@@ -15,6 +15,7 @@ from dmpclient.errors import (
     DmpRightsError,
     DmpRightsPrecheckError,
     DmpSecretConnectionError,
+    DmpSoapFault,
 )
 from dmpclient.hl7v3.patient_query import DmpStatus
 from dmpclient.hl7v3.patient_update import AdministrativeUpdate, UpdateAuthor
@@ -151,3 +152,24 @@ def test_td05_outside_regulation_is_refused_locally_and_by_the_mock(mock_config:
 def test_a_search_needs_two_letters_of_a_name() -> None:
     with pytest.raises(ValueError, match="at least 2"):
         PatientSearch(family="F")
+
+
+@pytest.mark.parametrize(
+    ("search", "message"),
+    [
+        (PatientSearch(family="--"), "nom de famille"),
+        (PatientSearch(family="' -"), "nom de famille"),
+        (PatientSearch(family="A-"), "nom de famille"),
+        (PatientSearch(family="PATB", given="-"), "prénom"),
+    ],
+    ids=["hyphens", "punctuation", "one-letter", "given-hyphen"],
+)
+def test_td05_names_that_normalise_to_nothing_are_refused(
+    both: Both, mock_config: DmpConfig, search: PatientSearch, message: str
+) -> None:
+    """Compared without punctuation, these would match every patient at 100 %: a Sender fault instead."""
+    with pytest.raises(DmpSoapFault) as caught:
+        both(mock_config, "search_patients", search, REGULATION)
+    assert caught.value.code == "Sender"
+    assert "Recherche TD0.5 invalide" in caught.value.reason
+    assert message in caught.value.reason

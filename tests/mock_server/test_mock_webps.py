@@ -28,7 +28,7 @@ from dmpclient.security.tls import client_context
 from dmpclient.security.vihf import Actor, AuthMode, NonPsRole, PurposeOfUse
 from dmpclient.transactions.webps import LaunchRequest, WebPsPage
 from mock_server.server import RunningServer
-from mock_server.store.records import Outcome
+from mock_server.store.records import Authorisation, AuthorisationStatus, Outcome, SubjectKind
 from mock_server.webps.server import start_webps_in_thread
 from tests.mock_server.conftest import DOCTOR, PATB_QUATRE, TEST_OID, FreshMock, identity
 
@@ -260,3 +260,70 @@ def test_the_async_client_launches_too(site: Site) -> None:
 
     request = asyncio.run(launch())
     assert site.http.post(request.url, data=dict(request.form_fields)).status_code == 200
+
+
+def test_the_management_page_lists_authorisations_as_td16_does(site: Site) -> None:
+    """An expired authorisation is not listed (TD1.6 lists valid and blocked ones), never shown ACTIVE."""
+    store, now = site.fresh.runtime.store, dt.datetime.now(dt.UTC)
+    lapsed = Authorisation(
+        patient_ins=PATB_QUATRE,
+        subject_kind=SubjectKind.PROFESSIONAL,
+        subject_id="899900077777",
+        status=AuthorisationStatus.VALIDE,
+        granted_at=now - dt.timedelta(days=400),
+        last_action_at=now - dt.timedelta(days=400),
+        expires_at=now - dt.timedelta(days=35),
+        family_name="EXPIRE",
+        given_name="Paul",
+    )
+    store.set_authorisation(lapsed)
+    page = _post(site, WebPsPage.GESTION_DMP_PATIENT, PATB_QUATRE)
+    assert page.status_code == 200
+    assert 'id="authorisations"' in page.text
+    assert DOCTOR.national_id in page.text
+    assert "899900077777" not in page.text
+    with DmpClient(site.config) as dmp:
+        listed = dmp.list_authorizations(PATB_QUATRE, identity(), ins_oid=TEST_OID)
+    assert "899900077777" not in {p.national_id for p in listed.parties}
+
+
+def test_the_management_page_applies_the_td16_row(site: Site) -> None:
+    """TD1.6: normal access only (526/606), not for PE: the page shows the administrative data, not the list."""
+    break_glass = _post(site, WebPsPage.GESTION_DMP_PATIENT, PATB_QUATRE, purpose=PurposeOfUse.BRIS_DE_GLACE)
+    assert break_glass.status_code == 200
+    assert "authorisations-refused" in break_glass.text
+    assert 'id="authorisations"' not in break_glass.text
+    secretary = Actor.device("899900063480", name="ACCUEIL Marie", kind=NonPsRole.SECRETARIAT_MEDICAL)
+    with DmpClient(site.config) as dmp:
+        dmp.set_authorization(PATB_QUATRE, identity(secretary), ins_oid=TEST_OID)
+    staff = _post(site, WebPsPage.GESTION_DMP_PATIENT, PATB_QUATRE, actor=secretary)
+    assert staff.status_code == 200
+    assert "authorisations-refused" in staff.text
+
+
+def test_an_emergency_session_stays_on_the_patient_of_its_token(site: Site) -> None:
+    """A break-glass TD0.10 token names one patient: the session it opens shows no other one."""
+    entry = _post(site, WebPsPage.DOSSIER_PATIENT, PATB_QUATRE, purpose=PurposeOfUse.BRIS_DE_GLACE)
+    assert entry.status_code == 200
+    same = site.http.get(f"{site.base}/AccesDirect/Documents/{PATB_QUATRE}")
+    assert same.status_code == 200
+    other = site.http.get(f"{site.base}/AccesDirect/DossierPatient/{NEVER_AUTHORISED}")
+    assert other.status_code == 403
+    assert "DMPAccessDeniedByRightsService" in other.text
+    refused = site.fresh.runtime.store.access_trace(patient=NEVER_AUTHORISED, limit=1)[0]
+    assert (refused.td, refused.outcome, refused.detail) == ("TD0.10", Outcome.REFUSED, "web PS DossierPatient")
+
+
+def test_every_patient_page_shown_is_traced(site: Site) -> None:
+    assert _post(site, WebPsPage.TABLEAU_DE_BORD).status_code == 200
+    store = site.fresh.runtime.store
+    before = len(store.access_trace(patient=PATB_QUATRE, limit=100))
+    for page in (WebPsPage.DOCUMENTS, WebPsPage.PARCOURS_DE_SOINS):
+        assert site.http.get(f"{site.base}/AccesDirect/{page.value}/{PATB_QUATRE}").status_code == 200
+    traced = store.access_trace(patient=PATB_QUATRE, limit=100)
+    assert len(traced) == before + 2
+    assert [(t.td, t.outcome, t.detail) for t in traced[:2]] == [
+        ("TD0.10", Outcome.ALLOWED, "web PS ParcoursDeSoins"),
+        ("TD0.10", Outcome.ALLOWED, "web PS Documents"),
+    ]
+    assert all(t.ps_id == DOCTOR.national_id for t in traced[:2])

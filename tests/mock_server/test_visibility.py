@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from dmpclient.codes import Code
 from dmpclient.transactions.rights import AccessMode, MatrixActor, RightsAction
 from dmpclient.xds.codes import AvailabilityStatus
+from mock_server.domain.authorship import is_own
 from mock_server.domain.visibility import Viewer, document_rows, may_read, may_reference
 from mock_server.handlers.registry import like
 from mock_server.store.records import Author, AuthorKind, DocumentMetadata, DocumentRow
@@ -110,3 +112,22 @@ def test_author_person_patterns(pattern: str, text: str, matches: bool) -> None:
 
 def test_a_hostile_pattern_is_answered() -> None:
     assert not like("%a" * 120 + "%b", "a" * 256)  # a backtracking regular expression would never return
+
+
+@pytest.mark.parametrize(
+    ("author", "caller", "own"),
+    [
+        (AUTHOR, AUTHOR.id, True),
+        (AUTHOR, "899900000002", False),
+        (Author(AuthorKind.DEVICE, "899900000003", "PFI", "", "10B0000001", None), "899900000003", True),
+        (Author(AuthorKind.PATIENT, "207058575627097", "PATIENT", "P", None, None), "207058575627097", False),
+        (Author(AuthorKind.PROFESSIONAL, "", "", "", "10B0000001", None), "", False),
+    ],
+    ids=["professional", "another", "device", "patient", "no-id"],
+)
+def test_one_definition_of_own_documents(author: Author, caller: str, own: bool) -> None:
+    """Notes 6 (TD3.2 reads) and 8 (TD3.3): the same answer everywhere, devices included."""
+    assert is_own(author, caller) is own
+    document = row(masked=True)
+    masked = dataclasses.replace(document, metadata=dataclasses.replace(document.metadata, author=author))
+    assert may_read(viewer(MED, ps_id=caller), masked).allowed is own

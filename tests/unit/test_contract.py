@@ -15,7 +15,7 @@ import pytest
 from lxml import etree
 
 from dmpclient._prepare import caller_profile as client_profile
-from dmpclient._prepare import effective_mode, issuer_from_config
+from dmpclient._prepare import effective_mode, issuer_from_config, precheck_decisions
 from dmpclient.config import DmpConfig
 from dmpclient.ids import InsOid
 from dmpclient.security.issuer import CallerIdentity, VihfIssuer
@@ -25,10 +25,12 @@ from dmpclient.security.vihf import Actor, AuthMode, NonPsRole, PatientId, Purpo
 from dmpclient.soap.envelope import build_response, read_soap
 from dmpclient.soap.response import Response
 from dmpclient.transactions.catalog import SPECS, by_td, resolve
-from dmpclient.transactions.rights import Matrix, caller_column, matrix_for, project_rules_for
+from dmpclient.transactions.operation import PatientRef
+from dmpclient.transactions.rights import Matrix, RightsAction, caller_column, matrix_for, project_rules_for
 from dmpclient.transactions.spec import PatientBlock, TransactionSpec
 from mock_server.gate import caller_profile as gate_profile
 from mock_server.handlers import default_router
+from mock_server.handlers.legacy import ROUTES as LEGACY_ROUTES
 from tests.golden import assert_golden, frozen_context
 from tests.golden_cases import CASES
 from tests.hl7_types import HL7, assert_hl7_datatypes
@@ -44,7 +46,11 @@ def test_the_mock_answers_every_transaction_with_the_same_spec(spec: Transaction
 
 
 def test_the_mock_answers_nothing_the_client_does_not_declare() -> None:
-    assert {route.spec.td for route in default_router().routes.values()} == set(IDS)
+    """Except the legacy TDs it recognises only to refuse (TD1.1, TD1.2), which the client does not offer."""
+    legacy = {route.spec.td for route in LEGACY_ROUTES}
+    assert legacy == {"TD1.1", "TD1.2"}
+    assert not legacy & set(IDS)
+    assert {route.spec.td for route in default_router().routes.values()} == set(IDS) | legacy
 
 
 def test_transaction_numbers_and_route_keys_are_unique() -> None:
@@ -91,6 +97,7 @@ def test_golden_request_and_answer(name: str) -> None:
     assert spec.read_request(op.body) is not None
 
 
+_PATIENT = PatientRef("207058575627097", InsOid.TEST)
 _CALLERS = {
     "médecin": Actor.professional("899900063480", name="LIBRE MAX", profession="10", specialty="SM26"),
     "médecin du travail": Actor.professional("899900063480", name="TRAVAIL MAX", profession="10", specialty="SM25"),
@@ -128,7 +135,30 @@ def test_precheck_and_gate_derive_the_same_rights_column(
     patient = PatientId(ins="207058575627097", oid=InsOid.TEST)
     assertion = issuers[sent_mode].issue(identity, patient, now=now, mode=sent_mode)
     vihf = verify_vihf(assertion, VerificationPolicy.from_ca_file(pki.ca_bundle), now=now).vihf
+    body = CASES[spec.td].request(frozen_context()).body
+    checked = [decision.action for decision in precheck_decisions(spec.operation(body, patient=_PATIENT), identity)]
     for treating in (False, True):
         ours, theirs = client_profile(spec, identity, treating=treating), gate_profile(vihf, treating=treating)
         assert ours == theirs
         assert caller_column(ours) == caller_column(theirs)
+        gate_row = spec.rights_row(body, caller_column(theirs)[0])  # what Gate.authorize checks
+        if checked:
+            assert checked[treating] is gate_row
+        else:
+            assert gate_row is None
+
+
+def test_a_cpe_feeds_under_the_td22_row_everyone_else_under_td21(pki: TestPki) -> None:
+    """526: TD2.1 ``non`` and TD2.2 ``oui(4)`` for the CPE column; the same message (§3.14, §5.7.9)."""
+    body = CASES["TD2.1"].request(frozen_context()).body
+    spec = by_td("TD2.1")
+    secretary = _CALLERS["secrétaire médicale"].model_copy(update={"national_id": pki.ps_id})
+    cpe = precheck_decisions(spec.operation(body, patient=_PATIENT), CallerIdentity(secretary, mode=AuthMode.DIRECTE))
+    assert {(d.action, d.allowed, d.cell) for d in cpe} == {(RightsAction.TD2_2_ALIMENTATION_CPE, True, "oui(4)")}
+    for who in ("médecin", "infirmier"):
+        for mode in (AuthMode.DIRECTE, AuthMode.INDIRECTE):
+            others = precheck_decisions(
+                spec.operation(body, patient=_PATIENT), CallerIdentity(_CALLERS[who], mode=mode)
+            )
+            assert {d.action for d in others} == {RightsAction.TD2_1_ALIMENTATION}
+            assert all(d.allowed for d in others)
