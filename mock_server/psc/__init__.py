@@ -8,7 +8,6 @@ AUTH_CLI certificate), and the admin token of ``dmp mock psc approve``.
 
 from __future__ import annotations
 
-import os
 import secrets
 import time
 from collections.abc import Callable
@@ -19,6 +18,7 @@ from typing import Final
 from cryptography import x509
 from starlette.applications import Starlette
 
+from dmpclient.files import write_private
 from dmpclient.security.pki import TestPki
 from mock_server.psc.app import REALM_PATH, psc_app
 from mock_server.psc.directory import seeded_directory
@@ -31,6 +31,7 @@ __all__ = ["ADMIN_TOKEN_FILE", "MOCK_CLIENT_ID", "MOCK_CLIENT_SECRET", "MockPsc"
 MOCK_CLIENT_ID: Final = "dmpclient-mock"
 MOCK_CLIENT_SECRET: Final = "mock-psc-secret-for-tests-only"  # noqa: S105 - the mock's published test secret
 ADMIN_TOKEN_FILE: Final = "psc-admin.token"  # noqa: S105 - a file name
+_ADMIN_TOKEN_MIN: Final = 16
 _LOOPBACK_CALLBACKS: Final = ("http://127.0.0.1/callback", "http://127.0.0.1/psc/callback")
 
 
@@ -63,13 +64,14 @@ def mock_client(pki: TestPki, **changes: object) -> MockClient:
 
 
 def _admin_token(data_dir: Path) -> str:
+    """The token of ``dmp mock psc`` (created on first use; a file left empty or short by a crash is replaced)."""
     path = data_dir / ADMIN_TOKEN_FILE
-    if not path.exists():
+    token = path.read_text().strip() if path.exists() else ""
+    if len(token) < _ADMIN_TOKEN_MIN:
         data_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_urlsafe(24))
-    return path.read_text().strip()
+        token = secrets.token_urlsafe(24)
+        write_private(path, token.encode())
+    return token
 
 
 def prepare_psc(

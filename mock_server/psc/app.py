@@ -172,7 +172,7 @@ def psc_app(provider: MockPscProvider, *, admin_token: str | None = None) -> Sta
 
     def admin_allowed(request: Request) -> bool:
         given = request.headers.get(ADMIN_HEADER, "")
-        return admin_token is not None and hmac.compare_digest(given.encode(), admin_token.encode())
+        return bool(admin_token) and hmac.compare_digest(given.encode(), (admin_token or "").encode())
 
     async def ciba_decide(request: Request) -> Response:
         if not admin_allowed(request):

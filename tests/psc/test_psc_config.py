@@ -18,8 +18,8 @@ from dmpclient.errors import DmpConfigError
 from dmpclient.psc import PscClient, PscConfig
 from dmpclient.security.pki import TestPki
 from dmpclient.security.vihf import AuthMode
-from mock_server.psc import prepare_psc
-from mock_server.psc.app import mount_psc
+from mock_server.psc import ADMIN_TOKEN_FILE, prepare_psc
+from mock_server.psc.app import ADMIN_HEADER, mount_psc
 
 
 def test_environments_and_explicit_hosts() -> None:
@@ -92,6 +92,17 @@ async def test_mount_psc_routes_the_provider_paths(pki: TestPki, tmp_path: Path)
         assert discovery.json()["issuer"] == "https://mock.example/auth/realms/esante-wallet"
         assert (await http.get("/si-dmp-server/v2/services/patients")).text == "dmp"
         assert (await http.get("/mock/psc/ciba")).status_code == 403  # admin token required
+
+
+async def test_an_admin_token_file_left_empty_by_a_crash_opens_no_door(pki: TestPki, tmp_path: Path) -> None:
+    (tmp_path / ADMIN_TOKEN_FILE).write_text("")
+    psc = prepare_psc(tmp_path, pki, "https://mock.example")
+    assert len(psc.admin_token) >= 16
+    assert (tmp_path / ADMIN_TOKEN_FILE).read_text() == psc.admin_token
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=psc.app), base_url="https://mock.example") as http:
+        assert (await http.get("/mock/psc/ciba")).status_code == 403
+        assert (await http.get("/mock/psc/ciba", headers={ADMIN_HEADER: ""})).status_code == 403
+        assert (await http.get("/mock/psc/ciba", headers={ADMIN_HEADER: psc.admin_token})).status_code == 200
 
 
 def _rsa_pem(encryption: serialization.KeySerializationEncryption) -> bytes:
