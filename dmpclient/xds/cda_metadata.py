@@ -237,8 +237,9 @@ def _patient(clinical: etree._Element) -> tuple[Cx | None, Cx | None, tuple[str,
     if family or given:
         info.append(f"PID-5|{family}^{given}^^^^^L")
     birth = person.find(_t("birthTime")) if person is not None else None
-    if birth is not None and (birth.get("value") or "")[:8].isdigit():
-        info.append(f"PID-7|{birth.get('value', '')[:8]}")
+    born = (birth.get("value") or "")[:8] if birth is not None else ""
+    if born.isascii() and born.isdigit():
+        info.append(f"PID-7|{born}")
     gender = person.find(_t("administrativeGenderCode")) if person is not None else None
     if gender is not None and gender.get("code") in ("F", "M", "U"):
         info.append(f"PID-8|{gender.get('code')}")

@@ -177,3 +177,9 @@ def test_any_type_code_outside_j66_is_refused(code: str) -> None:
         checked_code(Code(code, "2.16.840.1.113883.6.1"), ValueSetId.TYPE_CODE, "typeCode")
     assert caught.value.message.startswith("typeCode:")
     assert "JDV_J66" in caught.value.message
+
+
+@pytest.mark.parametrize("birth", ["1970²520", "١٩٧٠٠٥٢٠"])
+def test_a_birth_time_in_other_digits_is_not_sent_as_pid7(birth: str) -> None:
+    hostile = LAB.replace(b'<birthTime value="19700520"/>', f'<birthTime value="{birth}"/>'.encode())
+    assert read_cda(hostile).metadata.source_patient_info == ("PID-5|PATB-QUATRE^LAURENCE^^^^^L", "PID-8|F")
