@@ -99,6 +99,10 @@ class Cx(BaseModel):
         """The DMP patient id of an INS: ``{INS}^^^&{OID}&ISO^NH``."""
         return cls(id=ins, assigning_authority=oid, id_type="NH")
 
+    def without_date(self) -> Cx:
+        """This CX without its CX.7 date: how queries (and the VIHF resource-id) name a patient, reference §4.2."""
+        return self.model_copy(update={"effective_date": ""}) if self.effective_date else self
+
     def same_identity(self, other: Cx) -> bool:
         """Same CX.1 and CX.4 (the registry matches patient ids on these only, reference §4.2)."""
         return self.id == other.id and self.assigning_authority == other.assigning_authority
