@@ -21,7 +21,7 @@ from lxml import etree
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from dmpclient.errors import DmpBusinessError, DmpProtocolError
-from dmpclient.hl7v3.patient_query import INS_C_OID, DmpStatus
+from dmpclient.hl7v3.patient_query import INS_C_OID, DmpStatus, read_patient_ids
 from dmpclient.hl7v3.person import (
     Address,
     Observation,
@@ -270,17 +270,15 @@ def build_search_response(
 
 
 def _read_candidate(patient: etree._Element) -> PatientCandidate:
-    ids = [i for i in patient.iterfind(f"{{{HL7}}}id") if i.get("extension")]
-    main = next((i for i in ids if i.get("root") != INS_C_OID), None)
-    ins_c = next((i.get("extension") for i in ids if i.get("root") == INS_C_OID), None)
+    ins, ins_oid, ins_c = read_patient_ids(patient)
     status = text_of(patient, "statusCode", "code")
     opposition = next(
         (o.value for o in read_observations(patient, via="subjectOf2") if o.code == "OPPOSITION_ACCES_URGENCE"), None
     )
     return PatientCandidate(
         status=DmpStatus.CLOSED if status == "terminated" else DmpStatus.ACTIVE,
-        ins=main.get("extension", "") if main is not None else "",
-        ins_oid=main.get("root", "") if main is not None else "",
+        ins=ins,
+        ins_oid=ins_oid,
         ins_c=ins_c,
         match_score=parse_decimal(text_of(patient, "subjectOf1/queryMatchObservation/value", "value"), signed=True),
         opposition_acces_urgence=opposition if isinstance(opposition, bool) else None,
