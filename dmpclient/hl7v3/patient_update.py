@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Final
+from typing import ClassVar, Final
 
 from lxml import etree
 from pydantic import BaseModel, ConfigDict
@@ -83,6 +83,8 @@ class AdministrativeUpdate(PersonTraits):
     Attributes:
         opposition_bris_de_glace / opposition_acces_urgence: the new oppositions (``None``: not sent).
     """
+
+    _shown: ClassVar[frozenset[str]] = frozenset({"ins_oid"})
 
     ins: str
     ins_oid: str

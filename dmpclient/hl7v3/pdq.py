@@ -15,7 +15,7 @@ import copy
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import ClassVar, Final
 
 from lxml import etree
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -106,6 +106,8 @@ class PatientSearchQuery:
 
 class PatientCandidate(PersonTraits):
     """One patient found by TD0.5 (its traits, DMP status, match score and opposition to régulation access)."""
+
+    _shown: ClassVar[frozenset[str]] = frozenset({"status", "ins_oid"})
 
     status: DmpStatus
     ins: str
