@@ -186,7 +186,12 @@ def _may_hold_pi(data: bytes, family: str) -> bool:
 
 
 def parse_untrusted(
-    data: bytes, *, max_bytes: int | None = None, budget: XmlBudget = DEFAULT_BUDGET, strict: bool = False
+    data: bytes,
+    *,
+    max_bytes: int | None = None,
+    budget: XmlBudget = DEFAULT_BUDGET,
+    strict: bool = False,
+    keep_pis: bool = False,
 ) -> etree._Element:
     """Parse bytes received from the network into an element, refusing anything unsafe or over budget.
 
@@ -196,6 +201,8 @@ def parse_untrusted(
         budget: structural limits (elements and attributes, depth, text sizes).
         strict: for SOAP messages and signed assertions: refuse a processing instruction (otherwise dropped, a
             CDA's ``xml-stylesheet``; what other verifiers read differently or not at all).
+        keep_pis: keep processing instructions in the tree instead of dropping them (a document whose canonical
+            form is hashed: a CDA's ``xml-stylesheet``); ignored when ``strict``, which refuses them.
 
     An encoding other than UTF-8, UTF-16 or an ASCII-compatible 8-bit one is refused in both modes (SOAP 1.2
     part 1 §5): in UTF-7 or EBCDIC, markup is not made of the bytes the structural budget counts.
@@ -220,15 +227,15 @@ def parse_untrusted(
     family = _encoding_family(data)
     if family == "other":
         raise DmpUnsafeXmlError(_ENCODING_REFUSED)
-    keep_pis = strict and _may_hold_pi(data, family)
+    refuse_pis = strict and _may_hold_pi(data, family)
     try:
-        root = etree.fromstring(data, parser=_parser(keep_pis=keep_pis))
+        root = etree.fromstring(data, parser=_parser(keep_pis=refuse_pis or keep_pis))
     except etree.XMLSyntaxError as exc:
         raise DmpUnsafeXmlError(f"received XML is not well-formed: {exc.msg}") from None
     docinfo = root.getroottree().docinfo
     if getattr(docinfo, "doctype", "") or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
         raise DmpUnsafeXmlError(_DTD_REFUSED)
-    if keep_pis and _holds_pi(root):
+    if refuse_pis and _holds_pi(root):
         raise DmpUnsafeXmlError(_PI_REFUSED)
     _check_shape(root, data, budget)
     return root

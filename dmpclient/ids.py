@@ -1,4 +1,5 @@
-"""Identifiers used by the DMP: INS (NIR/NIA), OIDs, CX patient ids, PS and structure national ids.
+"""Identifiers used by the DMP: INS (NIR/NIA), OIDs, CX patient ids, PS and structure national ids; and the
+one reader of the decimal numbers peers write (sizes, counts, versions).
 
 Rules from the reference §4.2 and §12: an INS is 15 characters (13-character body + 2-digit key),
 key = 97 − (N mod 97) with Corsica's ``2A``/``2B`` replaced by ``19``/``18`` in the department
@@ -24,6 +25,7 @@ __all__ = [
     "make_ins",
     "mask_ins",
     "parse_cx",
+    "parse_decimal",
     "validate_ins",
     "validate_oid",
     "validate_ps_id",
@@ -95,7 +97,7 @@ def validate_ins(ins: str, *, field: str = "ins", check_key: bool = True) -> str
             field=field,
         )
     body, key = value[:13], value[13:]
-    if not _INS_BODY.fullmatch(body) or not key.isdigit():
+    if not _INS_BODY.fullmatch(body) or not (key.isascii() and key.isdigit()):
         raise DmpValidationError(
             f"{field}: an INS is digits only, except 2A/2B in the department position (characters 6-7)",
             field=field,
@@ -159,3 +161,20 @@ def parse_cx(cx: str, *, field: str = "patient_id") -> tuple[str, str]:
             field=field,
         )
     return match["id"], validate_oid(match["oid"], field=field)
+
+
+def parse_decimal(text: str | None, *, signed: bool = False, max_digits: int = 18) -> int | None:
+    """A decimal number as a peer wrote it (ASCII digits, spaces around allowed), or ``None``; never raises.
+
+    ``str.isdigit`` accepts ``'²'`` and other non-ASCII digits that :func:`int` refuses, and :func:`int` refuses
+    more than 4,300 digits: both made hostile answers crash decoders with a ``ValueError``.
+
+    Args:
+        signed: accept a leading ``-``.
+        max_digits: longer numbers give ``None`` (18 digits fit any size or count).
+    """
+    value = text.strip() if text else ""
+    digits = value[1:] if signed and value.startswith("-") else value
+    if not 0 < len(digits) <= max_digits or not (digits.isascii() and digits.isdigit()):
+        return None
+    return int(value)

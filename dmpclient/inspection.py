@@ -345,11 +345,9 @@ def _inspect(framed: _Framed) -> Inspection:
         spec = requests[0]
         parsed: Any = None
         error = None
-        if spec.read_request is not None and body is not None:
-            try:
-                parsed = to_jsonable(spec.read_request(body))
-            except DmpError as exc:
-                error = _error(exc)
+        read_request = spec.read_request
+        if read_request is not None and body is not None:
+            parsed, error = _decoded(spec, lambda: read_request(body))
         return Inspection(
             kind="request",
             transaction=_describe(spec),
@@ -363,10 +361,8 @@ def _inspect(framed: _Framed) -> Inspection:
     responses = _as_response(message)
     result, error = None, None
     if responses:
-        try:
-            result = to_jsonable(responses[0].decode(Response(message, framed.attachments, 200)))
-        except DmpError as exc:
-            error = _error(exc)
+        spec = responses[0]
+        result, error = _decoded(spec, lambda: spec.decode(Response(message, framed.attachments, 200)))
     else:
         warnings.append("no transaction of the catalogue recognises this message")
     return Inspection(
@@ -378,6 +374,18 @@ def _inspect(framed: _Framed) -> Inspection:
         warnings=tuple(warnings),
         **common,
     )
+
+
+def _decoded(spec: TransactionSpec[Any], read: Callable[[], Any]) -> tuple[Any, dict[str, Any] | None]:
+    """What a request parser or answer decoder reads, else its typed error; a decoder crash on hostile input
+    is reported as an unreadable message (as the clients do), never as a traceback."""
+    try:
+        return to_jsonable(read()), None
+    except DmpError as exc:
+        return None, _error(exc)
+    except Exception as exc:  # a decoder bug on a hostile message is reported, not raised
+        unreadable = DmpProtocolError(f"{spec.td}: the message could not be read ({type(exc).__name__})", td=spec.td)
+        return None, _error(unreadable)
 
 
 def _describe(spec: TransactionSpec[Any]) -> dict[str, str]:

@@ -7,9 +7,6 @@ from pathlib import Path
 from typing import Unpack
 
 from dmpclient._shell import AsyncApi, SyncApi
-from dmpclient.errors import (
-    DmpProtocolError,
-)
 from dmpclient.ids import InsOid
 from dmpclient.security.issuer import CallerIdentity
 from dmpclient.transactions import consultation, registry, repository
@@ -34,9 +31,10 @@ def _query_op(
 
 
 def _single(result: RetrieveResult) -> RetrievedDocument:
-    if len(result.documents) != 1:
-        raise DmpProtocolError(f"TD3.2: asked for one document, the DMP returned {len(result.documents)}")
-    return result.documents[0]
+    """The document of :func:`~dmpclient.transactions.repository.retrieve_document`, whose decoder checked that
+    the answer holds exactly the one requested (its errors carry the TD and message id)."""
+    (document,) = result.documents
+    return document
 
 
 class ConsultationMethods(SyncApi):
@@ -160,8 +158,9 @@ class ConsultationMethods(SyncApi):
         Raises:
             DmpIntegrityError: the document differs from its registry size or hash (no file is left).
             DmpRegistryError: the DMP did not return it (unknown uniqueId, rights).
+            DmpProtocolError: the answer holds another document than the one asked for, or none.
         """
-        result = self.execute(repository.retrieve(self.context, ins, ins_oid, [document], out=out), identity)
+        result = self.execute(repository.retrieve_document(self.context, ins, ins_oid, document, out=out), identity)
         return _single(result)
 
     def find_new_versions(
@@ -295,8 +294,11 @@ class AsyncConsultationMethods(AsyncApi):
         Raises:
             DmpIntegrityError: the document differs from its registry size or hash (no file is left).
             DmpRegistryError: the DMP did not return it (unknown uniqueId, rights).
+            DmpProtocolError: the answer holds another document than the one asked for, or none.
         """
-        result = await self.execute(repository.retrieve(self.context, ins, ins_oid, [document], out=out), identity)
+        result = await self.execute(
+            repository.retrieve_document(self.context, ins, ins_oid, document, out=out), identity
+        )
         return _single(result)
 
     async def find_new_versions(

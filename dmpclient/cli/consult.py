@@ -28,7 +28,7 @@ from dmpclient.xds.models import DocumentEntry, ReturnType
 from dmpclient.xds.results import QueryResult
 from dmpclient.xds.versions import KnownDocument, NewVersionsReport
 
-__all__ = ["find", "get", "versions"]
+__all__ = ["ConfigOption", "JsonOption", "OidOption", "find", "get", "versions"]
 
 T = TypeVar("T")
 _console = Console()

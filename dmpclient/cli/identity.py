@@ -17,6 +17,7 @@ from dmpclient import Actor, AuthMode, CallerIdentity, DmpClient, DmpConfig, Dmp
 from dmpclient.cli.psc import signed_in
 
 __all__ = [
+    "AUTH_MODES",
     "AuthModeOption",
     "DeviceOption",
     "IdentityOptions",
@@ -44,6 +45,7 @@ class Mode(StrEnum):
     DIRECTE = "directe"
 
 
+#: The VIHF ``Authentification_mode`` of each CLI mode that names one (``psc`` builds its VIHF from a PSC identity).
 AUTH_MODES = {Mode.AIR: AuthMode.AIR, Mode.INDIRECTE: AuthMode.INDIRECTE, Mode.DIRECTE: AuthMode.DIRECTE}
 
 PsIdOption = Annotated[

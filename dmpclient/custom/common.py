@@ -23,6 +23,7 @@ __all__ = [
     "STATUS_OK",
     "append_status",
     "child_text",
+    "children",
     "children_text",
     "element",
     "format_date",
@@ -63,10 +64,16 @@ def child_text(parent: etree._Element, local: str) -> str | None:
     return (node.text or "").strip() or None
 
 
+def children(parent: etree._Element, local: str, namespace: str | None = None) -> list[etree._Element]:
+    """The children ``local`` in ``namespace`` (default: the parent's), else the unqualified ones a lenient peer
+    sends."""
+    namespace = namespace or etree.QName(parent).namespace
+    return (parent.findall(f"{{{namespace}}}{local}") if namespace else []) or parent.findall(local)
+
+
 def children_text(parent: etree._Element, local: str) -> tuple[str, ...]:
-    namespace = etree.QName(parent).namespace
-    nodes = parent.findall(f"{{{namespace}}}{local}") or parent.findall(local)
-    return tuple(text for node in nodes if (text := (node.text or "").strip()))
+    """The stripped, non-empty texts of the children ``local`` (see :func:`children`)."""
+    return tuple(text for node in children(parent, local) if (text := (node.text or "").strip()))
 
 
 def format_timestamp(moment: dt.datetime) -> str:

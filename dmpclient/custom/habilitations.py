@@ -30,6 +30,7 @@ from dmpclient.custom.common import (
     STATUS_OK,
     append_status,
     child_text,
+    children,
     children_text,
     element,
     format_timestamp,
@@ -272,7 +273,5 @@ def parse_list_authorizations_response(body: etree._Element | None) -> Authoriza
     output, context = read_output(
         body, namespace=HABILITATIONS, response="listAuthorizationByPatientResponse", td="TD1.6"
     )
-    entries = output.findall(f"{{{HABILITATIONS}}}listOfAuthorizationByPatient") or output.findall(
-        "listOfAuthorizationByPatient"
-    )
+    entries = children(output, "listOfAuthorizationByPatient", HABILITATIONS)
     return AuthorizationList(parties=tuple(_read_party(entry) for entry in entries), context=context)

@@ -29,6 +29,7 @@ from dmpclient.custom.common import (
     STATUS_OK,
     append_status,
     child_text,
+    children,
     element,
     format_date,
     format_timestamp,
@@ -52,7 +53,7 @@ __all__ = [
 ]
 
 REQUEST: Final = "patientList"
-#: INS assigning authorities of ``nationalIdType`` (reference §3.5): INS-C, then the INS (NIR, test).
+#: The legacy INS-C's ``nationalIdType`` (reference §3.5); the other identifiers are the INS (NIR, test OIDs).
 _INS_C: Final = "1.2.250.1.213.1.4.2"
 
 
@@ -208,10 +209,9 @@ def build_patient_list_response(
 
 
 def _read_patient(node: etree._Element) -> AuthorizedPatient:
-    namespace = etree.QName(node).namespace
     identifiers = tuple(
         PatientIdentifier(national_id=national_id, national_id_type=child_text(ident, "nationalIdType"))
-        for ident in node.findall(f"{{{namespace}}}patientIdentifier")
+        for ident in children(node, "patientIdentifier")
         if (national_id := child_text(ident, "nationalId"))
     )
     birth = parse_timestamp(child_text(node, "dateOfBirth"))
@@ -233,5 +233,5 @@ def _read_patient(node: etree._Element) -> AuthorizedPatient:
 def parse_patient_list_response(body: etree._Element | None) -> PatientList:
     """Read a ``patientListResponse`` (client side)."""
     output, context = read_output(body, namespace=PATIENTS, response="patientListResponse", td="TD0.4")
-    entries = output.findall(f"{{{PATIENTS}}}patientlistData")
+    entries = children(output, "patientlistData", PATIENTS)
     return PatientList(patients=tuple(_read_patient(entry) for entry in entries), context=context)

@@ -60,6 +60,7 @@ __all__ = [
     "parse_administrative_response",
     "parse_patient_query",
     "parse_patient_response",
+    "read_patient_ids",
 ]
 
 REQUEST: Final = "PRPA_IN201307UV02"
@@ -357,8 +358,9 @@ def build_administrative_response(
 # --- answers (client side) ----------------------------------------------------------------------
 
 
-def _ids(node: etree._Element) -> tuple[str, str, str | None]:
-    """The INS, its OID and the legacy INS-C among ``patient/id``."""
+def read_patient_ids(node: etree._Element) -> tuple[str, str, str | None]:
+    """The INS, its OID and the legacy INS-C among a ``patient``'s ``id`` elements, in whatever order the DMP
+    lists them (the INS-C often comes first, reference §3.3); TD0.2, TD1.3a, TD1.3b and TD0.5 answers."""
     ids = [i for i in node.iterfind("{*}id") if i.get("root", "").startswith("1.2.250.1.213.1.4.")]
     main = next((i for i in ids if i.get("root") not in _LEGACY_INS_OIDS), ids[0] if ids else None)
     ins_c = next((i.get("extension") for i in ids if i.get("root") == INS_C_OID), None)
@@ -389,7 +391,7 @@ def _found_patient(root: etree._Element) -> etree._Element | None:
 
 
 def _read_patient(node: etree._Element) -> tuple[PatientIdentity, DmpStatus, dict[str, bool]]:
-    ins, ins_oid, _ = _ids(node)
+    ins, ins_oid, _ = read_patient_ids(node)
     person = child(node, "patientPerson")
     family, birth_family, given, prefix = read_names(person) if person is not None else (None, None, (), None)
     birth = text_of(node, "patientPerson/birthTime", "value")
@@ -451,7 +453,7 @@ def parse_administrative_response(root: etree._Element) -> AdministrativeRecord:
             "(TD0.2) tells whether a DMP exists",
             code="NF",
         )
-    ins, ins_oid, ins_c = _ids(node)
+    ins, ins_oid, ins_c = read_patient_ids(node)
     traits = read_person(child(node, "patientPerson"))
     observations = read_observations(node)
     return AdministrativeRecord(

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Final
+from typing import ClassVar, Final
 
 from lxml import etree
 from pydantic import BaseModel, ConfigDict
@@ -25,6 +25,7 @@ from dmpclient.hl7v3.patient_query import (
     AdministrativeRecord,
     DmpStatus,
     observation_of,
+    read_patient_ids,
 )
 from dmpclient.hl7v3.person import (
     Observation,
@@ -82,6 +83,8 @@ class AdministrativeUpdate(PersonTraits):
     Attributes:
         opposition_bris_de_glace / opposition_acces_urgence: the new oppositions (``None``: not sent).
     """
+
+    _shown: ClassVar[frozenset[str]] = frozenset({"ins_oid"})
 
     ins: str
     ins_oid: str
@@ -313,14 +316,14 @@ def parse_update_response(message: etree._Element) -> AdministrativeUpdated:
     patient = child(message, "controlActProcess/subject/registrationEvent/subject1/patient")
     if patient is None:
         raise DmpProtocolError(f"TD1.3b: {ACCEPTED} without registrationEvent/subject1/patient")
-    ident = child(patient, "id")
+    ins, ins_oid, _ = read_patient_ids(patient)
     person = child(patient, "patientPerson")
     family, birth_family, given, _ = read_names(person) if person is not None else (None, None, (), None)
     status = text_of(patient, "statusCode", "code")
     return AdministrativeUpdated(
         status=DmpStatus.CLOSED if status == "terminated" else DmpStatus.ACTIVE,
-        ins=ident.get("extension", "") if ident is not None else "",
-        ins_oid=ident.get("root", "") if ident is not None else "",
+        ins=ins,
+        ins_oid=ins_oid,
         family=family,
         birth_family=birth_family,
         given_names=given,

@@ -15,13 +15,13 @@ import copy
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import ClassVar, Final
 
 from lxml import etree
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from dmpclient.errors import DmpBusinessError, DmpProtocolError
-from dmpclient.hl7v3.patient_query import INS_C_OID, DmpStatus
+from dmpclient.hl7v3.patient_query import INS_C_OID, DmpStatus, read_patient_ids
 from dmpclient.hl7v3.person import (
     Address,
     Observation,
@@ -46,7 +46,7 @@ from dmpclient.hl7v3.wrapper import (
     sub,
     text_of,
 )
-from dmpclient.ids import DMP_SYSTEM_OID
+from dmpclient.ids import DMP_SYSTEM_OID, parse_decimal
 
 __all__ = [
     "REQUEST",
@@ -106,6 +106,8 @@ class PatientSearchQuery:
 
 class PatientCandidate(PersonTraits):
     """One patient found by TD0.5 (its traits, DMP status, match score and opposition to régulation access)."""
+
+    _shown: ClassVar[frozenset[str]] = frozenset({"status", "ins_oid"})
 
     status: DmpStatus
     ins: str
@@ -195,7 +197,7 @@ def parse_search(root: etree._Element) -> PatientSearchQuery:
             birth_date=dt.datetime.strptime(birth[:8], "%Y%m%d").date() if birth else None,
             city=read_address(address).city if address is not None else None,
             postal_code=read_address(address).postal_code if address is not None else None,
-            max_results=int(quantity) if quantity and quantity.isdigit() else None,
+            max_results=parse_decimal(quantity),
         )
     except ValueError as exc:
         raise DmpProtocolError(f"{REQUEST}: invalid search parameters ({type(exc).__name__})") from None
@@ -269,24 +271,18 @@ def build_search_response(
     return root
 
 
-def _int(value: str | None) -> int | None:
-    return int(value) if value and value.strip().lstrip("-").isdigit() else None
-
-
 def _read_candidate(patient: etree._Element) -> PatientCandidate:
-    ids = [i for i in patient.iterfind(f"{{{HL7}}}id") if i.get("extension")]
-    main = next((i for i in ids if i.get("root") != INS_C_OID), None)
-    ins_c = next((i.get("extension") for i in ids if i.get("root") == INS_C_OID), None)
+    ins, ins_oid, ins_c = read_patient_ids(patient)
     status = text_of(patient, "statusCode", "code")
     opposition = next(
         (o.value for o in read_observations(patient, via="subjectOf2") if o.code == "OPPOSITION_ACCES_URGENCE"), None
     )
     return PatientCandidate(
         status=DmpStatus.CLOSED if status == "terminated" else DmpStatus.ACTIVE,
-        ins=main.get("extension", "") if main is not None else "",
-        ins_oid=main.get("root", "") if main is not None else "",
+        ins=ins,
+        ins_oid=ins_oid,
         ins_c=ins_c,
-        match_score=_int(text_of(patient, "subjectOf1/queryMatchObservation/value", "value")),
+        match_score=parse_decimal(text_of(patient, "subjectOf1/queryMatchObservation/value", "value"), signed=True),
         opposition_acces_urgence=opposition if isinstance(opposition, bool) else None,
         **dict(read_person(child(patient, "patientPerson"))),
     )
@@ -308,6 +304,6 @@ def parse_search_response(root: etree._Element) -> PatientSearchResult:
     patients = control.findall(f"{{{HL7}}}subject/{{{HL7}}}registrationEvent/{{{HL7}}}subject1/{{{HL7}}}patient")
     return PatientSearchResult(
         candidates=tuple(_read_candidate(p) for p in patients),
-        total=_int(text_of(control, "queryAck/resultTotalQuantity", "value")),
-        remaining=_int(text_of(control, "queryAck/resultRemainingQuantity", "value")),
+        total=parse_decimal(text_of(control, "queryAck/resultTotalQuantity", "value"), signed=True),
+        remaining=parse_decimal(text_of(control, "queryAck/resultRemainingQuantity", "value"), signed=True),
     )

@@ -4,7 +4,7 @@ Shared by TD1.3a (answer), TD1.3b (request) and TD0.5 (candidates), both directi
 §3.10, §3.6). ``patientPerson`` children are written in the order of the HL7 Person model (name, telecom,
 administrativeGenderCode, birthTime, deceasedInd, addr, personalRelationship, birthPlace) and read from the
 patient's **own** children only: a legal representative's ``relationshipHolder1/name`` is never taken for the
-patient's (the bug of issue 7, item 6).
+patient's.
 
 Telecoms are HL7 ``TEL`` URLs: ``mailto:`` (mail), ``tel:`` (phone; a mobile when ``@use`` holds ``MC``),
 ``fax:`` (fax); anything else is kept raw as ``other``.
@@ -52,10 +52,19 @@ _XSI_TYPE: Final = f"{{{XSI}}}type"
 
 
 class _Private(BaseModel):
-    """A frozen model whose repr shows field names only (values are personal data: never in logs)."""
+    """A frozen model whose repr shows field names only (values are personal data: never in logs), except the
+    fields its ``_shown`` names (codes, statuses: no personal data)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     _shown: ClassVar[frozenset[str]] = frozenset()
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        """Refuse a ``_shown`` naming a field the model does not have (it would silently show nothing)."""
+        super().__pydantic_init_subclass__(**kwargs)
+        unknown = cls._shown - set(cls.model_fields)
+        if unknown:
+            raise TypeError(f"{cls.__name__}._shown names fields it does not have: {sorted(unknown)}")
 
     def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
         for name in type(self).model_fields:
@@ -190,8 +199,6 @@ class PersonTraits(_Private):
         deceased: ``deceasedInd/@value``.
         birth_place: ``birthPlace/addr``.
     """
-
-    _shown: ClassVar[frozenset[str]] = frozenset({"status", "ins_oid"})
 
     family: str | None = None
     birth_family: str | None = None

@@ -21,6 +21,7 @@ __all__ = [
     "DMP_DEVICE",
     "HL7",
     "INTERACTION_OID",
+    "XSI",
     "Device",
     "WrapperIds",
     "acknowledgement",
@@ -38,6 +39,7 @@ __all__ = [
 ]
 
 HL7: Final = NS["hl7"]
+#: The XML Schema instance namespace (``xsi:type`` of HL7 data types).
 XSI: Final = NS["xsi"]
 INTERACTION_OID: Final = "2.16.840.1.113883.1.6"
 # lxml accepts None as the default-namespace key; its stubs do not say so.

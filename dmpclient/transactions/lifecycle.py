@@ -135,7 +135,7 @@ UPDATE_DOCUMENT_SET: Final = TransactionSpec(
     service=Service.REGISTRY,
     request_root=f"{{{NS['lcm']}}}SubmitObjectsRequest",
     request_action=_ACTION,
-    response_action=f"{_ACTION}Response",
+    response_action=f"{_ACTION}-Response",  # with a hyphen, unlike the other IHE actions (reference §3.0)
     decode=_decode,
     rights=(
         RightsAction.TD3_3A_MASQUER,

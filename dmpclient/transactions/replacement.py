@@ -28,7 +28,7 @@ from dmpclient.transactions.feeding import (
     submission_flow,
 )
 from dmpclient.transactions.operation import Operation, PatientRef
-from dmpclient.transactions.repository import RetrieveResult, retrieve
+from dmpclient.transactions.repository import RetrieveResult, retrieve_document
 from dmpclient.xds.cda import CdaHeader
 from dmpclient.xds.cda_metadata import read_cda
 from dmpclient.xds.results import QueryResult
@@ -81,17 +81,15 @@ def _previous_header(
 ) -> Generator[Operation[Any], Any, CdaHeader]:
     """The previous version's header, read back from the DMP (TD3.2)."""
     try:
-        result: RetrieveResult = yield retrieve(ctx, ins, ins_oid, [unique_id])
+        result: RetrieveResult = yield retrieve_document(ctx, ins, ins_oid, unique_id)
     except (DmpRightsPrecheckError, DmpRightsError):
         raise DmpValidationError(
             "previous_cda: this caller may not read documents (TD3.2) to check the versioning rules; give the "
             "previous version's CDA",
             field="previous_cda",
         ) from None
-    content = result.documents[0].content if result.documents else None
-    if content is None:
-        raise DmpValidationError(f"previous version {unique_id}: not returned by the DMP", field="previous_unique_id")
-    return read_cda(content).header
+    # retrieve_document's decoder checked that the answer holds this document and no other
+    return read_cda(result.document(unique_id).content or b"").header
 
 
 def replacement_flow(

@@ -5,7 +5,9 @@ when large. Retrieving to a path moves that file (a rename on the same file syst
 it through memory; retrieving to memory reads it. Either way each document is checked first against the
 size and SHA-1 the registry gave (when the caller passes the :class:`~dmpclient.xds.models.DocumentEntry`):
 a mismatch is a :class:`~dmpclient.errors.DmpIntegrityError` and leaves no file behind. A file only
-appears at its destination complete (written beside it, then renamed).
+appears at its destination complete (written beside it, then renamed). An answer holding a document the
+request did not name (DocumentUniqueId, RepositoryUniqueId, HomeCommunityId) is refused before anything is
+written.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from dmpclient.errors import (
     DmpValidationError,
     RegistryErrorItem,
 )
-from dmpclient.ids import validate_ins, validate_oid
+from dmpclient.ids import mask_ins, validate_ins, validate_oid
 from dmpclient.soap.mtom import Attachment, MtomDecoded
 from dmpclient.soap.response import Response
 from dmpclient.transactions.context import CallContext
@@ -53,11 +55,14 @@ __all__ = [
     "RetrievedDocument",
     "document_file_name",
     "retrieve",
+    "retrieve_document",
 ]
 
 _ACTION: Final = "urn:ihe:iti:2007:RetrieveDocumentSet"
 _CHUNK: Final = 1 << 20
 _UNSAFE_NAME: Final = re.compile(r"[^A-Za-z0-9._^-]")
+#: How much of a peer's identifier an error message shows.
+_SHOWN_ID: Final = 100
 
 DocumentTarget = DocumentEntry | DocumentRequest | str
 
@@ -222,15 +227,59 @@ def _take(
     )
 
 
+def _shown(identifier: str) -> str:
+    """A peer's identifier fit for an error message: bounded, any INS-shaped run masked."""
+    return repr(mask_ins(identifier[:_SHOWN_ID]))
+
+
+def _check_requested(parts: Sequence[DocumentPart], requested: Sequence[DocumentRequest], *, single: bool) -> None:
+    """Refuse an answer holding a document nobody asked for, or one twice (before any file is written).
+
+    A document is the one requested when its DocumentUniqueId and RepositoryUniqueId are those of a
+    DocumentRequest, and its HomeCommunityId, when both name one, too (ITI-43).
+    """
+    homes = {(r.document_unique_id, r.repository_unique_id): r.home_community_id for r in requested}
+    seen: set[tuple[str, str]] = set()
+    for part in parts:
+        got = part.request
+        key = (got.document_unique_id, got.repository_unique_id)
+        home = homes.get(key)
+        if key not in homes or (home and got.home_community_id and got.home_community_id != home):
+            community = f", community {_shown(got.home_community_id)}" if got.home_community_id else ""
+            raise DmpProtocolError(
+                f"TD3.2: the answer holds document {_shown(got.document_unique_id)} (repository "
+                f"{_shown(got.repository_unique_id)}{community}) that the request did not ask for; no document of "
+                "this answer was kept",
+                td="TD3.2",
+            )
+        if key in seen:
+            raise DmpProtocolError(
+                f"TD3.2: the answer holds document {_shown(got.document_unique_id)} twice; no document of this "
+                "answer was kept",
+                td="TD3.2",
+            )
+        seen.add(key)
+    if single and len(parts) != 1:
+        raise DmpProtocolError(f"TD3.2: asked for one document, the DMP returned {len(parts)}", td="TD3.2")
+
+
 def _decoder(
-    expected: Mapping[str, _Expected], destination: Callable[[DocumentPart], Path] | None
+    requested: Sequence[DocumentRequest] | None,
+    expected: Mapping[str, _Expected],
+    destination: Callable[[DocumentPart], Path] | None,
+    *,
+    single: bool = False,
 ) -> Callable[[Response], RetrieveResult]:
+    """The TD3.2 decoder of one call (``requested`` None: the catalogue's, which knows no request)."""
+
     def decode(response: Response) -> RetrieveResult:
         body = response.message.body
         if body is None:
             raise DmpProtocolError("TD3.2: the answer has no body", td="TD3.2")
         answer = read_retrieve_response(body)
         raise_for_failure(answer.status, answer.errors, td="TD3.2")
+        if requested is not None:
+            _check_requested(answer.documents, requested, single=single)
         targets = [destination(part) if destination else None for part in answer.documents]
         chosen = [target for target in targets if target is not None]
         if len(set(chosen)) != len(chosen):
@@ -251,7 +300,7 @@ RETRIEVE: Final = TransactionSpec(
     request_root=qname("xdsb", "RetrieveDocumentSetRequest"),
     request_action=_ACTION,
     response_action=f"{_ACTION}Response",
-    decode=_decoder({}, None),
+    decode=_decoder(None, {}, None),
     rights=(
         RightsAction.TD3_2_DOCS_NON_MASQUES,
         RightsAction.TD3_2_DOCS_MASQUES,
@@ -299,10 +348,37 @@ def retrieve(
 
     Raises:
         DmpValidationError: no document, ``out`` with several documents, both ``out`` and ``out_dir``.
+
+    The answer's decoder refuses (:class:`DmpProtocolError`, nothing written) a document the request did not
+    ask for: a peer's other document never lands in the caller's file.
     """
-    del ctx
     if out is not None and (out_dir is not None or len(documents) != 1):
         raise DmpValidationError("retrieve: out= takes one document; use out_dir= for several", field="out")
+    return _retrieve(ctx, ins, ins_oid, documents, out=out, out_dir=out_dir, single=False)
+
+
+def retrieve_document(
+    ctx: CallContext, ins: str, ins_oid: str, document: DocumentTarget, *, out: Path | None = None
+) -> Operation[RetrieveResult]:
+    """TD3.2 of one document: the answer must hold exactly that document (else :class:`DmpProtocolError`).
+
+    Args:
+        out: write it to this file; without it, it is returned in memory.
+    """
+    return _retrieve(ctx, ins, ins_oid, [document], out=out, out_dir=None, single=True)
+
+
+def _retrieve(
+    ctx: CallContext,
+    ins: str,
+    ins_oid: str,
+    documents: Sequence[DocumentTarget],
+    *,
+    out: Path | None,
+    out_dir: Path | None,
+    single: bool,
+) -> Operation[RetrieveResult]:
+    del ctx
     patient = PatientRef(validate_ins(ins), validate_oid(ins_oid, field="ins_oid"))
     expected = {
         target.unique_id: _Expected(target.size, target.hash)
@@ -314,5 +390,6 @@ def retrieve(
         destination = lambda _part: out  # noqa: E731 - one destination for the one document
     elif out_dir is not None:
         destination = lambda part: out_dir / document_file_name(part.request.document_unique_id, part.mime_type)  # noqa: E731
-    body = build_retrieve_request([_request(target) for target in documents])
-    return RETRIEVE.operation(body, patient=patient, decoder=_decoder(expected, destination))
+    requests = [_request(target) for target in documents]
+    body = build_retrieve_request(requests)
+    return RETRIEVE.operation(body, patient=patient, decoder=_decoder(requests, expected, destination, single=single))

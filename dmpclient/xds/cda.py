@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict
 from dmpclient._xml import NS, parse_untrusted
 from dmpclient.codes import Code
 from dmpclient.errors import DmpProtocolError
+from dmpclient.ids import parse_decimal
 from dmpclient.xds.identifiers import parse_dtm
 
 __all__ = ["MAX_CDA_BYTES", "CdaHeader", "instance_id", "read_cda_header"]
@@ -77,7 +78,7 @@ def instance_id(element: etree._Element | None) -> str | None:
 def _version(clinical: etree._Element) -> int | None:
     element = clinical.find(_tag("versionNumber"))
     value = (element.get("value") or "").strip() if element is not None else ""
-    return int(value) if value.isdigit() and len(value) < 10 else None
+    return parse_decimal(value, max_digits=9)
 
 
 def _replaced(clinical: etree._Element) -> tuple[str, ...]:

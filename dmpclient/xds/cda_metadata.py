@@ -23,7 +23,7 @@ from lxml import etree
 from pydantic import BaseModel, ConfigDict
 
 from dmpclient._xml import NS, XmlBudget, parse_untrusted
-from dmpclient.codes import Code
+from dmpclient.codes import Code, ValueSetId, load_value_set
 from dmpclient.errors import DmpValidationError
 from dmpclient.ids import PS_ID_OID, STRUCTURE_ID_OID, InsOid
 from dmpclient.xds.cda import MAX_CDA_BYTES, CdaHeader, read_cda_header
@@ -51,7 +51,7 @@ _HL7: Final = NS["hl7"]
 _INS_OIDS: Final = frozenset(oid.value for oid in InsOid)
 #: IHE XD-LAB content template (structured lab reports, formatCode ``urn:ihe:lab:xd-lab:2008``).
 _XD_LAB_TEMPLATE: Final = "1.3.6.1.4.1.19376.1.3.3"
-_XD_LAB_FORMAT: Final = Code("urn:ihe:lab:xd-lab:2008", "1.3.6.1.4.1.19376.1.2.3", "CR structuré d'examens de biologie")
+_XD_LAB_FORMAT: Final = ("urn:ihe:lab:xd-lab:2008", "1.3.6.1.4.1.19376.1.2.3")
 _CONFIDENTIALITY_SYSTEM: Final = "1.2.250.1.213.1.1.4.13"
 
 
@@ -237,8 +237,9 @@ def _patient(clinical: etree._Element) -> tuple[Cx | None, Cx | None, tuple[str,
     if family or given:
         info.append(f"PID-5|{family}^{given}^^^^^L")
     birth = person.find(_t("birthTime")) if person is not None else None
-    if birth is not None and (birth.get("value") or "")[:8].isdigit():
-        info.append(f"PID-7|{birth.get('value', '')[:8]}")
+    born = (birth.get("value") or "")[:8] if birth is not None else ""
+    if born.isascii() and born.isdigit():
+        info.append(f"PID-7|{born}")
     gender = person.find(_t("administrativeGenderCode")) if person is not None else None
     if gender is not None and gender.get("code") in ("F", "M", "U"):
         info.append(f"PID-8|{gender.get('code')}")
@@ -253,7 +254,9 @@ def _format_code(clinical: etree._Element) -> Code | None:
         except DmpValidationError:
             return None
     templates = {element.get("root") for element in clinical.iterchildren(_t("templateId"))}
-    return _XD_LAB_FORMAT if _XD_LAB_TEMPLATE in templates else None
+    if _XD_LAB_TEMPLATE not in templates:
+        return None
+    return load_value_set(ValueSetId.FORMAT_CODE).require(*_XD_LAB_FORMAT, field="formatCode")  # its label (§4.6)
 
 
 def _service_event(clinical: etree._Element) -> tuple[dt.datetime | None, dt.datetime | None, tuple[Code, ...]]:

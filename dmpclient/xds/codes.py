@@ -14,6 +14,7 @@ from dmpclient.codes import Code, ValueSetId, load_value_set
 from dmpclient.errors import DmpValidationError
 
 __all__ = [
+    "ASSOCIATION_OBJECT_TYPE",
     "DOCUMENT_ENTRY_OBJECT_TYPE",
     "SUBMISSION_SET_NODE",
     "AssociationType",
@@ -28,6 +29,8 @@ __all__ = [
 
 #: ``@objectType`` of a stable DocumentEntry (the only kind the DMP uses).
 DOCUMENT_ENTRY_OBJECT_TYPE: Final = "urn:uuid:7edca82f-054d-47f2-a032-9b2a5b5186c1"
+#: ``@objectType`` of every ebRIM Association (reference §6.1 shows it on UpdateAvailabilityStatus).
+ASSOCIATION_OBJECT_TYPE: Final = "urn:oasis:names:tc:ebxml-regrep:ObjectType:RegistryObject:Association"
 #: ``@classificationNode`` marking a RegistryPackage as a SubmissionSet.
 SUBMISSION_SET_NODE: Final = "urn:uuid:a54d6aa5-d40d-43f9-88c5-b4633d873bdd"
 

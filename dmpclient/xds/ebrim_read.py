@@ -8,6 +8,7 @@ from typing import Any, Final
 from lxml import etree
 
 from dmpclient.codes import Code
+from dmpclient.ids import parse_decimal
 from dmpclient.xds.codes import (
     DOCUMENT_ENTRY_OBJECT_TYPE,
     SUBMISSION_SET_NODE,
@@ -251,7 +252,8 @@ def _text_slot(field: str) -> SlotReader:
 
 def _size_slot(values: tuple[str, ...]) -> tuple[str, Any] | None:
     value = _first(values)
-    return ("size", int(value)) if value.isdigit() else None
+    size = parse_decimal(value)
+    return ("size", size) if size is not None else None
 
 
 def _parsed_slot(field: str, parse: Callable[[str], Any]) -> SlotReader:

@@ -12,7 +12,13 @@ from lxml import etree
 from dmpclient._xml import NS
 from dmpclient.codes import Code
 from dmpclient.errors import DmpValidationError
-from dmpclient.xds.codes import SUBMISSION_SET_NODE, AvailabilityStatus, DocumentEntryScheme, SubmissionSetScheme
+from dmpclient.xds.codes import (
+    ASSOCIATION_OBJECT_TYPE,
+    SUBMISSION_SET_NODE,
+    AvailabilityStatus,
+    DocumentEntryScheme,
+    SubmissionSetScheme,
+)
 from dmpclient.xds.identifiers import escape, format_dtm
 from dmpclient.xds.models import (
     Association,
@@ -341,13 +347,17 @@ def folder_element(folder: Folder) -> etree._Element:
 
 
 def association_element(association: Association) -> etree._Element:
-    """``rim:Association`` (HasMember with SubmissionSetStatus, RPLC, signs, UpdateAvailabilityStatus…)."""
+    """``rim:Association`` (HasMember with SubmissionSetStatus, RPLC, signs, UpdateAvailabilityStatus…).
+
+    Every association carries ebRIM's ``objectType`` of an Association, as the §6.1 official example does.
+    """
     a = association
     writer = _Writer(
         T_ASSOCIATION,
         a.entry_uuid,
         {
             "associationType": str(a.association_type),
+            "objectType": ASSOCIATION_OBJECT_TYPE,
             "sourceObject": _required(a.source, "source"),
             "targetObject": _required(a.target, "target"),
             "status": _status_value(a.status),

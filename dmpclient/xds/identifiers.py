@@ -31,7 +31,10 @@ _ESCAPES: Final = {"F": "|", "S": "^", "T": "&", "R": "~", "E": "\\"}
 _ESCAPE_OF: Final = {value: f"\\{key}\\" for key, value in _ESCAPES.items()}
 _ESCAPE_SEQUENCE: Final = re.compile(r"\\([FSTRE])\\")
 _NEEDS_ESCAPE: Final = re.compile(r"[|^~&\\]")
-_DTM: Final = re.compile(r"^(\d{4})(\d{2})?(\d{2})?(\d{2})?(\d{2})?(\d{2})?(?:\.\d{1,4})?([+-]\d{4})?$")
+#: ``YYYY[MM[DD[hh[mm[ss[.S]]]]]][+-ZZZZ]`` in ASCII digits (``\d`` would also take other scripts' digits).
+_DTM: Final = re.compile(
+    r"([0-9]{4})([0-9]{2})?([0-9]{2})?([0-9]{2})?([0-9]{2})?([0-9]{2})?(?:\.[0-9]{1,4})?([+-][0-9]{4})?"
+)
 
 
 def escape(text: str) -> str:
@@ -95,6 +98,10 @@ class Cx(BaseModel):
     def patient(cls, ins: str, oid: str) -> Cx:
         """The DMP patient id of an INS: ``{INS}^^^&{OID}&ISO^NH``."""
         return cls(id=ins, assigning_authority=oid, id_type="NH")
+
+    def without_date(self) -> Cx:
+        """This CX without its CX.7 date: how queries (and the VIHF resource-id) name a patient, reference §4.2."""
+        return self.model_copy(update={"effective_date": ""}) if self.effective_date else self
 
     def same_identity(self, other: Cx) -> bool:
         """Same CX.1 and CX.4 (the registry matches patient ids on these only, reference §4.2)."""
@@ -205,7 +212,8 @@ class Xon(BaseModel):
 def parse_dtm(value: str) -> dt.datetime | None:
     """An XDS time (``YYYY[MM[DD[hh[mm[ss]]]]]``, UTC unless an offset is given) as an aware datetime.
 
-    Returns ``None`` when the value is not a DTM (the caller keeps the raw slot).
+    Returns ``None`` when the value is not a DTM (the caller keeps the raw slot), also when its offset moves it
+    outside the years 1 to 9999.
     """
     match = _DTM.fullmatch(value.strip())
     if match is None:
@@ -219,7 +227,10 @@ def parse_dtm(value: str) -> dt.datetime | None:
         return None
     if offset:
         sign = 1 if offset[0] == "+" else -1
-        moment -= sign * dt.timedelta(hours=int(offset[1:3]), minutes=int(offset[3:5]))
+        try:
+            moment -= sign * dt.timedelta(hours=int(offset[1:3]), minutes=int(offset[3:5]))
+        except OverflowError:
+            return None
     return moment
 
 

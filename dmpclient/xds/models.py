@@ -21,6 +21,7 @@ from typing import Final
 from pydantic import BaseModel, ConfigDict
 
 from dmpclient.codes import Code
+from dmpclient.ids import parse_decimal
 from dmpclient.xds.codes import (
     DOCUMENT_ENTRY_OBJECT_TYPE,
     AssociationType,
@@ -241,7 +242,7 @@ class DocumentEntry(_RegistryEntry):
     @property
     def version_number(self) -> int | None:
         """The metadata version (``VersionInfo/@versionName``) as an integer."""
-        return int(self.version) if self.version and self.version.isdigit() else None
+        return parse_decimal(self.version)
 
     @property
     def author(self) -> Author | None:

@@ -244,8 +244,8 @@ def _write(param: Param, value: Any) -> list[list[str]]:
     kind = param.kind
     if kind is Kind.TEXT:
         return [[quote(value)]]
-    if kind is Kind.PATIENT:
-        return [[quote(str(value))]]
+    if kind is Kind.PATIENT:  # a CX taken from a registry answer may carry a CX.7 date: queries send none (§4.2)
+        return [[quote(str(value.without_date()))]]
     if kind is Kind.TIME:
         return [[format_time(value)]]
     if kind is Kind.TEXT_LIST:

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict
 
 from dmpclient._xml import NS
 from dmpclient.errors import DmpProtocolError, RegistryErrorItem
+from dmpclient.ids import parse_decimal
 from dmpclient.xds.ebrim import RegistryObject, read_registry_objects, registry_object_list
 from dmpclient.xds.models import (
     Association,
@@ -108,6 +109,6 @@ def read_query_response(root: etree._Element, *, td: str = "TD3.1") -> QueryResu
         associations=objects.associations,
         references=objects.references,
         errors=errors,
-        total_result_count=int(count) if count.isdigit() else None,
+        total_result_count=parse_decimal(count),
         reader_warnings=objects.warnings,
     )

@@ -21,6 +21,7 @@ import base64
 import binascii
 import datetime as dt
 import hashlib
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -98,6 +99,8 @@ _SIGNATURE_CONFIDENTIALITY: Final = (
 )
 #: A processing instruction anywhere but the XML declaration (the hardened parser drops them).
 _PI: Final = b"<?"
+#: The XML declaration (``<?xml-stylesheet?>`` is a processing instruction, not a declaration).
+_DECLARATION: Final = re.compile(rb"[ \t\r\n]*<\?xml[ \t\r\n]")
 _CHUNK: Final = 1 << 20
 
 
@@ -259,19 +262,8 @@ class _HashSink:
 
 def _has_processing_instruction(data: bytes) -> bool:
     """Whether ``data`` may hold a PI other than the XML declaration (a cheap scan, false positives only)."""
-    start = data.find(b"?>") + 2 if data.lstrip()[:5] == b"<?xml" else 0
+    start = data.find(b"?>") + 2 if _DECLARATION.match(data) else 0
     return data.find(_PI, start) >= 0
-
-
-def _keeping_pis(data: bytes) -> etree._Element:
-    """Re-parse a document the hardened parser already accepted, keeping its processing instructions.
-
-    The canonical form includes PIs (``<?xml-stylesheet?>`` heads many CDAs) and the hardened parser
-    drops them; ``data`` passed :func:`~dmpclient._xml.parse_untrusted` (no DTD, bounded size), and this
-    parser has the same protections (no entities, no network, no huge trees).
-    """
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_pis=False)
-    return etree.fromstring(data, parser=parser)
 
 
 def document_digest(
@@ -298,9 +290,12 @@ def document_digest(
             digest.update(content)
         return digest.digest()
     data = content.read_bytes() if isinstance(content, Path) else content
-    root = parsed if parsed is not None else parse_untrusted(data, max_bytes=max(len(data), 1), budget=CDA_BUDGET)
-    if _has_processing_instruction(data):
-        root = _keeping_pis(data)
+    # the canonical form includes PIs (``<?xml-stylesheet?>`` heads many CDAs), which ``parsed`` dropped
+    keep_pis = _has_processing_instruction(data)
+    if parsed is not None and not keep_pis:
+        root = parsed
+    else:
+        root = parse_untrusted(data, max_bytes=max(len(data), 1), budget=CDA_BUDGET, keep_pis=keep_pis)
     sink = _HashSink(algorithm)
     root.getroottree().write_c14n(cast(IO[bytes], sink), with_comments=True)
     return sink.hash.digest()

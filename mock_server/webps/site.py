@@ -36,7 +36,7 @@ from starlette.routing import BaseRoute, Route
 
 from dmpclient.errors import DmpSecurityError, DmpValidationError
 from dmpclient.hl7v3.patient_query import DmpStatus
-from dmpclient.ids import validate_ins
+from dmpclient.ids import parse_decimal, validate_ins
 from dmpclient.security.verify import VihfRule, verify_vihf
 from dmpclient.security.vihf import AuthMode
 from dmpclient.transactions.operation import PatientRef
@@ -421,7 +421,7 @@ def _posted_vihf(body: bytes) -> bytes:
 
 async def _bounded_body(request: Request) -> bytes:
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > _MAX_FORM:
+    if (parse_decimal(declared) or 0) > _MAX_FORM:
         return b""
     chunks, size = [], 0
     async for chunk in request.stream():

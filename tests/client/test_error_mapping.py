@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import tempfile
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,6 +26,7 @@ from dmpclient import (
     DmpValidationError,
     Response,
 )
+from dmpclient.ids import InsOid
 from dmpclient.soap.request import PreparedRequest
 from dmpclient.transactions import patients
 from tests.client.conftest import ECHO_ACTION, echo_body
@@ -137,3 +139,36 @@ def test_the_structure_budget_of_answers_is_configurable(echo_config: DmpConfig)
             "registry", echo_body(), action=ECHO_ACTION, td="TD3.1", assertion=None, idempotent=False
         )
         assert response.message.body is not None
+
+
+def _retrieve_answer(unique_id: str) -> bytes:
+    """A hand-written ITI-43 answer (reference §3.16) holding ``unique_id``, inline."""
+    return (
+        b'<soap:Envelope xmlns:soap="http://www.w3.org/2003/05/soap-envelope" '
+        b'xmlns:wsa="http://www.w3.org/2005/08/addressing"><soap:Header><wsa:RelatesTo>RELATES</wsa:RelatesTo>'
+        b'</soap:Header><soap:Body><xdsb:RetrieveDocumentSetResponse xmlns:xdsb="urn:ihe:iti:xds-b:2007" '
+        b'xmlns:rs="urn:oasis:names:tc:ebxml-regrep:xsd:rs:3.0">'
+        b'<rs:RegistryResponse status="urn:oasis:names:tc:ebxml-regrep:ResponseStatusType:Success"/>'
+        b"<xdsb:DocumentResponse><xdsb:RepositoryUniqueId>1.2.250.1.213.4.1.1.1.2</xdsb:RepositoryUniqueId>"
+        b"<xdsb:DocumentUniqueId>" + unique_id.encode() + b"</xdsb:DocumentUniqueId>"
+        b"<xdsb:mimeType>text/xml</xdsb:mimeType><xdsb:Document>dGVzdA==</xdsb:Document></xdsb:DocumentResponse>"
+        b"</xdsb:RetrieveDocumentSetResponse></soap:Body></soap:Envelope>"
+    )
+
+
+def test_retrieve_document_refuses_another_document_with_td_and_message_id(
+    echo_config: DmpConfig, tmp_path: Path
+) -> None:
+    transport = _OneAnswer(200, "application/soap+xml", _retrieve_answer("1.2.250.1.999.1^OTHER"))
+    doctor = CallerIdentity(Actor.professional("899900063480", name="LIBRE MAX", profession="10", specialty="SM26"))
+    out = tmp_path / "asked.xml"
+    with DmpClient(echo_config, transport=transport) as client, pytest.raises(DmpProtocolError) as caught:
+        client.retrieve_document("207058575627097", doctor, "1.2.250.1.999.1^ASKED", ins_oid=InsOid.TEST, out=out)
+    assert "1.2.250.1.999.1^OTHER" in caught.value.message
+    assert caught.value.td == "TD3.2"
+    assert caught.value.message_id == transport.requests[0].message_id
+    assert list(tmp_path.iterdir()) == []
+    transport.answer = (200, "application/soap+xml", _retrieve_answer("1.2.250.1.999.1^ASKED"))
+    with DmpClient(echo_config, transport=transport) as client:
+        document = client.retrieve_document("207058575627097", doctor, "1.2.250.1.999.1^ASKED", ins_oid=InsOid.TEST)
+    assert (document.document_unique_id, document.content) == ("1.2.250.1.999.1^ASKED", b"test")

@@ -26,7 +26,7 @@ from dmpclient.security.issuer import VihfIssuer
 from dmpclient.security.pki import TestPki
 from dmpclient.security.tls import client_context
 from dmpclient.security.vihf import Actor, AuthMode, NonPsRole, PurposeOfUse
-from dmpclient.transactions.webps import LaunchRequest, WebPsPage
+from dmpclient.transactions.webps import AIR_ENTRY, LaunchRequest, WebPsPage
 from mock_server.server import RunningServer
 from mock_server.store.records import Authorisation, AuthorisationStatus, Outcome, SubjectKind
 from mock_server.webps.server import start_webps_in_thread
@@ -327,3 +327,33 @@ def test_every_patient_page_shown_is_traced(site: Site) -> None:
         ("TD0.10", Outcome.ALLOWED, "web PS Documents"),
     ]
     assert all(t.ps_id == DOCTOR.national_id for t in traced[:2])
+
+
+@pytest.mark.parametrize("declared", ["²", "9" * 4301])
+def test_a_hostile_content_length_gets_an_answer_not_a_crash(fresh_mock: FreshMock, declared: str) -> None:
+    """``str.isdigit`` accepts '²' and ``int`` refuses both: the form reader must not raise on them."""
+    app = fresh_mock.runtime.webps.app()
+    sent: list[dict[str, object]] = []
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "https",
+        "path": f"/{AIR_ENTRY}/{WebPsPage.TABLEAU_DE_BORD.value}",
+        "raw_path": b"",
+        "query_string": b"",
+        "headers": [(b"content-length", declared.encode("latin-1"))],
+        "server": ("localhost", 443),
+        "client": ("127.0.0.1", 50000),
+    }
+
+    async def receive() -> dict[str, object]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    asyncio.run(app(scope, receive, send))
+    assert sent[0]["type"] == "http.response.start"
+    assert sent[0]["status"] == 400

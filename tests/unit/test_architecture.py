@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import importlib
+import importlib.util
 from pathlib import Path
 
 import pytest
@@ -131,3 +133,64 @@ def test_every_package_has_a_declared_layer() -> None:
     # the top: they may use the whole SDK
     shells = {"dmpclient", "_client", "_shell", "_methods", "cli", "extras", "inspection"}
     assert set(_package_imports()) <= set(ALLOWED) | shells
+
+
+#: Cross-module imports of names their module does not export, owned by other work in progress (the PSC
+#: client, the transport shell, the mock's server): remove an entry when its module lists the name in __all__.
+_NOT_YET_EXPORTED = {
+    ("dmpclient._client", "dmpclient._shell", "asyncio_sleep"),
+    ("dmpclient._client", "dmpclient._shell", "outcome"),
+    ("dmpclient._client", "dmpclient._shell", "spool_error"),
+    ("dmpclient._client", "dmpclient._shell", "utc_now"),
+    ("dmpclient._methods.webps", "dmpclient._shell", "to_thread"),
+    ("dmpclient.cli.identity", "dmpclient.cli.psc", "signed_in"),
+    ("dmpclient.psc.client", "dmpclient.psc.protocol", "Channel"),
+    ("dmpclient.psc.flows", "dmpclient.psc.protocol", "Channel"),
+    ("dmpclient.security.xades", "dmpclient.security.xmldsig", "DS"),
+    ("mock_server.app", "mock_server.server", "Receive"),
+    ("mock_server.app", "mock_server.server", "Scope"),
+    ("mock_server.app", "mock_server.server", "Send"),
+    ("mock_server.cli", "mock_server.psc.bearer", "gate_check"),
+    ("mock_server.cli", "mock_server.runtime", "write_client_config"),
+    ("mock_server.handlers.feeding", "mock_server.domain.submission", "check_replacements"),
+    ("mock_server.handlers.lifecycle", "mock_server.handlers.feeding", "failure"),
+    ("mock_server.psc.app", "mock_server.server", "ASGIApp"),
+    ("mock_server.psc.app", "mock_server.server", "Receive"),
+    ("mock_server.psc.app", "mock_server.server", "Scope"),
+    ("mock_server.psc.app", "mock_server.server", "Send"),
+    ("mock_server.runtime", "dmpclient.security.pki", "MANIFEST_NAME"),
+    ("mock_server.webps.server", "mock_server.server", "ASGIApp"),
+}
+
+
+def _imported_names(path: Path) -> set[tuple[str, str]]:
+    """``(module, name)`` of every ``from dmpclient…/mock_server… import name`` of a module."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return {
+        (node.module, alias.name)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom)
+        and node.module
+        and node.level == 0
+        and node.module.split(".")[0] in PACKAGES
+        for alias in node.names
+    }
+
+
+def _exports(module: str, name: str) -> bool:
+    """Whether ``module`` lists ``name`` in ``__all__``, or ``name`` is one of its submodules."""
+    imported = importlib.import_module(module)
+    if name in getattr(imported, "__all__", ()):
+        return True
+    return hasattr(imported, "__path__") and importlib.util.find_spec(f"{module}.{name}") is not None
+
+
+def test_modules_import_only_what_other_modules_export() -> None:
+    """A name used by another module is public API: its module lists it in ``__all__`` (brief: explicit API)."""
+    private = {
+        (_module_name(path), module, name)
+        for path in _modules()
+        for module, name in _imported_names(path)
+        if not _exports(module, name)
+    }
+    assert private - _NOT_YET_EXPORTED == set()

@@ -177,3 +177,22 @@ def test_any_type_code_outside_j66_is_refused(code: str) -> None:
         checked_code(Code(code, "2.16.840.1.113883.6.1"), ValueSetId.TYPE_CODE, "typeCode")
     assert caught.value.message.startswith("typeCode:")
     assert "JDV_J66" in caught.value.message
+
+
+@pytest.mark.parametrize("birth", ["1970²520", "١٩٧٠٠٥٢٠"])
+def test_a_birth_time_in_other_digits_is_not_sent_as_pid7(birth: str) -> None:
+    hostile = LAB.replace(b'<birthTime value="19700520"/>', f'<birthTime value="{birth}"/>'.encode())
+    assert read_cda(hostile).metadata.source_patient_info == ("PID-5|PATB-QUATRE^LAURENCE^^^^^L", "PID-8|F")
+
+
+def test_a_structured_lab_report_gets_the_xd_lab_format_with_its_value_set_label() -> None:
+    """Reference §4.6, JDV_J60: ``urn:ihe:lab:xd-lab:2008`` is "CR structuré d'examens de biologie médicale"."""
+    structured = LAB.replace(
+        b'<templateId root="1.2.250.1.213.1.1.1.1"/>',
+        b'<templateId root="1.2.250.1.213.1.1.1.1"/><templateId root="1.3.6.1.4.1.19376.1.3.3"/>',
+    )
+    start, end = structured.index(b"<component>"), structured.index(b"</component>") + len(b"</component>")
+    structured = structured[:start] + b"<component><structuredBody/></component>" + structured[end:]
+    assert read_cda(structured).metadata.format_code == Code(
+        "urn:ihe:lab:xd-lab:2008", "1.3.6.1.4.1.19376.1.2.3", "CR structuré d'examens de biologie médicale"
+    )

@@ -68,6 +68,39 @@ def test_every_rights_row_exists_in_a_matrix(spec: TransactionSpec[Any]) -> None
     assert (spec.patient is PatientBlock.BODY) == (spec.body_patient is not None)
 
 
+#: Request and response ``wsa:Action`` of every transaction, copied by hand from reference §3.0 (its table),
+#: not computed from the specs: a typo in a spec (``UpdateDocumentSetResponse``) fails here.
+ACTIONS_OF_REFERENCE_3_0 = {
+    "TD0.2": ("urn:hl7-org:v3:PRPA_IN201307UV02", "urn:hl7-org:v3:PRPA_IN201308UV02"),
+    "TD0.3": (
+        "urn:si-dmp-habilitations:HabilitationsEndPoint:setAuthorization",
+        "urn:si-dmp-habilitations:HabilitationsEndPoint:setAuthorizationResponse",
+    ),
+    "TD0.4": (
+        "urn:si-dmp-patients:PatientSpecificEndPoint:patientList",
+        "urn:si-dmp-patients:PatientSpecificEndPoint:patientListResponse",
+    ),
+    "TD0.5": ("urn:hl7-org:v3:PRPA_IN201305UV02", "urn:hl7-org:v3:PRPA_IN201306UV02"),
+    "TD1.3a": ("urn:hl7-org:v3:PRPA_IN201307UV02", "urn:hl7-org:v3:PRPA_IN201308UV02"),
+    "TD1.3b": ("urn:hl7-org:v3:PRPA_IN201314UV02", "urn:hl7-org:v3:PRPA_IN201314ResponseUV02"),
+    "TD1.6": (
+        "urn:si-dmp-habilitations:HabilitationsEndPoint:listAuthorizationByPatient",
+        "urn:si-dmp-habilitations:HabilitationsEndPoint:listAuthorizationByPatientResponse",
+    ),
+    "TD2.1": (
+        "urn:ihe:iti:2007:ProvideAndRegisterDocumentSet-b",
+        "urn:ihe:iti:2007:ProvideAndRegisterDocumentSet-bResponse",
+    ),
+    "TD3.1": ("urn:ihe:iti:2007:RegistryStoredQuery", "urn:ihe:iti:2007:RegistryStoredQueryResponse"),
+    "TD3.2": ("urn:ihe:iti:2007:RetrieveDocumentSet", "urn:ihe:iti:2007:RetrieveDocumentSetResponse"),
+    "TD3.3": ("urn:ihe:iti:2010:UpdateDocumentSet", "urn:ihe:iti:2010:UpdateDocumentSet-Response"),
+}
+
+
+def test_every_action_is_the_one_of_the_reference() -> None:
+    assert {spec.td: (spec.request_action, spec.response_action) for spec in SPECS} == ACTIONS_OF_REFERENCE_3_0
+
+
 def test_every_transaction_has_a_golden_case() -> None:
     assert set(IDS) <= set(CASES)
 

@@ -134,6 +134,19 @@ def test_td04_patients() -> None:
     assert "207058575627097" not in repr(second)
 
 
+def test_td04_unqualified_entries_are_read() -> None:
+    """Not an empty list with DMPOk: the entries of a lenient peer are read as TD1.6's already were."""
+    (patient,) = parse_patient_list_response(_vector("td04_unqualified_entries.xml")).patients
+    assert patient.ins == "279035121518989"
+    assert [i.national_id_type for i in patient.identifiers] == ["1.2.250.1.213.1.4.2", "1.2.250.1.213.1.4.10"]
+    assert (patient.last_name, patient.birth_date, patient.treating_physician) == (
+        "PAT-CINQ",
+        dt.date(1979, 3, 12),
+        False,
+    )
+    assert patient.last_access == dt.datetime(2025, 9, 12, 9, 30, tzinfo=dt.UTC)
+
+
 def test_a_body_of_another_service_is_a_protocol_error() -> None:
     with pytest.raises(DmpProtocolError, match="patientListResponse"):
         parse_patient_list_response(_vector("td03_already_present.xml"))

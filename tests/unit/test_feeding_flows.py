@@ -7,6 +7,7 @@ behaviour under test.
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import pytest
@@ -24,12 +25,14 @@ from dmpclient.errors import (
     DmpTransportError,
     RegistryErrorItem,
 )
-from dmpclient.transactions import feeding
+from dmpclient.soap.envelope import read_soap
+from dmpclient.soap.response import Response
+from dmpclient.transactions import feeding, replacement
 from dmpclient.transactions.operation import Operation
 from dmpclient.xds.models import ObjectRef, ResponseStatus
 from dmpclient.xds.results import QueryResult
 from dmpclient.xds.submission import RegistryAnswer
-from tests.feed_samples import OPTIONS, cda
+from tests.feed_samples import OPTIONS, cda, document_id
 from tests.golden import frozen_context
 
 SUCCESS = RegistryAnswer(status=ResponseStatus.SUCCESS)
@@ -164,3 +167,31 @@ def test_resuming_asks_the_registry_before_sending() -> None:
 )
 def test_which_failures_may_hide_a_registered_submission(error: DmpError, unknown: bool) -> None:
     assert feeding.outcome_unknown(error) is unknown
+
+
+def _retrieved(unique_id: str) -> Response:
+    """A hand-written ITI-43 answer (reference §3.16) holding ``unique_id`` (inline bytes)."""
+    envelope = (
+        '<soap:Envelope xmlns:soap="http://www.w3.org/2003/05/soap-envelope"><soap:Body>'
+        '<xdsb:RetrieveDocumentSetResponse xmlns:xdsb="urn:ihe:iti:xds-b:2007" '
+        'xmlns:rs="urn:oasis:names:tc:ebxml-regrep:xsd:rs:3.0">'
+        '<rs:RegistryResponse status="urn:oasis:names:tc:ebxml-regrep:ResponseStatusType:Success"/>'
+        "<xdsb:DocumentResponse><xdsb:RepositoryUniqueId>1.2.250.1.213.4.1.1.1.2</xdsb:RepositoryUniqueId>"
+        f"<xdsb:DocumentUniqueId>{unique_id}</xdsb:DocumentUniqueId><xdsb:mimeType>text/xml</xdsb:mimeType>"
+        f"<xdsb:Document>{base64.b64encode(cda(1)).decode()}</xdsb:Document></xdsb:DocumentResponse>"
+        "</xdsb:RetrieveDocumentSetResponse></soap:Body></soap:Envelope>"
+    )
+    return Response(read_soap(envelope.encode()), None, 200)
+
+
+def test_a_new_version_reads_back_the_previous_one_and_no_other() -> None:
+    """Without ``previous``, the flow reads the previous version (TD3.2): an answer holding another document is
+    refused by that call's decoder, not taken as the previous version."""
+    ctx = frozen_context()
+    document = feeding.FeedDocument(content=cda(2, version=2, set_number=1, replaces=1))
+    flow = replacement.replacement_flow(ctx, document_id(1), document, lambda _: b"<s/>", options=OPTIONS)
+    op = next(flow)
+    assert op.td == "TD3.2"
+    with pytest.raises(DmpProtocolError, match="did not ask for"):
+        op.parse(_retrieved(document_id(7)))
+    assert op.parse(_retrieved(document_id(1))).document(document_id(1)).content == cda(1)

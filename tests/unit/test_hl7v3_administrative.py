@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from hypothesis import given, settings
@@ -26,7 +27,15 @@ from dmpclient.hl7v3.patient_query import (
     parse_patient_query,
     parse_patient_response,
 )
-from dmpclient.hl7v3.person import Address, LegalRepresentative, Observation, Telecom, TelecomKind
+from dmpclient.hl7v3.patient_update import AdministrativeUpdate
+from dmpclient.hl7v3.person import (
+    Address,
+    LegalRepresentative,
+    Observation,
+    PersonTraits,
+    Telecom,
+    TelecomKind,
+)
 from dmpclient.hl7v3.wrapper import Device
 from dmpclient.ids import InsOid
 from dmpclient.soap.envelope import build_response, read_soap
@@ -285,3 +294,17 @@ def test_build_then_parse_gives_the_record_back(record: AdministrativeRecord) ->
     )
     element = build_administrative_response(query, record, response_id="r-1", now=NOW)
     assert parse_administrative_response(parse_untrusted(etree.tostring(element))) == record
+
+
+def test_what_a_repr_shows_is_declared_field_by_field() -> None:
+    """Codes and statuses are shown (debugging), names never; a class naming a field it lacks is refused, so the
+    list cannot drift from the fields (PersonTraits listed ``status`` and ``ins_oid``, which only its subclasses
+    have)."""
+    traits = PersonTraits(family="MARTIN", gender="F")
+    assert repr(traits) == "PersonTraits(family='…', gender='…')"
+    update = AdministrativeUpdate(ins="211046322000147", ins_oid=InsOid.TEST.value, family="MARTIN")
+    assert repr(update) == "AdministrativeUpdate(family='…', ins='…0147', ins_oid='1.2.250.1.213.1.4.10')"
+    with pytest.raises(TypeError, match=r"does not have: \['status'\]"):
+
+        class _Drifted(PersonTraits):
+            _shown: ClassVar[frozenset[str]] = frozenset({"status"})

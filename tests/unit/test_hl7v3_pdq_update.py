@@ -97,6 +97,16 @@ def test_td13b_accepted() -> None:
     )
 
 
+def test_td13b_accepted_reads_the_ins_when_the_ins_c_comes_first() -> None:
+    assert _decode(patients.UPDATE_ADMINISTRATIVE_DATA, "td13b_accepted_ins_c_first.xml") == AdministrativeUpdated(
+        status=DmpStatus.ACTIVE,
+        ins="188102B17295264",
+        ins_oid=InsOid.NIR.value,
+        family="ANTONETTI",
+        given_names=("Paul",),
+    )
+
+
 @pytest.mark.parametrize(
     ("name", "error"),
     [("td13b_refused_closed.xml", DmpClosedError), ("td13b_refused_secretconnection.xml", DmpSecretConnectionError)],

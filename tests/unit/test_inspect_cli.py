@@ -193,3 +193,25 @@ def test_vihf_show_json_masks_the_patient(issuer: VihfIssuer, tmp_path: Path) ->
     assert data["attributes"]["urn:oasis:names:tc:xacml:2.0:resource:resource-id"][0].startswith("***********7097")
     assert "207058575627097" not in result.output
     assert data["signature"]["signature_algorithm"].endswith("rsa-sha256")
+
+
+@pytest.mark.parametrize(
+    ("action", "td"),
+    [
+        ("urn:ihe:iti:2010:UpdateDocumentSet-Response", "TD3.3"),
+        ("urn:ihe:iti:2007:ProvideAndRegisterDocumentSet-bResponse", "TD2.1"),
+    ],
+)
+def test_a_registry_response_is_told_apart_by_its_action(action: str, td: str) -> None:
+    """TD2.1 and TD3.3 both answer a bare rs:RegistryResponse: only the action (reference §3.0) says which."""
+    answer = (
+        '<soap:Envelope xmlns:soap="http://www.w3.org/2003/05/soap-envelope" '
+        'xmlns:wsa="http://www.w3.org/2005/08/addressing"><soap:Header>'
+        f"<wsa:Action>{action}</wsa:Action><wsa:RelatesTo>urn:uuid:1</wsa:RelatesTo></soap:Header><soap:Body>"
+        '<rs:RegistryResponse xmlns:rs="urn:oasis:names:tc:ebxml-regrep:xsd:rs:3.0" '
+        'status="urn:oasis:names:tc:ebxml-regrep:ResponseStatusType:Success"/></soap:Body></soap:Envelope>'
+    )
+    seen = inspect_message(answer.encode())
+    assert (seen.kind, seen.candidates, seen.error) == ("response", (td,), None)
+    assert seen.transaction is not None
+    assert seen.transaction["td"] == td

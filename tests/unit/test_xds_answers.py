@@ -194,3 +194,98 @@ def test_a_destination_that_cannot_be_written_is_a_clear_error(tmp_path: Path) -
     assert spooled is not None
     assert not spooled.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]
+
+
+# --- TD3.2 answers holding documents nobody asked for -----------------------------------------------
+
+OTHER_ID = "1.2.250.1.999.1.1.7898.4^43"
+
+
+def _answer(*documents: tuple[str, str, str | None]) -> Response:
+    """A hand-written ITI-43 answer (reference §3.16), documents inline (base64 of ``test``)."""
+    items = "".join(
+        "<xdsb:DocumentResponse>"
+        + (f"<xdsb:HomeCommunityId>{home}</xdsb:HomeCommunityId>" if home else "")
+        + f"<xdsb:RepositoryUniqueId>{repository_id}</xdsb:RepositoryUniqueId>"
+        f"<xdsb:DocumentUniqueId>{unique_id}</xdsb:DocumentUniqueId>"
+        "<xdsb:mimeType>text/xml</xdsb:mimeType><xdsb:Document>dGVzdA==</xdsb:Document></xdsb:DocumentResponse>"
+        for unique_id, repository_id, home in documents
+    )
+    envelope = (
+        '<soap:Envelope xmlns:soap="http://www.w3.org/2003/05/soap-envelope"><soap:Body>'
+        '<xdsb:RetrieveDocumentSetResponse xmlns:xdsb="urn:ihe:iti:xds-b:2007" '
+        'xmlns:rs="urn:oasis:names:tc:ebxml-regrep:xsd:rs:3.0">'
+        '<rs:RegistryResponse status="urn:oasis:names:tc:ebxml-regrep:ResponseStatusType:Success"/>'
+        f"{items}</xdsb:RetrieveDocumentSetResponse></soap:Body></soap:Envelope>"
+    )
+    return Response(read_soap(envelope.encode()), None, 200)
+
+
+DMP_REPOSITORY = "1.2.250.1.213.4.1.1.1.2"
+
+
+def test_a_document_nobody_asked_for_is_refused_and_never_written(tmp_path: Path) -> None:
+    """The MTOM capture returns UNIQUE_ID; the request named another document: nothing lands in ``out``."""
+    response = _capture()
+    spooled = next(iter(response.attachments.attachments.values())).path if response.attachments else None
+    out = tmp_path / "mine.xml"
+    with pytest.raises(DmpProtocolError, match="did not ask for") as caught:
+        _decode(response, _entry(unique_id=OTHER_ID, size=None, hash=None), out=out)
+    assert UNIQUE_ID in caught.value.message
+    assert caught.value.td == "TD3.2"
+    assert list(tmp_path.iterdir()) == []
+    assert spooled is not None
+    assert not spooled.exists()
+
+
+@pytest.mark.parametrize(
+    ("request_", "returned"),
+    [
+        (DocumentRequest(document_unique_id=UNIQUE_ID), (OTHER_ID, DMP_REPOSITORY, None)),
+        (DocumentRequest(document_unique_id=UNIQUE_ID), (UNIQUE_ID, "1.2.250.1.999.9", None)),
+        (DocumentRequest(document_unique_id=UNIQUE_ID), (UNIQUE_ID, "", None)),
+        (
+            DocumentRequest(document_unique_id=UNIQUE_ID, home_community_id="urn:oid:1.2.3"),
+            (UNIQUE_ID, DMP_REPOSITORY, "urn:oid:1.2.4"),
+        ),
+    ],
+    ids=["other document", "other repository", "no repository", "other community"],
+)
+def test_each_identifier_of_a_returned_document_must_be_the_requested_one(
+    tmp_path: Path, request_: DocumentRequest, returned: tuple[str, str, str | None]
+) -> None:
+    op = repository.retrieve(frozen_context(), INS, InsOid.TEST, [request_], out_dir=tmp_path)
+    with pytest.raises(DmpProtocolError, match="did not ask for"):
+        op.parse(_answer(returned))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_returned_document_may_leave_out_the_community_it_was_asked_in() -> None:
+    requested = DocumentRequest(document_unique_id=UNIQUE_ID, home_community_id="urn:oid:1.2.3")
+    op = repository.retrieve(frozen_context(), INS, InsOid.TEST, [requested])
+    assert op.parse(_answer((UNIQUE_ID, DMP_REPOSITORY, None))).document(UNIQUE_ID).content == b"test"
+    again = op.parse(_answer((UNIQUE_ID, DMP_REPOSITORY, "urn:oid:1.2.3")))
+    assert again.document(UNIQUE_ID).home_community_id == "urn:oid:1.2.3"
+
+
+def test_one_document_returned_twice_is_refused(tmp_path: Path) -> None:
+    op = repository.retrieve(frozen_context(), INS, InsOid.TEST, [UNIQUE_ID, OTHER_ID])
+    with pytest.raises(DmpProtocolError, match="twice"):
+        op.parse(_answer((UNIQUE_ID, DMP_REPOSITORY, None), (UNIQUE_ID, DMP_REPOSITORY, None)))
+
+
+def test_an_unrequested_id_is_shown_bounded_and_without_an_ins() -> None:
+    op = repository.retrieve(frozen_context(), INS, InsOid.TEST, [UNIQUE_ID])
+    with pytest.raises(DmpProtocolError) as caught:
+        op.parse(_answer((f"1.2.3^{INS}^" + "x" * 500, DMP_REPOSITORY, None)))
+    assert INS not in caught.value.message
+    assert len(caught.value.message) < 400
+
+
+@pytest.mark.parametrize("returned", [(), ((UNIQUE_ID, DMP_REPOSITORY, None), (OTHER_ID, DMP_REPOSITORY, None))])
+def test_retrieve_document_wants_exactly_the_one_document(returned: tuple[tuple[str, str, None], ...]) -> None:
+    op = repository.retrieve_document(frozen_context(), INS, InsOid.TEST, UNIQUE_ID)
+    with pytest.raises(DmpProtocolError, match=r"asked for one document|did not ask for"):
+        op.parse(_answer(*returned))
+    (document,) = op.parse(_answer((UNIQUE_ID, DMP_REPOSITORY, None))).documents
+    assert (document.document_unique_id, document.content) == (UNIQUE_ID, b"test")

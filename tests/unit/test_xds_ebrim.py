@@ -200,6 +200,28 @@ def test_association_needs_both_ends() -> None:
         association_element(HAS_MEMBER.model_copy(update={"target": ""}))
 
 
+@pytest.mark.parametrize(
+    "association",
+    [
+        HAS_MEMBER,
+        REPLACES,
+        Association(
+            entry_uuid="a1",
+            association_type=AssociationType.UPDATE_AVAILABILITY_STATUS,
+            source="SubmissionSet01",
+            target="urn:uuid:8a9b0c1d-2e3f-4a5b-8c6d-7e8f9a0b1c2d",
+            original_status=AvailabilityStatus.APPROVED.value,
+            new_status=AvailabilityStatus.ARCHIVED.value,
+        ),
+    ],
+    ids=["HasMember", "RPLC", "UpdateAvailabilityStatus"],
+)
+def test_every_association_carries_the_ebrim_object_type(association: Association) -> None:
+    """Reference §6.1 (the UpdateAvailabilityStatus skeleton); ebRIM's objectType of any Association."""
+    element = association_element(association)
+    assert element.get("objectType") == "urn:oasis:names:tc:ebxml-regrep:ObjectType:RegistryObject:Association"
+
+
 # --- hypothesis round trips ---------------------------------------------------------------------
 
 SAFE = st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="\ufffe\uffff")

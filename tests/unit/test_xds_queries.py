@@ -4,6 +4,7 @@ the checks a registry makes (error codes), and the request element (query.xsd)."
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
+from dmpclient._xml import parse_untrusted
 from dmpclient.codes import Code
 from dmpclient.errors import DmpValidationError
 from dmpclient.xds.codes import AssociationType, AvailabilityStatus
@@ -38,6 +40,7 @@ from dmpclient.xds.queries import (
     read_query_request,
 )
 from dmpclient.xds.query_syntax import QueryValueError, format_list, parse_values, quote
+from dmpclient.xds.results import read_query_response
 from tests.xsd import assert_valid
 
 PATIENT = Cx.patient("207058575627097", "1.2.250.1.213.1.4.10")
@@ -303,3 +306,25 @@ def test_unknown_parameters_are_ignored_and_repeatable_ones_accumulate() -> None
     query = read_query_request(request).query
     assert isinstance(query, FindDocuments)
     assert [[c.code for c in group] for group in query.confidentiality_codes] == [["N"], ["MASQUE_PS"]]
+
+
+@pytest.mark.parametrize(
+    ("query", "slot"),
+    [
+        (FindDocuments, "$XDSDocumentEntryPatientId"),
+        (FindSubmissionSets, "$XDSSubmissionSetPatientId"),
+        (FindFolders, "$XDSFolderPatientId"),
+    ],
+)
+def test_a_patient_id_from_a_registry_answer_is_queried_without_its_cx7_date(
+    query: type[StoredQuery], slot: str
+) -> None:
+    """The registry returns the CX.7 date it stored (the hand-written answer has ``…^NH^^20240315``); queries
+    send the patient id without it (reference §4.2)."""
+    answer = (Path(__file__).parent.parent / "vectors" / "xds" / "find_documents_dmp_style.xml").read_bytes()
+    patient = read_query_response(parse_untrusted(answer)).documents[0].patient_id
+    assert patient is not None
+    assert patient.effective_date == "20240315"
+    element = build_query_request(query(patient_id=patient))
+    values = {s.get("name"): [v.text for v in s.iter(f"{{{RIM}}}Value")] for s in element.iter(f"{{{RIM}}}Slot")}
+    assert values[slot] == ["'207058575627097^^^&1.2.250.1.213.1.4.10&ISO^NH'"]

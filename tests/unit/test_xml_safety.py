@@ -7,6 +7,7 @@ thread sees any open and lets it through with an empty stream).
 
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
 import time
@@ -21,6 +22,7 @@ from lxml import etree
 from dmpclient._xml import DEFAULT_MAX_XML_BYTES, NS, parse_untrusted
 from dmpclient.errors import DmpProtocolError, DmpUnsafeXmlError
 from dmpclient.soap.envelope import read_soap
+from dmpclient.xds.submission import document_digest
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
 
@@ -240,3 +242,48 @@ def test_read_soap_accepts_a_latin1_envelope() -> None:
     msg = read_soap(xml)
     assert msg.body is not None
     assert msg.body.text == "Médecin"
+
+
+# --- processing instructions kept for canonical forms (CDA digests) --------------------------------
+
+STYLESHEET = '<?xml-stylesheet type="text/xsl" href="CDA.xsl"?>'
+
+
+def test_processing_instructions_are_dropped_kept_on_request_and_refused_when_strict() -> None:
+    document = f"{STYLESHEET}<r><?p inside?></r>".encode()
+    assert list(parse_untrusted(document).iter(etree.ProcessingInstruction)) == []
+    kept = parse_untrusted(document, keep_pis=True)
+    assert [pi.target for pi in kept.iter(etree.ProcessingInstruction)] == ["p"]
+    assert [pi.target for pi in kept.itersiblings(preceding=True)] == ["xml-stylesheet"]
+    with pytest.raises(DmpUnsafeXmlError, match="processing instruction"):
+        parse_untrusted(document, strict=True, keep_pis=True)
+
+
+@pytest.mark.parametrize("name", list(HOSTILE))
+def test_the_digest_of_a_document_with_a_pi_parses_it_with_the_hardened_parser(traps: Traps, name: str) -> None:
+    """``document_digest`` re-reads a document holding a PI (the canonical form includes it): that read is the
+    hardened one too, even when the caller passes an already parsed tree."""
+    hostile = HOSTILE[name](traps)
+    prolog, _, rest = hostile.partition("<!DOCTYPE")
+    document = f"{prolog}{STYLESHEET}<!DOCTYPE{rest}".encode()
+    with pytest.raises(DmpUnsafeXmlError):
+        document_digest(document, xml=True, parsed=etree.Element("r"))
+    assert traps.untouched()
+
+
+def test_the_digest_of_a_document_with_a_pi_keeps_the_cda_budget() -> None:
+    """Over 64 KiB, an element with more attributes than the budget (lxml reads them in quadratic time)."""
+    attributes = " ".join(f'a{i}="{"x" * 300}"' for i in range(300))
+    document = f"{STYLESHEET}<r {attributes}/>".encode()
+    with pytest.raises(DmpUnsafeXmlError, match="max_attributes"):
+        document_digest(document, xml=True, parsed=etree.Element("r"))
+
+
+@pytest.mark.parametrize("prolog", ["", '<?xml version="1.0" encoding="UTF-8"?>\n'])
+def test_a_leading_stylesheet_is_part_of_the_digest(prolog: str) -> None:
+    """``<?xml-stylesheet?>`` first (no declaration) is a PI, not the XML declaration: the canonical form has it."""
+    bare = f"{prolog}<r/>".encode()
+    styled = f"{prolog}{STYLESHEET}\n<r/>".encode()
+    assert document_digest(styled, xml=True) != document_digest(bare, xml=True)
+    expected = hashlib.sha256(f"{STYLESHEET}\n<r></r>".encode()).digest()  # C14N by hand: PI, newline, root
+    assert document_digest(styled, xml=True) == expected
