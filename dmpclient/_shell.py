@@ -33,7 +33,7 @@ from dmpclient.soap.response import Response, ResponseReader, read_response
 from dmpclient.transactions.context import CallContext
 from dmpclient.transactions.operation import Operation
 
-__all__ = ["AsyncApi", "Prepare", "Shell", "SyncApi"]
+__all__ = ["AsyncApi", "Prepare", "Shell", "SyncApi", "asyncio_sleep", "outcome", "spool_error", "to_thread", "utc_now"]
 
 T = TypeVar("T")
 #: Builds one attempt's request from its MessageID and the extra headers of that attempt.

@@ -25,7 +25,7 @@ from mock_server.seed import SeedSummary, seed
 from mock_server.store import Store, database_path
 from mock_server.webps import WebPs
 
-__all__ = ["CLIENT_CONFIG_NAME", "MockRuntime", "prepare"]
+__all__ = ["CLIENT_CONFIG_NAME", "MockRuntime", "prepare", "write_client_config"]
 
 #: A dmpclient configuration pointing at this mock, written next to the data (one-step onboarding).
 CLIENT_CONFIG_NAME: Final = "dmpclient.toml"

@@ -51,7 +51,11 @@ except ImportError:  # pragma: no cover - platforms without uvloop
 
 __all__ = [
     "LIMIT_CONCURRENCY",
+    "ASGIApp",
+    "Receive",
     "RunningServer",
+    "Scope",
+    "Send",
     "ServerLimits",
     "TlsH11Protocol",
     "TlsHttpToolsProtocol",

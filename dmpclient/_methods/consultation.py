@@ -139,7 +139,8 @@ class ConsultationMethods(SyncApi):
         and hash of the document entries given).
 
         Raises:
-            DmpIntegrityError: a document differs from its registry size or hash (no file is left).
+            DmpIntegrityError: a document differs from its registry size or hash (no file is left for it;
+                the documents of the answer checked before it are already in ``out_dir``).
             DmpRegistryError: the DMP returned none of them.
         """
         return self.execute(repository.retrieve(self.context, ins, ins_oid, documents, out_dir=out_dir), identity)
@@ -275,7 +276,8 @@ class AsyncConsultationMethods(AsyncApi):
         and hash of the document entries given).
 
         Raises:
-            DmpIntegrityError: a document differs from its registry size or hash (no file is left).
+            DmpIntegrityError: a document differs from its registry size or hash (no file is left for it;
+                the documents of the answer checked before it are already in ``out_dir``).
             DmpRegistryError: the DMP returned none of them.
         """
         return await self.execute(repository.retrieve(self.context, ins, ins_oid, documents, out_dir=out_dir), identity)

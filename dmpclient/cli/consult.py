@@ -22,6 +22,7 @@ from rich.table import Table
 
 from dmpclient import CallerIdentity, DmpClient, DmpError, InsOid
 from dmpclient.cli.identity import IdentityOptions, with_identity
+from dmpclient.ids import mask_ins
 from dmpclient.inspection import to_jsonable
 from dmpclient.xds.codes import AvailabilityStatus
 from dmpclient.xds.models import DocumentEntry, ReturnType
@@ -122,7 +123,9 @@ def _print_query(result: QueryResult, title: str) -> None:
     else:
         _console.print(_documents_table(result, title))
     for error in result.errors:
-        _console.print(f"[yellow]{escape(error.error_code)}[/yellow] {escape(error.code_context)}", highlight=False)
+        _console.print(
+            f"[yellow]{escape(error.error_code)}[/yellow] {escape(mask_ins(error.code_context))}", highlight=False
+        )
 
 
 @with_identity

@@ -26,7 +26,7 @@ from dmpclient.errors import DmpError
 if TYPE_CHECKING:  # the OAuth names need the psc extra: imported when a command runs
     from dmpclient.psc import CibaStarted, PscClient, PscSession, SessionFile
 
-__all__ = ["app"]
+__all__ = ["app", "signed_in"]
 
 app = typer.Typer(help="Pro Santé Connect: sign in (browser or CIBA), whoami, logout.", no_args_is_help=True)
 _console = Console(highlight=False)

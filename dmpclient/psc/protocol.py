@@ -41,6 +41,7 @@ from dmpclient.psc.profile import TOKEN_EXCHANGE_GRANT, ClientAuthMethod, TokenE
 
 __all__ = [
     "CIBA_GRANT",
+    "Channel",
     "CibaStarted",
     "ClientCredentials",
     "HttpAnswer",

@@ -36,13 +36,7 @@ from dmpclient.errors import DmpConfigError
 from dmpclient.files import write_private
 from dmpclient.security.vihf_dn import certificate_dn
 
-__all__ = [
-    "ORG_TEST_POLICY_OID",
-    "CertificateFiles",
-    "TestPki",
-    "init_test_pki",
-    "load_test_pki",
-]
+__all__ = ["MANIFEST_NAME", "ORG_TEST_POLICY_OID", "CertificateFiles", "TestPki", "init_test_pki", "load_test_pki"]
 
 #: Certificate policy OID of the ANS ORG test certificates seen in official VIHF examples.
 ORG_TEST_POLICY_OID: Final = "1.2.250.1.213.1.7.2.1.1.1.1"

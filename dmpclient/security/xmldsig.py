@@ -49,6 +49,7 @@ from dmpclient.errors import DmpSecurityError, DmpUsageError
 from dmpclient.security.credentials import Credential
 
 __all__ = [
+    "DS",
     "ENVELOPED_SIGNATURE",
     "EXC_C14N",
     "DigestAlgorithm",

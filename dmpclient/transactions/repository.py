@@ -16,7 +16,7 @@ import hashlib
 import mimetypes
 import os
 import re
-import uuid
+import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import BinaryIO, Final
@@ -164,11 +164,16 @@ def _attachment(part: DocumentPart, attachments: MtomDecoded | None) -> Attachme
 
 
 def _write_atomically(destination: Path, write: Callable[[Path], object]) -> None:
-    """``write`` a temporary file beside ``destination``, then rename it: the file appears complete or not at all."""
+    """``write`` a temporary file beside ``destination``, then rename it: the file appears complete or not at all,
+    readable by its owner only (a health document is not for the other users of the machine).
+    """
     destination.parent.mkdir(parents=True, exist_ok=True)
-    temporary = destination.with_name(f".{destination.name}.{uuid.uuid4().hex[:8]}.part")
+    fd, name = tempfile.mkstemp(dir=destination.parent, prefix=f".{destination.name}.", suffix=".part")
+    os.close(fd)
+    temporary = Path(name)
     try:
         write(temporary)
+        os.chmod(temporary, 0o600)  # a moved spool file or a copy keeps its own mode: say it again
         os.replace(temporary, destination)
     except BaseException:
         temporary.unlink(missing_ok=True)

@@ -33,7 +33,7 @@ from dmpclient.xds.models import Association, DocumentEntry, SubmissionSet
 from dmpclient.xds.submission import ProvideAndRegister, SubmissionErrorCode, document_digest
 from mock_server.store.records import DocumentRow
 
-__all__ = ["CheckedSubmission", "Refusal", "check_submission"]
+__all__ = ["CheckedSubmission", "Refusal", "check_replacements", "check_submission"]
 
 Error = SubmissionErrorCode
 _OID_URI: Final = "urn:oid:"

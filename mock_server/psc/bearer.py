@@ -20,7 +20,7 @@ from mock_server.gate import BearerCheck
 if TYPE_CHECKING:
     from mock_server.psc.provider import MockPscProvider
 
-__all__ = ["BearerCaller", "check_bearer"]
+__all__ = ["BearerCaller", "check_bearer", "gate_check"]
 
 
 @dataclass(frozen=True, slots=True)

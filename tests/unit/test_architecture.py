@@ -135,34 +135,6 @@ def test_every_package_has_a_declared_layer() -> None:
     assert set(_package_imports()) <= set(ALLOWED) | shells
 
 
-#: Cross-module imports of names their module does not export, owned by other work in progress (the PSC
-#: client, the transport shell, the mock's server): remove an entry when its module lists the name in __all__.
-_NOT_YET_EXPORTED = {
-    ("dmpclient._client", "dmpclient._shell", "asyncio_sleep"),
-    ("dmpclient._client", "dmpclient._shell", "outcome"),
-    ("dmpclient._client", "dmpclient._shell", "spool_error"),
-    ("dmpclient._client", "dmpclient._shell", "utc_now"),
-    ("dmpclient._methods.webps", "dmpclient._shell", "to_thread"),
-    ("dmpclient.cli.identity", "dmpclient.cli.psc", "signed_in"),
-    ("dmpclient.psc.client", "dmpclient.psc.protocol", "Channel"),
-    ("dmpclient.psc.flows", "dmpclient.psc.protocol", "Channel"),
-    ("dmpclient.security.xades", "dmpclient.security.xmldsig", "DS"),
-    ("mock_server.app", "mock_server.server", "Receive"),
-    ("mock_server.app", "mock_server.server", "Scope"),
-    ("mock_server.app", "mock_server.server", "Send"),
-    ("mock_server.cli", "mock_server.psc.bearer", "gate_check"),
-    ("mock_server.cli", "mock_server.runtime", "write_client_config"),
-    ("mock_server.handlers.feeding", "mock_server.domain.submission", "check_replacements"),
-    ("mock_server.handlers.lifecycle", "mock_server.handlers.feeding", "failure"),
-    ("mock_server.psc.app", "mock_server.server", "ASGIApp"),
-    ("mock_server.psc.app", "mock_server.server", "Receive"),
-    ("mock_server.psc.app", "mock_server.server", "Scope"),
-    ("mock_server.psc.app", "mock_server.server", "Send"),
-    ("mock_server.runtime", "dmpclient.security.pki", "MANIFEST_NAME"),
-    ("mock_server.webps.server", "mock_server.server", "ASGIApp"),
-}
-
-
 def _imported_names(path: Path) -> set[tuple[str, str]]:
     """``(module, name)`` of every ``from dmpclient…/mock_server… import name`` of a module."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
@@ -193,4 +165,4 @@ def test_modules_import_only_what_other_modules_export() -> None:
         for module, name in _imported_names(path)
         if not _exports(module, name)
     }
-    assert private - _NOT_YET_EXPORTED == set()
+    assert private == set()

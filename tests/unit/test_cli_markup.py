@@ -15,8 +15,11 @@ from pathlib import Path
 import typer.main
 from typer.testing import CliRunner
 
-from dmpclient.cli import app
+from dmpclient.cli import app, consult
+from dmpclient.errors import RegistryErrorItem
 from dmpclient.security.pki import TestPki
+from dmpclient.xds.models import ResponseStatus
+from dmpclient.xds.results import QueryResult
 from tests.unit.test_config import _toml
 from tests.unit.vihf_factory import INS
 
@@ -125,3 +128,14 @@ def test_a_vihf_shows_its_values_as_text(pki: TestPki, tmp_path: Path) -> None:
     shown = runner.invoke(app, ["vihf", "show", str(out)], env=WIDE)
     assert shown.exit_code == 0, shown.output
     assert name in shown.output
+
+
+def test_find_masks_an_ins_the_dmp_echoes_in_a_warning() -> None:
+    """A PartialSuccess warning is printed for the operator: an INS the registry put in it is masked."""
+    warning = RegistryErrorItem("XDSRegistryError", f"registre partiel pour {INS} [b]", "registry-2")
+    result = QueryResult(status=ResponseStatus.PARTIAL_SUCCESS, errors=(warning,))
+    with consult._console.capture() as captured:
+        consult._print_query(result, "Documents")
+    shown = flat(captured.get())
+    assert INS not in shown
+    assert "XDSRegistryError registre partiel pour [INS] [b]" in shown

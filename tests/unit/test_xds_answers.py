@@ -4,6 +4,8 @@ checked against their metadata and streamed to disk (hand-written vectors of tes
 from __future__ import annotations
 
 import hashlib
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -85,15 +87,16 @@ def test_an_unknown_status_or_root_is_a_protocol_error() -> None:
 # --- ITI-43 -------------------------------------------------------------------------------------
 
 
-def _capture() -> Response:
-    """The hand-written raw HTTP capture of tests/vectors/xds, through the MTOM decoder."""
+def _capture(spool_threshold: int = 2) -> Response:
+    """The hand-written raw HTTP capture of tests/vectors/xds, through the MTOM decoder (by default the document
+    goes to a temporary file)."""
     head, _, body = _vector("retrieve_partial_mtom.http").partition(b"\n\n")
     content_type = next(
         line.split(b":", 1)[1].strip().decode()
         for line in head.split(b"\n")
         if line.lower().startswith(b"content-type")
     )
-    decoded = mtom.decode(content_type, body, spool_threshold=2)  # force the document to a temporary file
+    decoded = mtom.decode(content_type, body, spool_threshold=spool_threshold)
     return Response(read_soap(decoded.root_xml), decoded, 200)
 
 
@@ -130,6 +133,18 @@ def test_partial_retrieve_streams_the_document_to_disk_after_checking_it(tmp_pat
     assert document.content is None
     assert not spooled.exists()  # moved, not copied
     assert sorted(p.name for p in tmp_path.iterdir()) == [target.name]
+
+
+@pytest.mark.parametrize("spool_threshold", [2, 1 << 20], ids=["spooled", "in-memory"])
+def test_a_saved_document_is_readable_by_its_owner_only(tmp_path: Path, spool_threshold: int) -> None:
+    old_umask = os.umask(0o022)  # a usual umask would leave a plain new file world-readable
+    try:
+        (document,) = _decode(_capture(spool_threshold), _entry(), out_dir=tmp_path).documents
+    finally:
+        os.umask(old_umask)
+    assert document.path is not None
+    assert document.path.read_bytes() == b"test"
+    assert stat.S_IMODE(document.path.stat().st_mode) == 0o600
 
 
 @pytest.mark.parametrize(("change", "what"), [({"size": 5}, "has 4 bytes"), ({"hash": "0" * 40}, "SHA-1")])
