@@ -3,10 +3,11 @@ exchanged Bearer token on the wire, checked the way the mock DMP's gate will (``
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -136,3 +137,25 @@ def test_the_mock_refuses_a_forged_bearer_token(
     with DmpClient(config, headers=lambda: forged) as dmp, pytest.raises(DmpSoapFault) as refused:
         dmp.test_existence(PATB_QUATRE, session.caller_identity(), ins_oid=InsOid.TEST)
     assert refused.value.subcode == "PSCInvalidToken"
+
+
+async def test_async_client_awaits_an_async_header_provider(
+    mock_psc: tuple[MockPsc, RunningServer],
+    mock_dmp: RunningServer,
+    pki: TestPki,
+    seen: list[BearerCaller | None],
+    sign_in: Callable[..., PscSession],
+) -> None:
+    """``AsyncDmpClient(headers=…)`` takes an ``AsyncHeaderProvider``'s coroutine method, as docs/psc.md says."""
+    psc = mock_psc[0]
+    exchange = {"token_endpoint": psc.provider.token_endpoint, "audience": psc.provider.settings.dmp_audience}
+    session = sign_in(dmp={"token_exchange": exchange})
+
+    async def exchanged_header() -> Mapping[str, str]:
+        return await asyncio.to_thread(session.dmp_authorization_header)
+
+    config = DmpConfig.for_test_pki(pki, base_url=mock_dmp.services_url)
+    async with AsyncDmpClient(config, headers=exchanged_header) as dmp:
+        answer = await dmp.test_existence(PATB_QUATRE, session.caller_identity("10C"), ins_oid=InsOid.TEST)
+    assert answer.status is DmpStatus.ACTIVE
+    assert seen == [BearerCaller(TEST_PS, "dmpclient-mock")]
