@@ -8,7 +8,7 @@ registry says ``XDSTooManyResults``); PartialSuccess and Warning-severity errors
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from enum import StrEnum
 from typing import Final
 
@@ -104,8 +104,16 @@ def build_error_list(errors: Sequence[RegistryErrorItem]) -> etree._Element:
     return element
 
 
-def _describe(errors: Iterable[RegistryErrorItem]) -> str:
-    parts = [f"{e.error_code}" + (f" ({mask_ins(e.code_context)[:200]})" if e.code_context else "") for e in errors]
+#: How many registry errors a message names; ``DmpRegistryError.errors`` keeps every one.
+_DESCRIBED: Final = 5
+
+
+def _describe(errors: Sequence[RegistryErrorItem]) -> str:
+    """The first errors, each bounded: a message stays one readable line when a hundred documents fail."""
+    shown = errors[:_DESCRIBED]
+    parts = [f"{e.error_code}" + (f" ({mask_ins(e.code_context)[:200]})" if e.code_context else "") for e in shown]
+    if len(errors) > len(shown):
+        parts.append(f"and {len(errors) - len(shown)} more (the error's .errors lists them all)")
     return "; ".join(parts) or "no RegistryError given"
 
 

@@ -26,7 +26,7 @@ from dmpclient.soap.response import Response
 from dmpclient.transactions import repository
 from dmpclient.transactions.repository import document_file_name
 from dmpclient.xds.models import DocumentEntry, ResponseStatus
-from dmpclient.xds.response import WARNING
+from dmpclient.xds.response import WARNING, raise_for_failure
 from dmpclient.xds.results import read_query_response
 from dmpclient.xds.retrieve import DocumentLocation, DocumentPart, DocumentRequest, build_retrieve_response
 from tests.golden import frozen_context
@@ -304,3 +304,15 @@ def test_retrieve_document_wants_exactly_the_one_document(returned: tuple[tuple[
         op.parse(_answer(*returned))
     (document,) = op.parse(_answer((UNIQUE_ID, DMP_REPOSITORY, None))).documents
     assert (document.document_unique_id, document.content) == (UNIQUE_ID, b"test")
+
+
+def test_a_failure_with_many_errors_names_the_first_ones_and_keeps_them_all() -> None:
+    errors = [RegistryErrorItem("XDSDocumentUniqueIdError", f"1.2.250.1.999.{n}") for n in range(100)]
+    with pytest.raises(DmpRegistryError) as caught:
+        raise_for_failure(ResponseStatus.FAILURE, errors, td="TD3.2")
+    message = caught.value.message
+    assert message.count("XDSDocumentUniqueIdError") == 5
+    assert "1.2.250.1.999.4)" in message
+    assert "1.2.250.1.999.5)" not in message
+    assert "and 95 more" in message
+    assert caught.value.errors == tuple(errors)
