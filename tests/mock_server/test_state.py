@@ -488,7 +488,8 @@ def test_threads_share_the_pooled_connections(tmp_path: Path) -> None:
 
         _in_threads(4, submit_five)
         assert small.counts()["documents"] == 20
-        assert small.open_connections == 2
+        # four threads, at most the pool's two connections (one when the scheduler never let two overlap)
+        assert 1 <= small.open_connections <= 2
 
 
 def test_bursts_of_recycled_threads_do_not_leak_connections(store: Store) -> None:
