@@ -26,7 +26,7 @@ from mock_server.psc.cli import app as psc_app
 from mock_server.psc.provider import ProviderSettings
 from mock_server.runtime import MockRuntime, prepare, write_client_config
 from mock_server.seed import seed as seed_store
-from mock_server.server import RunningServer, serve_forever, start_in_thread
+from mock_server.server import RunningServer, ServerLimits, serve_forever, start_in_thread
 from mock_server.store import Store, database_path
 from mock_server.store.records import StoreError
 from mock_server.webps.server import start_webps_in_thread
@@ -38,6 +38,8 @@ _console = Console()
 app.add_typer(psc_app, name="psc")
 DataOption = Annotated[Path, typer.Option("--data", help="Data directory (database, generated PKI, config).")]
 _DEFAULT_DATA = Path(".dmp-mock")
+#: The server limits ``dmp mock serve`` starts from (its options change some).
+_LIMITS: Final = ServerLimits()
 #: What issue 4 asks of a seeded mock (the library accepts less, for fast tests).
 CLI_MIN_PATIENTS: Final = 20
 CLI_MIN_DOCUMENTS: Final = 200
@@ -97,10 +99,20 @@ def serve(
     webps_port: Annotated[
         int, typer.Option("--webps-port", help="Port of the web PS site for browsers (0: not served).")
     ] = 8445,
+    max_connections: Annotated[
+        int, typer.Option(help="Open connections; past it the one waiting longest for its headers is dropped.")
+    ] = _LIMITS.max_connections,
+    max_requests: Annotated[
+        int, typer.Option(help="Requests in progress; past it a SOAP Receiver fault, HTTP 503 with Retry-After.")
+    ] = _LIMITS.max_requests,
+    header_timeout: Annotated[
+        float, typer.Option(help="Seconds for a request's headers to arrive (slow clients are dropped).")
+    ] = _LIMITS.header_timeout,
 ) -> None:
     """Serve the mock DMP over HTTPS with a required client certificate (generates a PKI on first run)."""
     if max_results < 1:
         raise typer.BadParameter("give at least 1", param_hint="--max-results")
+    limits = _limits(max_connections, max_requests, header_timeout)
     with _clear_errors():
         injector = FaultInjector.from_toml(faults) if faults else None
         runtime = prepare(
@@ -128,6 +140,7 @@ def serve(
             server_cert=runtime.pki.server.cert,
             server_key=runtime.pki.server.key,
             client_ca=runtime.pki.ca_bundle,
+            limits=limits,
         )
     finally:
         if psc is not None:
@@ -135,6 +148,22 @@ def serve(
         if webps is not None:
             webps.stop()
         runtime.close()
+
+
+def _limits(max_connections: int, max_requests: int, header_timeout: float) -> ServerLimits:
+    """The server limits of the command line (an idle keep-alive connection is kept at most ``header_timeout``)."""
+    for value, hint in ((max_connections, "--max-connections"), (max_requests, "--max-requests")):
+        if value < 1:
+            raise typer.BadParameter("give at least 1", param_hint=hint)
+    if header_timeout <= 0:
+        raise typer.BadParameter("give a positive number of seconds", param_hint="--header-timeout")
+    return dataclasses.replace(
+        _LIMITS,
+        max_connections=max_connections,
+        max_requests=max_requests,
+        header_timeout=header_timeout,
+        keep_alive_timeout=min(_LIMITS.keep_alive_timeout, header_timeout),
+    )
 
 
 @dataclasses.dataclass(slots=True)

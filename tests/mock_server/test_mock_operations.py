@@ -57,7 +57,7 @@ from mock_server.handlers import default_router
 from mock_server.injection import FaultCode, FaultInjection, FaultInjector
 from mock_server.runtime import MockRuntime, prepare, write_client_config
 from mock_server.seed import seed
-from mock_server.server import RunningServer
+from mock_server.server import RunningServer, ServerLimits
 from mock_server.store import Store, database_path
 from mock_server.store.records import Outcome, StatusConflictError
 from tests.conftest import REPO
@@ -438,16 +438,33 @@ def test_cli_serve_switches_and_banner(tmp_path: Path, pki: TestPki, monkeypatch
         return prepare(data, **options)  # type: ignore[arg-type]
 
     monkeypatch.setattr(cli_module, "prepare", fake_prepare)
-    monkeypatch.setattr(cli_module, "serve_forever", lambda *_a, **kw: served.append(kw["port"]))
+    limits: list[ServerLimits] = []
+
+    def fake_serve_forever(*_args: object, **options: Any) -> None:
+        served.append(options["port"])
+        limits.append(options["limits"])
+
+    monkeypatch.setattr(cli_module, "serve_forever", fake_serve_forever)
     data: tuple[str, ...] = ("--data", str(tmp_path), "--pki", str(pki.directory), "--no-seed", "--port", "9444")
     data += ("--webps-port", "0", "--psc-port", "0")  # the side servers are not under test here
     output = _cli("serve", *data, "--no-check-ins-key")
     assert prepared["check_ins_key"] is False
     assert served == [9444]
+    assert limits == [ServerLimits()]
     assert f"starting on https://127.0.0.1:9444{SERVICES_PATH}" in output
     assert "listening" not in output
-    _cli("serve", *data)
+    _cli("serve", *data, "--max-connections", "64", "--max-requests", "16", "--header-timeout", "2.5")
     assert prepared["check_ins_key"] is True
+    assert limits[-1] == ServerLimits(max_connections=64, max_requests=16, header_timeout=2.5, keep_alive_timeout=2.5)
+
+
+@pytest.mark.parametrize(
+    ("option", "value"), [("--max-connections", "0"), ("--max-requests", "-1"), ("--header-timeout", "0")]
+)
+def test_cli_serve_refuses_limits_that_would_serve_nobody(tmp_path: Path, option: str, value: str) -> None:
+    output = _cli_fails("serve", "--data", str(tmp_path / "data"), option, value)
+    assert option in output
+    assert not (tmp_path / "data").exists()  # refused before anything was generated
 
 
 def test_python_m_mock_server_implies_serve() -> None:
