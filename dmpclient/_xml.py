@@ -1,7 +1,7 @@
 """The one hardened XML parser for everything received from the network, plus namespaces.
 
 Everything the SDK or the mock reads from a socket goes through :func:`parse_untrusted`: no DTD,
-no entity expansion, no network access, no huge trees, a size limit, and a refusal of any document
+no entity expansion, no network access, a size limit, and a refusal of any document
 that *declares* a DTD (billion laughs, XXE and external DTDs are all refused the same way, with a
 typed :class:`~dmpclient.errors.DmpUnsafeXmlError`).
 
@@ -13,7 +13,9 @@ cannot read, e.g. UTF-16); and the parsed document is refused if it carries a DT
 Memory is bounded by structure, not only by bytes (:class:`XmlBudget`): libxml2 spends ~140 bytes per
 element and more per attribute, so 64 MiB of ``<a/>`` would need ~3 GB. The number of elements and
 attributes is bounded from the bytes *before* any tree is built (start tags and ``=`` signs are counted
-in C; documents shorter than the budget skip even that), so the common path costs nothing extra.
+in C; documents shorter than the budget skip even that), so the common path costs nothing extra. libxml2's
+``huge_tree`` is used only when a budget admits a text node over its 10 MB limit (:data:`CDA_BUDGET
+<dmpclient.xds.cda.CDA_BUDGET>`: a CDA embedding a large PDF); the budget then bounds what it relaxes.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ __all__ = [
 
 #: Default upper bound for one XML document (the SOAP part; MTOM attachments are separate).
 DEFAULT_MAX_XML_BYTES: Final = 32 * 1024 * 1024
-#: libxml2's own limits without ``huge_tree`` (which is never set): nesting depth, one text or attribute value.
+#: libxml2's own limits without ``huge_tree``: nesting depth, one text or attribute value.
 _LIBXML2_MAX_DEPTH: Final = 256
 _LIBXML2_MAX_TEXT: Final = 10_000_000
 
@@ -56,7 +58,10 @@ class XmlBudget:
             parsing: start tags (``<`` not followed by ``/``) plus ``=`` signs — exact for ordinary XML; a
             comment, a CDATA section or an ``=`` in text counts too. Worst case ~400 bytes of memory each.
         max_depth: nesting depth; at most 256 (libxml2 refuses deeper documents itself).
-        max_text: characters of one text node or attribute value; at most 10,000,000 (libxml2's own limit).
+        max_text: characters of one text node or attribute value. Up to 10,000,000 libxml2 enforces it itself;
+            above (a CDA embedding a large PDF in base64) the document is parsed with libxml2's ``huge_tree``, whose
+            other relaxed limits stay bounded here: the size by ``max_bytes``, the depth by ``max_depth``
+            (checked after parsing; libxml2 still stops at 2,048), entities by the DTD refusal.
         max_attributes: attributes of one element: lxml reads the attributes of an element in quadratic time,
             so 500,000 of them would hold a reader for hours. Checked for documents over 64 KiB (a smaller one
             cannot hold enough of them to cost more than a fraction of a second).
@@ -69,10 +74,15 @@ class XmlBudget:
     max_attributes: int = 256
 
     def __post_init__(self) -> None:
-        if not 1 <= self.max_depth <= _LIBXML2_MAX_DEPTH or not 1 <= self.max_text <= _LIBXML2_MAX_TEXT:
-            raise ValueError(f"XmlBudget: max_depth is 1..{_LIBXML2_MAX_DEPTH}, max_text 1..{_LIBXML2_MAX_TEXT}")
-        if min(self.max_bytes, self.max_nodes, self.max_attributes) < 1:
-            raise ValueError("XmlBudget: max_bytes, max_nodes and max_attributes must be positive")
+        if not 1 <= self.max_depth <= _LIBXML2_MAX_DEPTH:
+            raise ValueError(f"XmlBudget: max_depth is 1..{_LIBXML2_MAX_DEPTH}")
+        if min(self.max_bytes, self.max_nodes, self.max_text, self.max_attributes) < 1:
+            raise ValueError("XmlBudget: max_bytes, max_nodes, max_text and max_attributes must be positive")
+
+    @property
+    def huge(self) -> bool:
+        """Whether text over libxml2's own limit is admitted (``huge_tree`` parsing)."""
+        return self.max_text > _LIBXML2_MAX_TEXT
 
 
 #: The budget of the SDK and the mock unless they are given another one.
@@ -142,9 +152,9 @@ class _NoExternalLoads(etree.Resolver):
         return self.resolve_string("", context, base_url=None)
 
 
-def _parser(*, keep_pis: bool = False) -> etree.XMLParser:
+def _parser(*, keep_pis: bool = False, huge: bool = False) -> etree.XMLParser:
     """One parser per thread and kind (lxml parsers are not thread-safe), configured once."""
-    name = "pi_parser" if keep_pis else "parser"
+    name = ("pi_parser" if keep_pis else "parser") + ("_huge" if huge else "")
     parser: etree.XMLParser | None = getattr(_local, name, None)
     if parser is None:
         parser = etree.XMLParser(
@@ -152,7 +162,7 @@ def _parser(*, keep_pis: bool = False) -> etree.XMLParser:
             no_network=True,
             load_dtd=False,
             dtd_validation=False,
-            huge_tree=False,
+            huge_tree=huge,
             remove_comments=False,
             remove_pis=not keep_pis,
             collect_ids=False,
@@ -229,7 +239,7 @@ def parse_untrusted(
         raise DmpUnsafeXmlError(_ENCODING_REFUSED)
     refuse_pis = strict and _may_hold_pi(data, family)
     try:
-        root = etree.fromstring(data, parser=_parser(keep_pis=refuse_pis or keep_pis))
+        root = etree.fromstring(data, parser=_parser(keep_pis=refuse_pis or keep_pis, huge=budget.huge))
     except etree.XMLSyntaxError as exc:
         raise DmpUnsafeXmlError(f"received XML is not well-formed: {exc.msg}") from None
     docinfo = root.getroottree().docinfo
@@ -282,10 +292,10 @@ def _check_shape(root: etree._Element, data: bytes, budget: XmlBudget) -> None:
             f"received XML has an element with more than {attributes} attributes (XmlBudget.max_attributes)"
         )
     depth = budget.max_depth
-    if depth < _LIBXML2_MAX_DEPTH and size > 2 * depth and _deeper_than(depth)(root):
+    if (depth < _LIBXML2_MAX_DEPTH or budget.huge) and size > 2 * depth and _deeper_than(depth)(root):
         raise DmpUnsafeXmlError(f"received XML is nested deeper than {depth} levels (XmlBudget.max_depth)")
     text = budget.max_text
-    if text < _LIBXML2_MAX_TEXT and size > text and _longer_than(text)(root):
+    if text != _LIBXML2_MAX_TEXT and size > text and _longer_than(text)(root):
         raise DmpUnsafeXmlError(
             f"received XML has a text or attribute value longer than {text} characters (XmlBudget.max_text)"
         )

@@ -16,6 +16,7 @@ from typing import Final
 
 from lxml import etree
 
+from dmpclient.codes import Code
 from dmpclient.hl7v3.patient_query import (
     AuthorizationStatus,
     DmpStatus,
@@ -41,12 +42,15 @@ from dmpclient.security.vihf import (
     build_vihf,
     sign_vihf,
 )
+from dmpclient.security.xades import ManifestReference, SubmissionSigner
 from dmpclient.soap.envelope import build_request, build_response
 from dmpclient.soap.faults import build_fault
 from dmpclient.soap.mtom import OutgoingPart, encode, xop_include
 from dmpclient.transactions import patients
 from dmpclient.transactions.context import CallContext
 from dmpclient.transactions.operation import Operation
+from dmpclient.xds.submission import document_digest
+from mock_server.seed.cda import CdaAuthor, CdaDocument, CdaPatient, NonXmlBody, Section, build_cda, minimal_pdf
 
 __all__ = ["FUZZ_REQUEST_ID", "INS", "MTOM_CONTENT_TYPE", "Corpus", "test_existence_operation"]
 
@@ -60,6 +64,8 @@ MTOM_CONTENT_TYPE: Final = (
 )
 #: The MessageID of the request every answer of the corpus relates to.
 FUZZ_REQUEST_ID: Final = "urn:uuid:00000000-0000-4000-8000-00000000f022"
+#: The document ids of the CDA seeds (the project's test OID arc).
+_CDA_ROOT: Final = "1.2.250.1.999.4"
 _FIXTURES: Final = ("ITI-18_request_raw.xml", "ITI-18_response_raw.xml", "ITI-43_response_raw.xml")
 
 
@@ -78,6 +84,31 @@ def test_existence_operation(when: dt.datetime) -> Operation[ExistenceAnswer]:
 
 
 test_existence_operation.__test__ = False  # type: ignore[attr-defined]  # not a pytest test despite its name
+
+
+def _cdas(pki: TestPki, when: dt.datetime) -> tuple[bytes, ...]:
+    """A level-1 CDA (PDF body) and a structured one (a table), as fed to the DMP and read back."""
+    patient = CdaPatient(INS, InsOid.TEST, "PATB-QUATRE", "LAURENCE", "F", dt.date(1970, 5, 20))
+    author = CdaAuthor(pki.ps_id, "LIBRE", "MAX", pki.structure_id, "CENTRE HOSPITALIER DE TEST")
+    report = Code("11488-4", "2.16.840.1.113883.6.1", "CR de consultation")
+    pdf = NonXmlBody("application/pdf", minimal_pdf(["Compte rendu"], title="CR"))
+    table = (Section("Résultats", ("Bilan.",), (("Analyse", "Résultat"), ("Glycémie", "0,95 g/L"))),)
+    bodies: tuple[NonXmlBody | tuple[Section, ...], ...] = (pdf, table)
+    return tuple(
+        build_cda(CdaDocument(f"{_CDA_ROOT}.{n}", f"{_CDA_ROOT}.set.{n}", 1, report, "CR", when, patient, author, body))
+        for n, body in enumerate(bodies)
+    )
+
+
+def _submission_signature(signer: SoftwareSigner, cdas: tuple[bytes, ...], when: dt.datetime) -> bytes:
+    """The XAdES signature of a submission of those CDAs, as the mock receives it (§5.4)."""
+    references = [ManifestReference(f"{_CDA_ROOT}.{n}", document_digest(cda, xml=True)) for n, cda in enumerate(cdas)]
+    return SubmissionSigner(signer).sign(
+        submission_set_unique_id=f"{_CDA_ROOT}.99",
+        documents=references,
+        signing_time=when,
+        signature_id=f"_{uuid.UUID(int=4)}",
+    )
 
 
 def _shared_samples() -> list[bytes]:
@@ -104,6 +135,8 @@ class Corpus:
     assertions: tuple[bytes, ...]
     mtom_bodies: tuple[bytes, ...]
     samples: tuple[bytes, ...]
+    cdas: tuple[bytes, ...]
+    submission_signatures: tuple[bytes, ...]
 
     @classmethod
     def build(cls, pki: TestPki, *, now: dt.datetime | None = None) -> Corpus:
@@ -152,6 +185,7 @@ class Corpus:
             build_fault(code="Sender", reason="Le VIHF est invalide", subcode="DMPInvalidVihf", relates_to=relates),
             build_fault(code="Receiver", reason="Erreur interne"),
         )
+        cdas = _cdas(pki, when)
         return cls(
             pki=pki,
             now=when,
@@ -164,6 +198,8 @@ class Corpus:
             assertions=assertions,
             mtom_bodies=(_mtom(requests[0]), _mtom(requests[1], parts=3)),
             samples=tuple(_shared_samples()),
+            cdas=cdas,
+            submission_signatures=(_submission_signature(org, cdas, when),),
         )
 
     def answer(self, body_xml: bytes, action: str) -> bytes:

@@ -23,6 +23,7 @@ from dmpclient._xml import parse_untrusted
 from dmpclient.errors import DmpError
 from dmpclient.hl7v3.patient_query import parse_patient_query, parse_patient_response
 from dmpclient.security.verify import VerificationPolicy, VerifiedVihf, verify_vihf
+from dmpclient.security.xades import verify_submission_signature
 from dmpclient.soap.envelope import read_soap
 from dmpclient.soap.faults import fault_from_message
 from dmpclient.soap.mtom import MtomDecoder, decode
@@ -30,6 +31,8 @@ from dmpclient.soap.request import PreparedRequest
 from dmpclient.soap.response import Response, ResponseReader, read_response
 from dmpclient.transactions import catalog
 from dmpclient.transactions.spec import TransactionSpec
+from dmpclient.xds.cda_metadata import read_cda
+from dmpclient.xds.submission import document_digest
 from fuzz.corpus import FUZZ_REQUEST_ID, MTOM_CONTENT_TYPE, Corpus
 from fuzz.mutations import (
     MIME_FAMILIES,
@@ -275,6 +278,9 @@ def default_targets(corpus: Corpus) -> list[Target]:
         *_catalogue_targets(corpus),
         *_catalogue_request_targets(),
         _vihf_target(corpus),
+        Target("xds.read_cda", read_cda, corpus.cdas),
+        Target("xds.document_digest", lambda data: document_digest(data, xml=True), corpus.cdas),
+        Target("xades.verify_submission_signature", verify_submission_signature, corpus.submission_signatures),
         Target("log.redact", _redact, (*envelopes, *corpus.mtom_bodies, *corpus.assertions)),
     ]
 

@@ -55,8 +55,10 @@ def cda(
     type_code: Code = CONSULTATION,
     when: dt.datetime = WHEN,
     lines: tuple[str, ...] = ("Consultation de suivi.", "Tension artérielle contrôlée."),
+    pdf: bytes | None = None,
 ) -> bytes:
-    """A level-1 CDA (PDF body) with id ``document_id(number)``, setId of ``set_number`` (default its own)."""
+    """A level-1 CDA (PDF body: ``pdf``, else one showing ``lines``) with id ``document_id(number)``, setId of
+    ``set_number`` (default its own)."""
     return build_cda(
         CdaDocument(
             document_id=document_id(number),
@@ -67,7 +69,7 @@ def cda(
             effective_time=when,
             patient=patient,
             author=author,
-            body=NonXmlBody("application/pdf", minimal_pdf(lines, title="Compte rendu")),
+            body=NonXmlBody("application/pdf", pdf if pdf is not None else minimal_pdf(lines, title="Compte rendu")),
             replaces=document_id(replaces) if replaces is not None else None,
             event_code=EVENT,
             facility_type=FACILITY,

@@ -41,7 +41,6 @@ from dmpclient.errors import (
     DmpSubmissionUnknownError,
     DmpTlsError,
     DmpTransportError,
-    DmpUnsafeXmlError,
     DmpValidationError,
     RegistryErrorItem,
 )
@@ -54,7 +53,7 @@ from dmpclient.transactions.registry import STORED_QUERY, stored_query
 from dmpclient.transactions.rights import MatrixActor, RightsAction
 from dmpclient.transactions.spec import FEEDING_MODE, Service, TransactionSpec
 from dmpclient.xds.cda import CdaHeader
-from dmpclient.xds.cda_metadata import CdaDocument, MetadataOverrides, Visibility, document_entry, read_cda
+from dmpclient.xds.cda_metadata import MetadataOverrides, Visibility, document_entry, read_cda
 from dmpclient.xds.checks import check_document_entry, check_same_patient, check_submission_set
 from dmpclient.xds.codes import AssociationType, SubmissionSetScheme
 from dmpclient.xds.identifiers import Cx
@@ -372,7 +371,7 @@ def _read_document(
     header = None
     if document.entry is None:
         data = content.read_bytes() if isinstance(content, Path) else content
-        cda = _read_cda(data)
+        cda = read_cda(data)
         header = cda.header
         entry = document_entry(
             cda.metadata,
@@ -386,19 +385,6 @@ def _read_document(
         entry = _explicit_entry(document, document.entry, entry_id)
         digest = document_digest(content, xml=entry.mime_type.endswith("xml"), algorithm=hash_name)
     return PreparedDocument(check_document_entry(entry), content, content_id, digest, header, document.replaces)
-
-
-def _read_cda(data: bytes) -> CdaDocument:
-    try:
-        return read_cda(data)
-    except DmpUnsafeXmlError as exc:
-        if "Text node too long" not in exc.message:
-            raise
-        raise DmpValidationError(
-            "content: this CDA holds a text node over 10 MB (an embedded document over about 7.5 MB); the hardened "
-            "XML parser refuses such trees (libxml2 huge-tree limit): reduce the embedded document",
-            field="content",
-        ) from None
 
 
 def _explicit_entry(document: FeedDocument, entry: DocumentEntry, entry_id: str) -> DocumentEntry:

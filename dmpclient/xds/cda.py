@@ -13,16 +13,22 @@ from typing import Final
 from lxml import etree
 from pydantic import BaseModel, ConfigDict
 
-from dmpclient._xml import NS, parse_untrusted
+from dmpclient._xml import NS, XmlBudget, parse_untrusted
 from dmpclient.codes import Code
 from dmpclient.errors import DmpProtocolError
 from dmpclient.ids import parse_decimal
 from dmpclient.xds.identifiers import parse_dtm
 
-__all__ = ["MAX_CDA_BYTES", "CdaHeader", "instance_id", "read_cda_header"]
+__all__ = ["CDA_BUDGET", "MAX_CDA_BYTES", "CdaHeader", "instance_id", "read_cda_header"]
 
 #: Largest CDA accepted by the header reader (a level-1 CDA embeds its PDF in base64).
 MAX_CDA_BYTES: Final = 128 * 1024 * 1024
+#: What a CDA may cost to parse (fed or received): the hardened parser's defaults, except the number of
+#: elements and attributes and the length of one text. A structured 10 MB lab report holds ~630,000 elements and
+#: attributes (~16 bytes each), over the SOAP default of 500,000; 2,000,000 admit ~32 MB of dense structure
+#: (~300 MB of tree at worst). A level-1 CDA holds its document in one base64 text node, as long as the CDA
+#: allows (a 10 MB PDF is 13.4 MB of text, over libxml2's own 10 MB limit; memory stays linear in the bytes).
+CDA_BUDGET: Final = XmlBudget(max_bytes=MAX_CDA_BYTES, max_nodes=2_000_000, max_text=MAX_CDA_BYTES)
 _HL7: Final = NS["hl7"]
 
 
@@ -105,7 +111,9 @@ def read_cda_header(data: bytes | etree._Element, *, max_bytes: int = MAX_CDA_BY
         DmpUnsafeXmlError: the bytes are not well-formed, too large, or declare a DTD.
         DmpProtocolError: not a ``ClinicalDocument``, or no usable ``id``.
     """
-    clinical = data if isinstance(data, etree._Element) else parse_untrusted(data, max_bytes=max_bytes)
+    clinical = (
+        data if isinstance(data, etree._Element) else parse_untrusted(data, max_bytes=max_bytes, budget=CDA_BUDGET)
+    )
     if clinical.tag != _tag("ClinicalDocument"):
         raise DmpProtocolError("not a CDA document: the root element is not hl7:ClinicalDocument")
     document_id = instance_id(clinical.find(_tag("id")))

@@ -26,7 +26,7 @@ from dmpclient._xml import NS, XmlBudget, parse_untrusted
 from dmpclient.codes import Code, ValueSetId, load_value_set
 from dmpclient.errors import DmpValidationError
 from dmpclient.ids import PS_ID_OID, STRUCTURE_ID_OID, InsOid
-from dmpclient.xds.cda import MAX_CDA_BYTES, CdaHeader, read_cda_header
+from dmpclient.xds.cda import CDA_BUDGET, MAX_CDA_BYTES, CdaHeader, read_cda_header
 from dmpclient.xds.codes import Confidentiality, class_code_for_type, format_code_for_media_type
 from dmpclient.xds.identifiers import Cx, Xcn, Xon, parse_dtm
 from dmpclient.xds.models import Author, DocumentEntry
@@ -41,10 +41,6 @@ __all__ = [
     "read_cda",
 ]
 
-#: What a CDA may cost to parse (fed or received): the hardened parser's defaults, except the number of
-#: elements and attributes. A structured 10 MB lab report holds ~630,000 of them (~16 bytes each), over the
-#: SOAP default of 500,000; 2,000,000 admit ~32 MB of dense structure (~300 MB of tree at worst).
-CDA_BUDGET: Final = XmlBudget(max_bytes=MAX_CDA_BYTES, max_nodes=2_000_000)
 
 _HL7: Final = NS["hl7"]
 #: INS OIDs a ``recordTarget/patientRole/id`` may carry (reference §4.2).

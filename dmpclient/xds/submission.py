@@ -34,7 +34,7 @@ from pydantic import BaseModel, ConfigDict
 from dmpclient._xml import NS, parse_untrusted
 from dmpclient.codes import Code
 from dmpclient.errors import DmpProtocolError, DmpValidationError, RegistryErrorItem
-from dmpclient.xds.cda_metadata import CDA_BUDGET
+from dmpclient.xds.cda import CDA_BUDGET
 from dmpclient.xds.codes import AssociationType, Confidentiality
 from dmpclient.xds.ebrim import RegistryObject, read_registry_objects, registry_object_list
 from dmpclient.xds.identifiers import Cx, Xcn

@@ -3,8 +3,10 @@ checks of §5.7, feeding refused in AIR, identical re-submissions, and answers l
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import hashlib
+import os
 import threading
 from typing import Any
 
@@ -67,6 +69,25 @@ def test_a_new_document_is_in_the_dmp_at_once(client: DmpClient, feed_runtime: M
     assert entry.hash == hashlib.sha1(cda(number), usedforsecurity=False).hexdigest()
     retrieved = client.retrieve_document(PATB_QUATRE, AIR_DOCTOR, entry, ins_oid=TEST_OID)
     assert retrieved.content == cda(number)
+    assert _copies(feed_runtime, document_id(number)) == 1
+
+
+def test_a_cda_embedding_a_large_pdf_is_fed_and_read_back(client: DmpClient, feed_runtime: MockRuntime) -> None:
+    """A 9 MB scanned report is 12 MB of base64 in one text node, over libxml2's own 10 MB limit: the CDA budget
+    admits it on both sides (metadata, XAdES digest, the mock's digest check)."""
+    number = fresh()
+    scanned = b"%PDF-1.4\n" + os.urandom(9 * 1024 * 1024)
+    content = cda(number, pdf=scanned)
+    result = client.feed([content], ESTABLISHMENT, options=OPTIONS)
+    assert [d.unique_id for d in result.documents] == [document_id(number)]
+    entry = _entries(client, document_id(number))[document_id(number)]
+    assert entry.size == len(content)
+    retrieved = client.retrieve_document(PATB_QUATRE, AIR_DOCTOR, entry, ins_oid=TEST_OID)
+    assert retrieved.hash == hashlib.sha1(content, usedforsecurity=False).hexdigest()
+    embedded = etree.fromstring(retrieved.content or b"", parser=etree.XMLParser(huge_tree=True))
+    text = embedded.find(".//{urn:hl7-org:v3}nonXMLBody/{urn:hl7-org:v3}text")
+    assert text is not None
+    assert base64.b64decode(text.text or "") == scanned
     assert _copies(feed_runtime, document_id(number)) == 1
 
 

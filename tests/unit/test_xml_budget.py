@@ -130,9 +130,42 @@ def test_libxml2_limits_stay_the_ceiling() -> None:
     with pytest.raises(ValueError, match="max_depth"):
         XmlBudget(max_depth=257)
     with pytest.raises(ValueError, match="max_text"):
-        XmlBudget(max_text=10_000_001)
+        XmlBudget(max_text=0)
     with pytest.raises(DmpUnsafeXmlError, match="Excessive depth"):
         parse_untrusted(b"<a>" * 257 + b"</a>" * 257)
+
+
+LONG_TEXT = 12_000_000  # over libxml2's own 10,000,000 limit: a PDF of about 9 MB in base64
+
+
+def test_text_over_the_libxml2_limit_needs_a_budget_that_admits_it() -> None:
+    data = b"<a>" + b"QUJD" * (LONG_TEXT // 4) + b"</a>"
+    with pytest.raises(DmpUnsafeXmlError, match="Text node too long"):
+        parse_untrusted(data)  # the default budget: libxml2 refuses it itself
+    admitting = XmlBudget(max_text=LONG_TEXT)
+    assert admitting.huge
+    assert len(parse_untrusted(data, budget=admitting).text or "") == LONG_TEXT
+    with pytest.raises(DmpUnsafeXmlError, match=f"longer than {LONG_TEXT - 1} characters"):
+        parse_untrusted(data, budget=XmlBudget(max_text=LONG_TEXT - 1))  # still bounded above the limit
+    attribute = b'<a b="' + b"x" * LONG_TEXT + b'"/>'
+    with pytest.raises(DmpUnsafeXmlError, match=f"longer than {LONG_TEXT - 1} characters"):
+        parse_untrusted(attribute, budget=XmlBudget(max_text=LONG_TEXT - 1))
+
+
+def test_a_budget_admitting_long_text_keeps_every_other_bound() -> None:
+    huge = XmlBudget(max_text=LONG_TEXT)
+    deep = b"<a>" * 300 + b"</a>" * 300  # libxml2 would allow 2,048 levels in huge mode
+    with pytest.raises(DmpUnsafeXmlError, match="deeper than 256 levels"):
+        parse_untrusted(deep, budget=huge)
+    with pytest.raises(DmpUnsafeXmlError, match="deeper than 10 levels"):
+        parse_untrusted(b"<a>" * 11 + b"</a>" * 11, budget=XmlBudget(max_depth=10, max_text=LONG_TEXT))
+    with pytest.raises(DmpUnsafeXmlError, match="declares a DTD"):
+        parse_untrusted(b'<!DOCTYPE a [<!ENTITY e "x">]><a>&e;</a>', budget=huge)
+    with pytest.raises(DmpUnsafeXmlError, match="exceeds the 100-byte limit"):
+        parse_untrusted(b"<a>" + b"x" * 100 + b"</a>", budget=XmlBudget(max_bytes=100, max_text=LONG_TEXT))
+    flood = b"<r>" + b"<a/>" * 1_001 + b"</r>"
+    with pytest.raises(DmpUnsafeXmlError, match="more than 1000 elements"):
+        parse_untrusted(flood, budget=XmlBudget(max_nodes=1_000, max_text=LONG_TEXT))
 
 
 def test_max_bytes_argument_still_overrides_the_budget() -> None:
