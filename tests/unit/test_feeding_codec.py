@@ -124,13 +124,18 @@ def test_one_submission_one_patient_and_unique_documents() -> None:
         feeding.draft_submission(frozen_context(), [], OPTIONS)
 
 
-def test_a_cda_embedding_a_document_over_the_parser_limit_is_refused_clearly() -> None:
+def test_a_cda_embedding_a_document_over_the_libxml2_text_limit_is_drafted() -> None:
+    """An 8 MB PDF is 10.7 MB of base64 in one text node: over libxml2's own limit, within the CDA budget."""
     huge = build_cda(
         CdaDocument(document_id(9), document_id(9), 1, CONSULTATION, "PDF", WHEN, PATIENT, CDA_AUTHOR,
-                    NonXmlBody("application/pdf", b"%PDF" * 2_000_000))
+                    NonXmlBody("application/pdf", b"%PDF" * 2_000_000), facility_type=FACILITY)
     )  # fmt: skip
-    with pytest.raises(DmpValidationError, match="10 MB"):
-        feeding.draft_submission(frozen_context(), [feeding.FeedDocument(content=huge)], OPTIONS)
+    with pytest.raises(DmpUnsafeXmlError, match="Text node too long"):
+        parse_untrusted(huge)  # the SOAP budget refuses it
+    (prepared,) = feeding.draft_submission(frozen_context(), [feeding.FeedDocument(content=huge)], OPTIONS).documents
+    assert prepared.entry.unique_id == document_id(9)
+    assert prepared.entry.format_code is not None
+    assert document_digest(huge, xml=True) == prepared.digest  # what the mock recomputes
 
 
 def test_a_dense_structured_cda_over_the_soap_node_budget_is_fed_and_checked_by_the_mock() -> None:
