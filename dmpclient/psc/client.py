@@ -134,6 +134,12 @@ class _Base:
             else None
         )
 
+    @classmethod
+    def from_dmp_config(cls, config: DmpConfig, psc: PscConfig, **options: Any) -> Self:
+        """A client using the DMP configuration's TLS credential (the structure's certificate) when needed."""
+        tls = config.load_tls_credential() if _needs_tls(psc) else None
+        return cls(psc, tls=tls, **options)
+
     def _http_options(self) -> dict[str, Any]:
         return {
             "verify": web_client_context(self.tls if _needs_tls(self.config) else None, self.config.ca_bundle),
@@ -198,12 +204,6 @@ class PscClient(_Base):
         self._owns_http = http_client is None
         self._http = http_client or httpx.Client(**self._http_options())
         self._sleep = sleep
-
-    @classmethod
-    def from_dmp_config(cls, config: DmpConfig, psc: PscConfig, **options: Any) -> Self:
-        """A client using the DMP configuration's TLS credential (the structure's certificate) when needed."""
-        tls = config.load_tls_credential() if _needs_tls(psc) else None
-        return cls(psc, tls=tls, **options)
 
     def run(self, flow: Flow[T]) -> T:
         """Drive a flow: perform its HTTP steps and waits, return its result."""
@@ -352,11 +352,6 @@ class AsyncPscClient(_Base):
         self._owns_http = http_client is None
         self._http = http_client or httpx.AsyncClient(**self._http_options())
         self._sleep = sleep
-
-    @classmethod
-    def from_dmp_config(cls, config: DmpConfig, psc: PscConfig, **options: Any) -> Self:
-        tls = config.load_tls_credential() if _needs_tls(psc) else None
-        return cls(psc, tls=tls, **options)
 
     async def run(self, flow: Flow[T]) -> T:
         answer: HttpAnswer | None = None

@@ -16,7 +16,7 @@ from starlette.routing import Route
 
 from dmpclient.config import DmpConfig
 from dmpclient.errors import DmpConfigError
-from dmpclient.psc import PscClient, PscConfig
+from dmpclient.psc import AsyncPscClient, PscClient, PscConfig
 from dmpclient.security.pki import TestPki
 from dmpclient.security.vihf import AuthMode
 from mock_server.psc import ADMIN_TOKEN_FILE, prepare_psc
@@ -148,3 +148,24 @@ def test_an_unusable_private_key_jwt_key_is_a_config_error(pem: Any, message: st
     body = [line for line in content.decode().splitlines() if line and not line.startswith("-----")]
     assert not any(line in str(caught.value) for line in body if len(line) > 8)
     assert caught.value.__cause__ is None
+
+
+@pytest.mark.parametrize("kind", [PscClient, AsyncPscClient])
+async def test_both_clients_take_the_structure_certificate_from_the_dmp_config_only_when_needed(
+    pki: TestPki, kind: type[PscClient] | type[AsyncPscClient]
+) -> None:
+    dmp = DmpConfig.for_test_pki(pki)
+    secret = PscConfig(client_id="lps", client_secret_env="S")
+    mutual = PscConfig(client_id="lps", auth_method="tls_client_auth")
+    with_secret = kind.from_dmp_config(dmp, secret, env={"S": "s3cret"})
+    with_tls = kind.from_dmp_config(dmp, mutual)
+    assert type(with_secret) is kind
+    assert type(with_tls) is kind
+    assert with_secret.tls is None
+    assert with_tls.tls is not None
+    assert with_tls.tls.certificate == dmp.load_tls_credential().certificate
+    for client in (with_secret, with_tls):
+        if isinstance(client, AsyncPscClient):
+            await client.aclose()
+        else:
+            client.close()
